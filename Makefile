@@ -1,0 +1,100 @@
+# acm-milter - see README.md. `make`, `make check`, `make install`, `make clean`.
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+CONFDIR    ?= $(SYSCONFDIR)/acm-milter
+UNITDIR    ?= /lib/systemd/system
+MANDIR     ?= $(PREFIX)/share/man
+DESTDIR    ?=
+
+CC      ?= cc
+PKGS    := gmime-3.0 libpcre2-8 libxml-2.0
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+CFLAGS  ?= -O2 -g
+WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
+ALL_CFLAGS := $(WARN) -D_GNU_SOURCE -DACM_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
+LIBS    := -lmilter $(PKG_LIBS) -lpthread
+
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g
+
+LIB_SRCS := $(filter-out milter/main.c,$(wildcard milter/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=build/%.o)
+SAN_OBJS := $(LIB_SRCS:%.c=build/san/%.o)
+HDRS     := $(wildcard milter/*.h)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
+SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=build/san/tests/%)
+
+.PHONY: all check unit unit-san corpus protocol e2e install uninstall clean bench
+
+all: milter/acm-milter
+
+build/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/san/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+
+build/libacm.a: $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+build/san/libacm.a: $(SAN_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+milter/acm-milter: build/milter/main.o build/libacm.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+build/tests/%: tests/unit/%.c tests/unit/t.h build/libacm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Imilter -o $@ $< build/libacm.a $(LIBS)
+
+build/san/tests/%: tests/unit/%.c tests/unit/t.h build/san/libacm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Imilter -o $@ $< build/san/libacm.a $(LIBS)
+
+# Unit tests, then the same tests under AddressSanitizer + UndefinedBehaviorSanitizer, then
+# the corpus through `acm-milter -t`, the milter protocol over real sockets, and a real
+# Postfix end to end. Any failure fails `make check`.
+check: all unit unit-san corpus protocol e2e
+	@echo "make check: all tests passed"
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; ./$$t; done
+
+unit-san: $(SAN_BINS)
+	@set -e; for t in $(SAN_BINS); do echo "== $$t (asan+ubsan)"; \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  LSAN_OPTIONS=suppressions=tests/unit/lsan.supp:print_suppressions=0 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./$$t; done
+
+corpus: all
+	bash tests/run-corpus.sh
+
+protocol: all
+	bash tests/protocol/run.sh
+
+e2e: all
+	bash tests/e2e/postfix.sh
+
+bench: all
+	bash bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(CONFDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0755 milter/acm-milter $(DESTDIR)$(SBINDIR)/acm-milter
+	test -e $(DESTDIR)$(CONFDIR)/acm-milter.conf || \
+	  install -m 0640 conf/acm-milter.conf $(DESTDIR)$(CONFDIR)/acm-milter.conf
+	test -e $(DESTDIR)$(CONFDIR)/allowlist || \
+	  install -m 0640 conf/allowlist $(DESTDIR)$(CONFDIR)/allowlist
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/acm-milter.service > $(DESTDIR)$(UNITDIR)/acm-milter.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/acm-milter.service
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/acm-milter $(DESTDIR)$(UNITDIR)/acm-milter.service
+
+clean:
+	rm -rf build milter/acm-milter

@@ -1,0 +1,343 @@
+/*
+ * callbacks - see callbacks.h for the contract.
+ *
+ * Every MTA packet gets a reply (all callbacks are defined and no SMFIP_NO* step is
+ * negotiated): over TCP, a stage whose macros are sent but never answered stalls each
+ * message by ~40 ms (Nagle + delayed ACK).
+ */
+#include "callbacks.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "evaluate.h"
+#include "log.h"
+#include "mime.h"
+#include "policy.h"
+#include "queue.h"
+#include "util.h"
+
+#define HDR_NAME "X-ACM-Milter"
+#define MAX_RCPTS 1000
+
+struct msg {
+    struct config *cfg;
+    struct envelope env;
+    bool watched;
+    struct sbuf raw;
+    bool too_large;
+    bool in_body;
+    size_t nhdrs;
+    int existing;            /* X-ACM-Milter fields that came with the message */
+    char *from;              /* first From value */
+    char *ctype;             /* first Content-Type value */
+};
+
+struct conn {
+    struct msg *msg;
+    unsigned long actions;   /* negotiated */
+    unsigned long steps;
+};
+
+static const char *qid_of(SMFICTX *ctx)
+{
+    const char *q = smfi_getsymval(ctx, "i");
+    return q && *q ? q : "NOQUEUE";
+}
+
+static void msg_free(struct msg *m)
+{
+    if (!m)
+        return;
+    config_unref(m->cfg);
+    strlist_free(&m->env.rcpts);
+    free((char *)m->env.sender);
+    sbuf_free(&m->raw);
+    free(m->from);
+    free(m->ctype);
+    free(m);
+}
+
+static struct conn *conn_of(SMFICTX *ctx)
+{
+    return (struct conn *)smfi_getpriv(ctx);
+}
+
+static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+                             unsigned long f2, unsigned long f3, unsigned long *pf0,
+                             unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+    (void)f2, (void)f3;
+    struct conn *c = calloc(1, sizeof(*c));
+    if (!c) {
+        log_err("out of memory at connect: this connection is not filtered");
+        return SMFIS_ACCEPT;
+    }
+    c->actions = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS);
+    c->steps = f1 & (SMFIP_SKIP | SMFIP_HDR_LEADSPC);
+    *pf0 = c->actions;
+    *pf1 = c->steps;
+    *pf2 = 0;
+    *pf3 = 0;
+    smfi_setpriv(ctx, c);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
+{
+    (void)host, (void)addr;   /* Postfix may pass NULL for local submissions */
+    if (!conn_of(ctx)) {      /* an MTA that skipped negotiation */
+        struct conn *c = calloc(1, sizeof(*c));
+        if (!c) {
+            log_err("out of memory at connect: this connection is not filtered");
+            return SMFIS_ACCEPT;
+        }
+        smfi_setpriv(ctx, c);
+    }
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_helo(SMFICTX *ctx, char *helo)
+{
+    (void)ctx, (void)helo;
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
+{
+    struct conn *c = conn_of(ctx);
+    if (!c)
+        return SMFIS_ACCEPT;
+    msg_free(c->msg);
+    c->msg = calloc(1, sizeof(*c->msg));
+    if (!c->msg) {
+        log_err("%s: out of memory at MAIL FROM: message accepted unfiltered", qid_of(ctx));
+        return SMFIS_ACCEPT;
+    }
+    struct msg *m = c->msg;
+    m->cfg = config_current();
+    if (!m->cfg) {
+        log_err("%s: no configuration loaded: message accepted unfiltered", qid_of(ctx));
+        msg_free(m);
+        c->msg = NULL;
+        return SMFIS_ACCEPT;
+    }
+    if (argv && argv[0] && strlen(argv[0]) < 512) {
+        char tmp[512];
+        str_copy(tmp, sizeof(tmp), argv[0]);
+        char *s = tmp;
+        size_t n = strlen(s);
+        if (n >= 2 && s[0] == '<' && s[n - 1] == '>') {
+            s[n - 1] = '\0';
+            s++;
+        }
+        m->env.sender = strdup(s);
+    }
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+    struct conn *c = conn_of(ctx);
+    if (!c || !c->msg || !argv || !argv[0])
+        return SMFIS_CONTINUE;
+    struct msg *m = c->msg;
+    char tmp[512];
+    if (strlen(argv[0]) >= sizeof(tmp) || m->env.rcpts.n >= MAX_RCPTS)
+        return SMFIS_CONTINUE;
+    str_copy(tmp, sizeof(tmp), argv[0]);
+    char *s = tmp;
+    size_t n = strlen(s);
+    if (n >= 2 && s[0] == '<' && s[n - 1] == '>') {
+        s[n - 1] = '\0';
+        s++;
+    }
+    if (!strlist_add(&m->env.rcpts, s))
+        log_err("%s: out of memory noting a recipient", qid_of(ctx));
+    else if (config_watched_rcpt(m->cfg, s))
+        m->watched = true;
+    /* Never ACCEPT here: that would accept the whole message for every recipient. */
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_data(SMFICTX *ctx)
+{
+    struct conn *c = conn_of(ctx);
+    if (!c || !c->msg || !c->msg->watched) {
+        if (c && c->msg && c->msg->cfg->log_debug)
+            log_debug("%s: decision=ignore reason=not-watched", qid_of(ctx));
+        return SMFIS_ACCEPT;
+    }
+    sbuf_init(&c->msg->raw, (size_t)c->msg->cfg->max_message_size);
+    return SMFIS_CONTINUE;
+}
+
+static void finish(SMFICTX *ctx, struct conn *c)
+{
+    (void)ctx;
+    msg_free(c->msg);
+    c->msg = NULL;
+}
+
+static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
+{
+    struct conn *c = conn_of(ctx);
+    if (!c || !c->msg || !name || !value)
+        return SMFIS_CONTINUE;
+    struct msg *m = c->msg;
+    m->nhdrs++;
+    if (str_ieq(name, HDR_NAME))
+        m->existing++;
+    if (!m->from && str_ieq(name, "From"))
+        m->from = strdup(value);
+    if (!m->ctype && str_ieq(name, "Content-Type"))
+        m->ctype = strdup(value);
+    if (m->nhdrs > MIME_MAX_HEADERS)
+        m->too_large = true;
+    if (!m->too_large) {
+        sbuf_puts(&m->raw, name);
+        sbuf_puts(&m->raw, (c->steps & SMFIP_HDR_LEADSPC) ? ":" : ": ");
+        sbuf_puts(&m->raw, value);
+        sbuf_puts(&m->raw, "\r\n");
+        if (m->raw.overflow)
+            m->too_large = true;
+    }
+    return SMFIS_CONTINUE;
+}
+
+static void log_decision(const char *qid, const struct decision *d)
+{
+    struct kvline kv;
+    kv_init(&kv);
+    decision_format(d, &kv);
+    log_info("%s: %s", qid, kv.buf);
+}
+
+static sfsistat cb_eoh(SMFICTX *ctx)
+{
+    struct conn *c = conn_of(ctx);
+    if (!c || !c->msg)
+        return SMFIS_ACCEPT;
+    struct msg *m = c->msg;
+    sbuf_puts(&m->raw, "\r\n");
+    struct strlist from = {0};
+    int nfrom = m->from ? mime_addresses(m->from, &from) : 0;
+    char why[32];
+    bool out = policy_rule_out(m->cfg, nfrom == 1 && from.n == 1 ? from.v[0] : NULL, m->ctype,
+                               why, sizeof(why));
+    strlist_free(&from);
+    if (out && m->existing == 0) {
+        struct decision d;
+        memset(&d, 0, sizeof(d));
+        d.verdict = V_IGNORE;
+        d.reason = "not-acm";
+        str_copy(d.detail, sizeof(d.detail), why);
+        for (size_t i = 0; i < m->env.rcpts.n; i++)
+            if (config_watched_rcpt(m->cfg, m->env.rcpts.v[i])) {
+                str_copy(d.rcpt, sizeof(d.rcpt), m->env.rcpts.v[i]);
+                break;
+            }
+        log_decision(qid_of(ctx), &d);
+        finish(ctx, c);
+        return SMFIS_ACCEPT;
+    }
+    m->in_body = true;
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+    struct conn *c = conn_of(ctx);
+    if (!c || !c->msg)
+        return SMFIS_CONTINUE;
+    struct msg *m = c->msg;
+    if (m->too_large)
+        return (c->steps & SMFIP_SKIP) ? SMFIS_SKIP : SMFIS_CONTINUE;
+    if (!sbuf_append(&m->raw, (const char *)chunk, len)) {
+        m->too_large = true;
+        if (c->steps & SMFIP_SKIP)
+            return SMFIS_SKIP;
+    }
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_eom(SMFICTX *ctx)
+{
+    struct conn *c = conn_of(ctx);
+    if (!c || !c->msg)
+        return SMFIS_ACCEPT;
+    struct msg *m = c->msg;
+    const char *qid = qid_of(ctx);   /* looked up again: Postfix assigns it late */
+
+    /* Never trust an X-ACM-Milter field that came with the message. */
+    if (m->existing && (c->actions & SMFIF_CHGHDRS)) {
+        for (int i = m->existing; i >= 1; i--)
+            if (smfi_chgheader(ctx, HDR_NAME, i, NULL) != MI_SUCCESS)
+                log_warn("%s: could not remove an incoming %s field", qid, HDR_NAME);
+    }
+    if (m->raw.overflow && !m->too_large)
+        m->too_large = true;
+    struct decision d;
+    evaluate(m->cfg, &m->env, m->raw.data ? m->raw.data : "", m->raw.len, m->too_large, &d);
+    log_decision(qid, &d);
+    if (d.recognized && m->cfg->add_header && (c->actions & SMFIF_ADDHDRS)) {
+        struct kvline kv;
+        kv_init(&kv);
+        if (c->steps & SMFIP_HDR_LEADSPC)
+            kv.buf[kv.len++] = ' ', kv.buf[kv.len] = '\0';
+        decision_header(&d, &kv);
+        if (smfi_addheader(ctx, HDR_NAME, kv.buf) != MI_SUCCESS)
+            log_warn("%s: could not add the %s field", qid, HDR_NAME);
+    }
+    if (d.verdict == V_APPROVE)
+        queue_submit(m->cfg, qid, &d);
+    memset(&d.f.code, 0, sizeof(d.f.code));
+    memset(&d.f.context, 0, sizeof(d.f.context));
+    finish(ctx, c);
+    return SMFIS_ACCEPT;
+}
+
+static sfsistat cb_abort(SMFICTX *ctx)
+{
+    struct conn *c = conn_of(ctx);
+    if (c)
+        finish(ctx, c);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_close(SMFICTX *ctx)
+{
+    struct conn *c = conn_of(ctx);
+    if (c) {
+        msg_free(c->msg);
+        free(c);
+        smfi_setpriv(ctx, NULL);
+    }
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_unknown(SMFICTX *ctx, const char *cmd)
+{
+    (void)ctx, (void)cmd;
+    return SMFIS_CONTINUE;
+}
+
+struct smfiDesc acm_milter_desc = {
+    .xxfi_name = "acm-milter",
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+    .xxfi_connect = cb_connect,
+    .xxfi_helo = cb_helo,
+    .xxfi_envfrom = cb_envfrom,
+    .xxfi_envrcpt = cb_envrcpt,
+    .xxfi_header = cb_header,
+    .xxfi_eoh = cb_eoh,
+    .xxfi_body = cb_body,
+    .xxfi_eom = cb_eom,
+    .xxfi_abort = cb_abort,
+    .xxfi_close = cb_close,
+    .xxfi_unknown = cb_unknown,
+    .xxfi_data = cb_data,
+    .xxfi_negotiate = cb_negotiate,
+};

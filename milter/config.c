@@ -1,0 +1,578 @@
+/*
+ * config - see config.h for the contract.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <glib.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define CONF_MAX_LINE 4096
+
+struct ctx {
+    const char *file;
+    unsigned line;
+    struct strlist *errors;
+};
+
+static void cerr(struct ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void cerr(struct ctx *x, const char *fmt, ...)
+{
+    char msg[600], full[900];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(full, sizeof(full), "%s:%u: %s", x->file, x->line, msg);
+    if (x->errors)
+        strlist_add(x->errors, full);
+}
+
+typedef bool (*setter)(struct config *c, struct ctx *x, const char *key, char *value,
+                       size_t off);
+
+static bool set_string(struct config *c, struct ctx *x, const char *key, char *value, size_t off)
+{
+    (void)x;
+    (void)key;
+    char **slot = (char **)((char *)c + off);
+    free(*slot);
+    *slot = strdup(value);
+    return *slot != NULL;
+}
+
+static bool set_path(struct config *c, struct ctx *x, const char *key, char *value, size_t off)
+{
+    if (value[0] != '/' && strncmp(value, "./", 2) != 0 && strchr(value, '/') == NULL) {
+        /* relative names are allowed (tests use them) but must look like paths */
+    }
+    if (strlen(value) >= PATH_MAX) {
+        cerr(x, "%s: path too long", key);
+        return false;
+    }
+    return set_string(c, x, key, value, off);
+}
+
+static bool set_bool(struct config *c, struct ctx *x, const char *key, char *value, size_t off)
+{
+    bool *slot = (bool *)((char *)c + off);
+    if (str_ieq(value, "yes") || str_ieq(value, "true") || str_ieq(value, "on") ||
+        strcmp(value, "1") == 0)
+        *slot = true;
+    else if (str_ieq(value, "no") || str_ieq(value, "false") || str_ieq(value, "off") ||
+             strcmp(value, "0") == 0)
+        *slot = false;
+    else {
+        cerr(x, "%s: want yes or no, not \"%s\"", key, value);
+        return false;
+    }
+    return true;
+}
+
+static bool parse_long(const char *s, long *out)
+{
+    if (!*s || !isdigit((unsigned char)*s))
+        return false;
+    errno = 0;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool set_seconds(struct config *c, struct ctx *x, const char *key, char *value,
+                        size_t off)
+{
+    long *slot = (long *)((char *)c + off);
+    long v;
+    if (!parse_long(value, &v) || v < 1 || v > 600) {
+        cerr(x, "%s: want a number of seconds from 1 to 600, not \"%s\"", key, value);
+        return false;
+    }
+    *slot = v;
+    return true;
+}
+
+static bool set_duration(struct config *c, struct ctx *x, const char *key, char *value,
+                         size_t off)
+{
+    long *slot = (long *)((char *)c + off);
+    size_t n = strlen(value);
+    long mult = 1;
+    char num[32];
+    if (n == 0 || n >= sizeof(num))
+        goto bad;
+    str_copy(num, sizeof(num), value);
+    switch (num[n - 1]) {
+    case 's': mult = 1; num[n - 1] = '\0'; break;
+    case 'm': mult = 60; num[n - 1] = '\0'; break;
+    case 'h': mult = 3600; num[n - 1] = '\0'; break;
+    case 'd': mult = 86400; num[n - 1] = '\0'; break;
+    default: break;
+    }
+    long v;
+    if (!parse_long(num, &v) || v < 1 || v > 365L * 86400 / mult)
+        goto bad;
+    *slot = v * mult;
+    return true;
+bad:
+    cerr(x, "%s: want a duration such as 3600, 90m, 72h or 3d, not \"%s\"", key, value);
+    return false;
+}
+
+static bool set_size(struct config *c, struct ctx *x, const char *key, char *value, size_t off)
+{
+    long *slot = (long *)((char *)c + off);
+    size_t n = strlen(value);
+    long mult = 1;
+    char num[32];
+    if (n == 0 || n >= sizeof(num))
+        goto bad;
+    str_copy(num, sizeof(num), value);
+    if (num[n - 1] == 'k' || num[n - 1] == 'K')
+        mult = 1024, num[n - 1] = '\0';
+    else if (num[n - 1] == 'm' || num[n - 1] == 'M')
+        mult = 1024 * 1024, num[n - 1] = '\0';
+    long v;
+    if (!parse_long(num, &v) || v < 1 || v > (64L << 20) / mult || v * mult < 65536)
+        goto bad;
+    *slot = v * mult;
+    return true;
+bad:
+    cerr(x, "%s: want a size from 64k to 64m, not \"%s\"", key, value);
+    return false;
+}
+
+/* Comma and/or space separated list. */
+static bool split_list(struct ctx *x, const char *key, char *value, struct strlist *out)
+{
+    strlist_free(out);
+    char *save = NULL;
+    for (char *t = strtok_r(value, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
+        if (strlen(t) > 255) {
+            cerr(x, "%s: item too long", key);
+            return false;
+        }
+        if (!strlist_add(out, t))
+            return false;
+    }
+    if (out->n == 0) {
+        cerr(x, "%s: empty list", key);
+        return false;
+    }
+    return true;
+}
+
+static bool set_recipients(struct config *c, struct ctx *x, const char *key, char *value,
+                           size_t off)
+{
+    (void)off;
+    if (!split_list(x, key, value, &c->recipients))
+        return false;
+    bool ok = true;
+    for (size_t i = 0; i < c->recipients.n; i++) {
+        char *r = c->recipients.v[i];
+        str_lower(r);
+        char *at = strchr(r, '@');
+        if (at ? (at == r || !dns_name_valid(at + 1, false) || strchr(at + 1, '@'))
+               : strspn(r, "abcdefghijklmnopqrstuvwxyz0123456789._+-") != strlen(r)) {
+            cerr(x, "%s: \"%s\" is neither a local part nor an address", key, r);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+static bool set_domains(struct config *c, struct ctx *x, const char *key, char *value,
+                        size_t off)
+{
+    struct strlist *l = (struct strlist *)((char *)c + off);
+    if (!split_list(x, key, value, l))
+        return false;
+    bool ok = true;
+    for (size_t i = 0; i < l->n; i++) {
+        str_lower(l->v[i]);
+        if (!dns_name_valid(l->v[i], false)) {
+            cerr(x, "%s: \"%s\" is not a domain name", key, l->v[i]);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+static bool set_ids(struct config *c, struct ctx *x, const char *key, char *value, size_t off)
+{
+    struct strlist *l = (struct strlist *)((char *)c + off);
+    if (!split_list(x, key, value, l))
+        return false;
+    for (size_t i = 0; i < l->n; i++) {
+        for (const char *p = l->v[i]; *p; p++)
+            if (!(isalnum((unsigned char)*p) || strchr(".-_", *p))) {
+                cerr(x, "%s: \"%s\" is not an authserv-id", key, l->v[i]);
+                return false;
+            }
+    }
+    return true;
+}
+
+static bool set_mode(struct config *c, struct ctx *x, const char *key, char *value, size_t off)
+{
+    (void)off;
+    if (str_ieq(value, "approve"))
+        c->mode = MODE_APPROVE;
+    else if (str_ieq(value, "dry-run"))
+        c->mode = MODE_DRY_RUN;
+    else {
+        cerr(x, "%s: want approve or dry-run, not \"%s\"", key, value);
+        return false;
+    }
+    return true;
+}
+
+static bool set_sender_auth(struct config *c, struct ctx *x, const char *key, char *value,
+                            size_t off)
+{
+    (void)off;
+    struct strlist l = {0};
+    if (!split_list(x, key, value, &l)) {
+        strlist_free(&l);
+        return false;
+    }
+    unsigned bits = 0;
+    bool ok = true;
+    for (size_t i = 0; i < l.n; i++) {
+        if (str_ieq(l.v[i], "none"))
+            bits |= SA_NONE;
+        else if (str_ieq(l.v[i], "authres"))
+            bits |= SA_AUTHRES;
+        else if (str_ieq(l.v[i], "dkim")) {
+            cerr(x, "%s: dkim (built-in DKIM verification) is not available in this build; "
+                    "use authres",
+                 key);
+            ok = false;
+        } else {
+            cerr(x, "%s: unknown method \"%s\" (want none, authres or dkim)", key, l.v[i]);
+            ok = false;
+        }
+    }
+    strlist_free(&l);
+    if (ok && (bits & SA_NONE) && (bits & ~SA_NONE)) {
+        cerr(x, "%s: none cannot be combined with other methods", key);
+        ok = false;
+    }
+    if (ok)
+        c->sender_auth = bits;
+    return ok;
+}
+
+static bool set_facility(struct config *c, struct ctx *x, const char *key, char *value,
+                         size_t off)
+{
+    (void)off;
+    int f = log_facility_from_name(value);
+    if (f < 0) {
+        cerr(x, "%s: unknown syslog facility \"%s\"", key, value);
+        return false;
+    }
+    c->facility = f;
+    free(c->facility_name);
+    c->facility_name = strdup(value);
+    return true;
+}
+
+static bool set_loglevel(struct config *c, struct ctx *x, const char *key, char *value,
+                         size_t off)
+{
+    (void)off;
+    if (str_ieq(value, "info"))
+        c->log_debug = false;
+    else if (str_ieq(value, "debug"))
+        c->log_debug = true;
+    else {
+        cerr(x, "%s: want info or debug, not \"%s\"", key, value);
+        return false;
+    }
+    return true;
+}
+
+static bool set_endpoint(struct config *c, struct ctx *x, const char *key, char *value,
+                         size_t off)
+{
+    if (strncmp(value, "https://", 8) != 0 || strlen(value) < 9 || strlen(value) > 200 ||
+        value[strlen(value) - 1] == '/') {
+        cerr(x, "%s: want a base URL https://HOST[:PORT] without a trailing slash", key);
+        return false;
+    }
+    return set_string(c, x, key, value, off);
+}
+
+static bool set_socket(struct config *c, struct ctx *x, const char *key, char *value,
+                       size_t off)
+{
+    if (strncmp(value, "unix:", 5) && strncmp(value, "local:", 6) &&
+        strncmp(value, "inet:", 5) && strncmp(value, "inet6:", 6)) {
+        cerr(x, "%s: want unix:PATH, local:PATH, inet:PORT@HOST or inet6:PORT@HOST", key);
+        return false;
+    }
+    if (strncmp(value, "inet", 4) == 0 && strchr(value, '@') == NULL) {
+        /* libmilter accepts inet:PORT (all interfaces); allow it, but say so */
+    }
+    return set_string(c, x, key, value, off);
+}
+
+#define OFF(f) offsetof(struct config, f)
+static const struct {
+    const char *name;
+    setter set;
+    size_t off;
+} keys[] = {
+    {"AllowList", set_path, OFF(allowlist_path)},
+    {"ApprovalEndpoint", set_endpoint, OFF(approval_endpoint)},
+    {"ApprovalTimeout", set_seconds, OFF(approval_timeout)},
+    {"AddHeader", set_bool, OFF(add_header)},
+    {"CAFile", set_path, OFF(ca_file)},
+    {"DKIMTestKeys", set_path, OFF(dkim_test_keys)},
+    {"HTTPSProxy", set_string, OFF(https_proxy)},
+    {"LogLevel", set_loglevel, 0},
+    {"MaxAge", set_duration, OFF(max_age)},
+    {"MaxMessageSize", set_size, OFF(max_message_size)},
+    {"Mode", set_mode, 0},
+    {"PidFile", set_path, OFF(pidfile)},
+    {"Recipients", set_recipients, 0},
+    {"SenderAuth", set_sender_auth, 0},
+    {"SenderDomains", set_domains, OFF(sender_domains)},
+    {"Socket", set_socket, OFF(socket)},
+    {"SpoolDir", set_path, OFF(spool_dir)},
+    {"SyslogFacility", set_facility, 0},
+    {"TrustedAuthservIDs", set_ids, OFF(authserv_ids)},
+    {"UserID", set_string, OFF(user)},
+};
+
+static struct config *config_defaults(const char *path)
+{
+    struct config *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    atomic_init(&c->refs, 1);
+    c->path = strdup(path);
+    c->socket = strdup("unix:/run/acm-milter/acm-milter.sock");
+    c->allowlist_path = strdup("/etc/acm-milter/allowlist");
+    static const char *const rcpts[] = {"admin", "administrator", "hostmaster", "postmaster",
+                                        "webmaster"};
+    for (size_t i = 0; i < 5; i++)
+        strlist_add(&c->recipients, rcpts[i]);
+    c->mode = MODE_APPROVE;
+    c->sender_auth = SA_AUTHRES;
+    char host[256] = "localhost";
+    if (gethostname(host, sizeof(host) - 1) != 0)
+        str_copy(host, sizeof(host), "localhost");
+    host[sizeof(host) - 1] = '\0';
+    strlist_add(&c->authserv_ids, host);
+    strlist_add(&c->sender_domains, "certificates.amazon.com");
+    c->spool_dir = strdup("/var/spool/acm-milter");
+    c->user = strdup("acm-milter");
+    c->facility = LOG_MAIL;
+    c->facility_name = strdup("mail");
+    c->approval_timeout = 30;
+    c->max_age = 72 * 3600;
+    c->add_header = true;
+    c->max_message_size = 1L << 20;
+    return c;
+}
+
+static void config_free(struct config *c)
+{
+    if (!c)
+        return;
+    free(c->path);
+    free(c->socket);
+    free(c->allowlist_path);
+    allowlist_free(c->allowlist);
+    strlist_free(&c->recipients);
+    strlist_free(&c->authserv_ids);
+    strlist_free(&c->sender_domains);
+    free(c->dkim_test_keys);
+    free(c->spool_dir);
+    free(c->user);
+    free(c->pidfile);
+    free(c->facility_name);
+    free(c->ca_file);
+    free(c->https_proxy);
+    free(c->approval_endpoint);
+    free(c);
+}
+
+static bool parse_text(struct config *c, struct ctx *x, const char *text, size_t len)
+{
+    bool ok = true;
+    bool seen[sizeof(keys) / sizeof(keys[0])] = {0};
+    size_t pos = 0;
+    x->line = 0;
+    while (pos < len) {
+        x->line++;
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t l = nl ? (size_t)(nl - (text + pos)) : len - pos;
+        char line[CONF_MAX_LINE];
+        if (l >= sizeof(line)) {
+            cerr(x, "line too long");
+            ok = false;
+            pos += l + 1;
+            continue;
+        }
+        if (memchr(text + pos, '\0', l)) {
+            cerr(x, "NUL byte in line");
+            ok = false;
+            pos += l + 1;
+            continue;
+        }
+        memcpy(line, text + pos, l);
+        line[l] = '\0';
+        pos += l + 1;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *s = str_trim(line);
+        if (!*s)
+            continue;
+        char *key = s;
+        while (*s && !isspace((unsigned char)*s))
+            s++;
+        if (*s)
+            *s++ = '\0';
+        char *value = str_trim(s);
+        size_t k;
+        for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+            if (str_ieq(key, keys[k].name))
+                break;
+        if (k == sizeof(keys) / sizeof(keys[0])) {
+            char clean[100];
+            str_sanitize(clean, sizeof(clean), key, 64);
+            cerr(x, "unknown key \"%s\"", clean);
+            ok = false;
+            continue;
+        }
+        if (seen[k]) {
+            cerr(x, "%s given twice", keys[k].name);
+            ok = false;
+            continue;
+        }
+        seen[k] = true;
+        if (!*value) {
+            cerr(x, "%s: missing value", keys[k].name);
+            ok = false;
+            continue;
+        }
+        if (!keys[k].set(c, x, keys[k].name, value, keys[k].off))
+            ok = false;
+    }
+    return ok;
+}
+
+struct config *config_load(const char *path, struct strlist *errors)
+{
+    struct ctx x = {path, 0, errors};
+    struct config *c = config_defaults(path);
+    if (!c) {
+        cerr(&x, "out of memory");
+        return NULL;
+    }
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        cerr(&x, "cannot open: %s", strerror(errno));
+        config_free(c);
+        return NULL;
+    }
+    struct sbuf b;
+    sbuf_init(&b, 1u << 20);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if (!sbuf_append(&b, chunk, n))
+            break;
+    bool rerr = ferror(f) || b.overflow;
+    fclose(f);
+    bool ok = !rerr;
+    if (rerr)
+        cerr(&x, "read error or file larger than 1 MiB");
+    else
+        ok = parse_text(c, &x, b.data ? b.data : "", b.len);
+    sbuf_free(&b);
+    if (ok) {
+        c->allowlist = allowlist_load(c->allowlist_path, errors);
+        if (!c->allowlist)
+            ok = false;
+    }
+    if (!ok) {
+        config_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+struct config *config_ref(struct config *c)
+{
+    if (c)
+        atomic_fetch_add(&c->refs, 1);
+    return c;
+}
+
+void config_unref(struct config *c)
+{
+    if (c && atomic_fetch_sub(&c->refs, 1) == 1)
+        config_free(c);
+}
+
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct config *live;
+
+struct config *config_current(void)
+{
+    pthread_mutex_lock(&live_lock);
+    struct config *c = config_ref(live);
+    pthread_mutex_unlock(&live_lock);
+    return c;
+}
+
+void config_install(struct config *c)
+{
+    pthread_mutex_lock(&live_lock);
+    struct config *old = live;
+    live = c;
+    pthread_mutex_unlock(&live_lock);
+    config_unref(old);
+}
+
+bool config_watched_rcpt(const struct config *c, const char *addr)
+{
+    const char *at = strrchr(addr, '@');
+    if (!at || at == addr)
+        return false;
+    for (size_t i = 0; i < c->recipients.n; i++) {
+        const char *r = c->recipients.v[i];
+        if (strchr(r, '@')) {
+            if (str_ieq(r, addr))
+                return true;
+        } else if (strlen(r) == (size_t)(at - addr) &&
+                   g_ascii_strncasecmp(r, addr, (size_t)(at - addr)) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *config_mode_name(enum acm_mode m)
+{
+    return m == MODE_DRY_RUN ? "dry-run" : "approve";
+}

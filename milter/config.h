@@ -1,0 +1,72 @@
+/*
+ * config - the configuration file (`Key value` lines) and the allowlist it names, as one
+ * immutable, reference-counted snapshot.
+ *
+ * Contract: config_load() parses the whole file with a table of keys (case-insensitive),
+ * checks every value, loads the allowlist, and returns a snapshot with one reference; on
+ * any problem it returns NULL and appends one "file:line: why" per problem to `errors`.
+ * A snapshot never changes after load, so any thread may read it while it holds a
+ * reference. config_current() hands out a new reference to the live snapshot;
+ * config_install() swaps a new one in (reload) and drops the old one, which is freed when
+ * its last message finishes.
+ */
+#ifndef ACM_CONFIG_H
+#define ACM_CONFIG_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "allowlist.h"
+#include "util.h"
+
+enum acm_mode { MODE_APPROVE, MODE_DRY_RUN };
+
+#define SA_NONE 0x1u
+#define SA_AUTHRES 0x2u
+#define SA_DKIM 0x4u
+
+#define CONF_DEFAULT_PATH "/etc/acm-milter/acm-milter.conf"
+
+struct config {
+    atomic_int refs;
+    char *path;
+
+    char *socket;
+    char *allowlist_path;
+    struct allowlist *allowlist;
+    struct strlist recipients;       /* local parts, or full addresses (with '@') */
+    enum acm_mode mode;
+    unsigned sender_auth;            /* SA_* bits; any one passing is enough */
+    struct strlist authserv_ids;
+    struct strlist sender_domains;
+    char *dkim_test_keys;
+    char *spool_dir;
+    char *user;
+    char *pidfile;
+    int facility;
+    char *facility_name;
+    long approval_timeout;           /* seconds */
+    long max_age;                    /* seconds */
+    char *ca_file;
+    char *https_proxy;
+    bool add_header;
+    char *approval_endpoint;
+    bool log_debug;
+    long max_message_size;           /* bytes buffered per message */
+};
+
+struct config *config_load(const char *path, struct strlist *errors);
+struct config *config_ref(struct config *c);
+void config_unref(struct config *c);
+
+/* The live snapshot (new reference; NULL before the first install). */
+struct config *config_current(void);
+/* Installs c as the live snapshot, taking over the caller's reference. */
+void config_install(struct config *c);
+
+/* true when addr (local@domain) is a watched recipient under c. */
+bool config_watched_rcpt(const struct config *c, const char *addr);
+/* Human-readable description of every key, for the man page check and -n output. */
+const char *config_mode_name(enum acm_mode m);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * evaluate - see evaluate.h for the contract.
+ */
+#include "evaluate.h"
+
+#include <string.h>
+
+#include "html.h"
+#include "mime.h"
+#include "recognizer.h"
+
+bool evaluate_init(void)
+{
+    mime_init();
+    html_init();
+    return recognizer_init();
+}
+
+void evaluate_shutdown(void)
+{
+    recognizer_free();
+    mime_shutdown();
+}
+
+void evaluate(const struct config *c, const struct envelope *env, const char *raw, size_t len,
+              bool too_large, struct decision *d)
+{
+    memset(d, 0, sizeof(*d));
+    if (too_large) {
+        d->verdict = V_IGNORE;
+        d->reason = "too-large";
+        for (size_t i = 0; i < env->rcpts.n; i++)
+            if (config_watched_rcpt(c, env->rcpts.v[i])) {
+                str_copy(d->rcpt, sizeof(d->rcpt), env->rcpts.v[i]);
+                break;
+            }
+        return;
+    }
+    struct mime_view *mv = mime_parse(raw, len);
+    if (!mv) {
+        d->verdict = V_IGNORE;
+        d->reason = "no-memory";
+        return;
+    }
+    char why[32];
+    if (policy_rule_out(c, mv->from_addr, mime_header(mv, "Content-Type", 0), why,
+                        sizeof(why))) {
+        struct acm_fields none;
+        memset(&none, 0, sizeof(none));
+        policy_decide(c, env, mv, RECOG_NOT_ACM, &none, d);
+        str_copy(d->detail, sizeof(d->detail), why);
+    } else {
+        struct acm_fields f;
+        enum recog_status st = recognize(mv, &f);
+        policy_decide(c, env, mv, st, &f, d);
+        memset(&f, 0, sizeof(f));
+    }
+    mime_free(mv);
+}

@@ -1,0 +1,325 @@
+/*
+ * main - command line, start-up order, signals and reload.
+ *
+ * Start-up order (after clamav-milter): configuration; socket opened under a tight umask,
+ * then chowned/chmodded for the MTA; fork to the background (unless -f); PID file;
+ * privilege drop (initgroups, setgid, setuid); the reload thread; smfi_main(). libmilter
+ * stops on SIGHUP, SIGINT and SIGTERM; SIGUSR1 reloads the configuration and allowlist,
+ * swapping in a fully validated new snapshot or keeping the old one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libmilter/mfapi.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "callbacks.h"
+#include "config.h"
+#include "evaluate.h"
+#include "log.h"
+#include "mime.h"
+#include "policy.h"
+#include "util.h"
+
+#ifndef ACM_VERSION
+#define ACM_VERSION "0.1.0"
+#endif
+
+static const char *conf_path = CONF_DEFAULT_PATH;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: acm-milter [-x CONFIG] [-f] [-n] [-V] [-t MESSAGE [-r RCPT]... [-s SENDER]]\n"
+            "  -x CONFIG  configuration file (default %s)\n"
+            "  -f         stay in the foreground, log to stderr as well as syslog\n"
+            "  -n         check the configuration and the allowlist, then exit 0 or 1\n"
+            "  -t MESSAGE evaluate one saved message offline ('-' for stdin) and print the "
+            "decision\n"
+            "  -r RCPT    envelope recipient for -t (repeatable; default: To and Cc)\n"
+            "  -s SENDER  envelope sender for -t (default: Return-Path, else From)\n"
+            "  -V         print the version\n",
+            CONF_DEFAULT_PATH);
+}
+
+static struct config *load_or_report(const char *path)
+{
+    struct strlist errors = {0};
+    struct config *c = config_load(path, &errors);
+    for (size_t i = 0; i < errors.n; i++)
+        fprintf(stderr, "acm-milter: %s\n", errors.v[i]);
+    strlist_free(&errors);
+    return c;
+}
+
+/* ---- -t: one message offline --------------------------------------------------------- */
+
+static int offline(struct config *c, const char *file, struct strlist *rcpts, const char *sender)
+{
+    FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
+    if (!f) {
+        fprintf(stderr, "acm-milter: %s: %s\n", file, strerror(errno));
+        return 1;
+    }
+    struct sbuf raw;
+    sbuf_init(&raw, (size_t)c->max_message_size);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        sbuf_append(&raw, chunk, n);
+    bool rerr = ferror(f);
+    if (f != stdin)
+        fclose(f);
+    if (rerr) {
+        fprintf(stderr, "acm-milter: %s: read error\n", file);
+        sbuf_free(&raw);
+        return 1;
+    }
+    struct envelope env = {.sender = sender};
+    struct mime_view *mv = NULL;
+    if (rcpts->n == 0 || !sender)
+        mv = mime_parse(raw.data ? raw.data : "", raw.len);
+    if (rcpts->n) {
+        env.rcpts = *rcpts;
+    } else if (mv) {
+        const char *v;
+        for (size_t k = 0; (v = mime_header(mv, "To", k)); k++)
+            mime_addresses(v, &env.rcpts);
+        for (size_t k = 0; (v = mime_header(mv, "Cc", k)); k++)
+            mime_addresses(v, &env.rcpts);
+    }
+    struct strlist rp = {0};
+    if (!sender && mv) {
+        const char *v = mime_header(mv, "Return-Path", 0);
+        if (v && mime_addresses(v, &rp) == 1 && rp.n == 1)
+            env.sender = rp.v[0];
+        else if (mv->from_addr)
+            env.sender = mv->from_addr;
+    }
+    struct decision d;
+    evaluate(c, &env, raw.data ? raw.data : "", raw.len, raw.overflow, &d);
+    struct kvline kv;
+    kv_init(&kv);
+    decision_format(&d, &kv);
+    printf("offline: %s\n", kv.buf);
+    fflush(stdout);
+    if (env.rcpts.v != rcpts->v)
+        strlist_free(&env.rcpts);
+    strlist_free(&rp);
+    mime_free(mv);
+    sbuf_free(&raw);
+    return 0;
+}
+
+/* ---- daemon ------------------------------------------------------------------------- */
+
+static void *signal_thread(void *arg)
+{
+    sigset_t *set = arg;
+    for (;;) {
+        int sig;
+        if (sigwait(set, &sig) != 0)
+            continue;
+        if (sig != SIGUSR1)
+            continue;
+        struct strlist errors = {0};
+        struct config *nc = config_load(conf_path, &errors);
+        if (!nc) {
+            for (size_t i = 0; i < errors.n; i++)
+                log_err("reload rejected: %s", errors.v[i]);
+            log_err("reload rejected: keeping the previous configuration");
+            strlist_free(&errors);
+            continue;
+        }
+        strlist_free(&errors);
+        struct config *old = config_current();
+        if (old && (strcmp(old->socket, nc->socket) != 0 || strcmp(old->user, nc->user) != 0))
+            log_warn("Socket and UserID changes take effect only at restart");
+        config_unref(old);
+        log_set_debug(nc->log_debug);
+        log_info("reloaded %s: %zu allowlist rules from %s, mode %s", conf_path,
+                 nc->allowlist->n, nc->allowlist_path, config_mode_name(nc->mode));
+        config_install(nc);
+    }
+    return NULL;
+}
+
+static const char *socket_path(const char *spec)
+{
+    if (strncmp(spec, "unix:", 5) == 0)
+        return spec + 5;
+    if (strncmp(spec, "local:", 6) == 0)
+        return spec + 6;
+    if (spec[0] == '/')
+        return spec;
+    return NULL;
+}
+
+static void write_pidfile(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0)
+        log_fatal("PidFile %s: %s", path, strerror(errno));
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+    if (write(fd, buf, (size_t)n) != n)
+        log_fatal("PidFile %s: write failed", path);
+    close(fd);
+}
+
+static void daemonize(void)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        log_fatal("fork: %s", strerror(errno));
+    if (pid > 0)
+        _exit(0);
+    if (setsid() < 0)
+        log_fatal("setsid: %s", strerror(errno));
+    int fd = open("/dev/null", O_RDWR);
+    if (fd >= 0) {
+        dup2(fd, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (fd > 2)
+            close(fd);
+    }
+}
+
+static int run_daemon(struct config *c, bool foreground)
+{
+    log_init(c->facility, foreground);
+    log_set_debug(c->log_debug);
+    if (c->approval_endpoint)
+        log_warn("ApprovalEndpoint %s replaces the ACM approval site: for tests only",
+                 c->approval_endpoint);
+    if (c->dkim_test_keys)
+        log_warn("DKIMTestKeys %s replaces DNS for DKIM keys: for tests only", c->dkim_test_keys);
+    if (c->sender_auth & SA_NONE)
+        log_warn("SenderAuth none: the sender of validation messages is not authenticated");
+
+    /* Block the signals our own thread waits for before any thread exists. */
+    static sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (smfi_setconn(c->socket) != MI_SUCCESS)
+        log_fatal("Socket %s: not a valid socket specification", c->socket);
+    if (smfi_register(acm_milter_desc) != MI_SUCCESS)
+        log_fatal("smfi_register failed");
+    smfi_settimeout(300);
+
+    struct passwd *pw = NULL;
+    bool root = geteuid() == 0;
+    if (root) {
+        pw = getpwnam(c->user);
+        if (!pw)
+            log_fatal("UserID %s: no such user", c->user);
+    }
+    const char *path = socket_path(c->socket);
+    mode_t old = umask(0177);
+    if (smfi_opensocket(true) != MI_SUCCESS)
+        log_fatal("cannot open the milter socket %s (does its directory exist?)", c->socket);
+    umask(old);
+    if (path) {
+        /* owner: the service user; group: its group; mode 0660 (never world-writable).
+         * Let the MTA in by adding its user to that group. */
+        if (root && chown(path, pw->pw_uid, pw->pw_gid) != 0)
+            log_fatal("chown %s: %s", path, strerror(errno));
+        if (chmod(path, 0660) != 0)
+            log_fatal("chmod %s: %s", path, strerror(errno));
+    }
+    if (!foreground)
+        daemonize();
+    if (c->pidfile)
+        write_pidfile(c->pidfile);
+    if (root) {
+        if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+            setuid(pw->pw_uid) != 0)
+            log_fatal("cannot drop privileges to %s: %s", c->user, strerror(errno));
+        if (setuid(0) == 0)
+            log_panic("privileges were not dropped");
+    } else if (c->user && getpwnam(c->user) && getpwnam(c->user)->pw_uid != geteuid()) {
+        log_warn("not started as root: running as uid %ld, not as UserID %s", (long)geteuid(),
+                 c->user);
+    }
+    umask(0027);
+
+    pthread_t th;
+    if (pthread_create(&th, NULL, signal_thread, &set) != 0)
+        log_fatal("cannot start the signal thread");
+    pthread_detach(th);
+
+    log_info("starting acm-milter %s on %s: %zu allowlist rules from %s, mode %s", ACM_VERSION,
+             c->socket, c->allowlist->n, c->allowlist_path, config_mode_name(c->mode));
+    char *pidfile = str_dup(c->pidfile);
+    config_install(c);
+    int rc = smfi_main();
+    log_info("stopping acm-milter (%s)", rc == MI_SUCCESS ? "clean" : "libmilter error");
+    if (pidfile)
+        unlink(pidfile);   /* may fail after the privilege drop; systemd cleans /run */
+    free(pidfile);
+    return rc == MI_SUCCESS ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    bool foreground = false, check = false;
+    const char *test_file = NULL, *sender = NULL;
+    struct strlist rcpts = {0};
+    int opt;
+    while ((opt = getopt(argc, argv, "x:fnVt:r:s:h")) != -1) {
+        switch (opt) {
+        case 'x': conf_path = optarg; break;
+        case 'f': foreground = true; break;
+        case 'n': check = true; break;
+        case 'V': printf("acm-milter %s\n", ACM_VERSION); return 0;
+        case 't': test_file = optarg; break;
+        case 'r':
+            if (!strlist_add(&rcpts, optarg))
+                return 1;
+            break;
+        case 's': sender = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc || ((rcpts.n || sender) && !test_file)) {
+        usage(stderr);
+        return 2;
+    }
+    struct config *c = load_or_report(conf_path);
+    if (!c)
+        return 1;
+    if (check) {
+        printf("%s: OK, %zu allowlist rules in %s\n", conf_path, c->allowlist->n,
+               c->allowlist_path);
+        config_unref(c);
+        return 0;
+    }
+    if (!evaluate_init()) {
+        fprintf(stderr, "acm-milter: cannot compile the recognizer patterns\n");
+        return 1;
+    }
+    int rc;
+    if (test_file) {
+        rc = offline(c, test_file, &rcpts, sender);
+        config_unref(c);
+    } else {
+        rc = run_daemon(c, foreground);
+    }
+    strlist_free(&rcpts);
+    evaluate_shutdown();
+    return rc;
+}

@@ -1,0 +1,226 @@
+/*
+ * mime - see mime.h for the contract. GMime does the MIME work; this file only walks the
+ * tree, bounds it, and copies the results out so no GObject escapes.
+ */
+#include "mime.h"
+
+#include <gmime/gmime.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+void mime_init(void)
+{
+    g_mime_init();
+}
+
+void mime_shutdown(void)
+{
+    g_mime_shutdown();
+}
+
+static char *unfold(const char *v)
+{
+    size_t n = strlen(v);
+    char *out = malloc(n + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++)
+        if (v[i] != '\r' && v[i] != '\n')
+            out[o++] = v[i];
+    out[o] = '\0';
+    return out;
+}
+
+static bool is_utf8_name(const char *cs)
+{
+    return !cs || str_ieq(cs, "utf-8") || str_ieq(cs, "utf8") || str_ieq(cs, "us-ascii") ||
+           str_ieq(cs, "ascii");
+}
+
+static void add_text(struct mime_view *mv, GMimePart *part, bool html)
+{
+    if (mv->nparts >= MIME_MAX_PARTS) {
+        mv->malformed = true;
+        return;
+    }
+    GMimeDataWrapper *w = g_mime_part_get_content(part);
+    if (!w)
+        return;
+    GMimeStream *mem = g_mime_stream_mem_new();
+    GMimeStream *filt = g_mime_stream_filter_new(mem);
+    const char *cs = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
+    if (!is_utf8_name(cs)) {
+        GMimeFilter *f = g_mime_filter_charset_new(cs, "UTF-8");
+        if (f) {
+            g_mime_stream_filter_add(GMIME_STREAM_FILTER(filt), f);
+            g_object_unref(f);
+        } else {
+            mv->malformed = true;   /* unknown charset: match on the raw bytes */
+        }
+    }
+    if (g_mime_data_wrapper_write_to_stream(w, filt) < 0)
+        mv->malformed = true;
+    g_mime_stream_flush(filt);
+    GByteArray *arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+    struct mime_text *p = realloc(mv->parts, (mv->nparts + 1) * sizeof(*p));
+    if (p) {
+        mv->parts = p;
+        p[mv->nparts].html = html;
+        p[mv->nparts].len = arr ? arr->len : 0;
+        p[mv->nparts].text = str_ndup(arr ? (const char *)arr->data : "", arr ? arr->len : 0);
+        if (p[mv->nparts].text)
+            mv->nparts++;
+    }
+    g_object_unref(filt);
+    g_object_unref(mem);
+}
+
+static void walk(struct mime_view *mv, GMimeObject *obj, int depth)
+{
+    if (!obj)
+        return;
+    if (depth > MIME_MAX_DEPTH) {
+        mv->too_deep = true;
+        return;
+    }
+    if (GMIME_IS_MULTIPART(obj)) {
+        GMimeMultipart *mp = GMIME_MULTIPART(obj);
+        int n = g_mime_multipart_get_count(mp);
+        for (int i = 0; i < n; i++)
+            walk(mv, g_mime_multipart_get_part(mp, i), depth + 1);
+        return;
+    }
+    if (!GMIME_IS_PART(obj))
+        return;   /* message/rfc822 and friends: a forwarded message is not ACM's own */
+    GMimeContentDisposition *disp = g_mime_object_get_content_disposition(obj);
+    if (disp && g_mime_content_disposition_is_attachment(disp))
+        return;
+    GMimeContentType *ct = g_mime_object_get_content_type(obj);
+    if (!ct)
+        return;
+    if (g_mime_content_type_is_type(ct, "text", "plain"))
+        add_text(mv, GMIME_PART(obj), false);
+    else if (g_mime_content_type_is_type(ct, "text", "html"))
+        add_text(mv, GMIME_PART(obj), true);
+}
+
+struct mime_view *mime_parse(const char *raw, size_t len)
+{
+    struct mime_view *mv = calloc(1, sizeof(*mv));
+    if (!mv)
+        return NULL;
+    GMimeStream *stream = g_mime_stream_mem_new_with_buffer(raw, len);
+    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+    GMimeParserOptions *opts = g_mime_parser_options_new();
+    g_mime_parser_options_set_rfc2047_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+    GMimeMessage *msg = g_mime_parser_construct_message(parser, opts);
+    g_mime_parser_options_free(opts);
+    g_object_unref(parser);
+    g_object_unref(stream);
+    if (!msg) {
+        mv->malformed = true;
+        return mv;
+    }
+    GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+    int nh = hl ? g_mime_header_list_get_count(hl) : 0;
+    if (nh > MIME_MAX_HEADERS) {
+        nh = MIME_MAX_HEADERS;
+        mv->malformed = true;
+    }
+    if (nh > 0)
+        mv->hdrs = calloc((size_t)nh, sizeof(*mv->hdrs));
+    for (int i = 0; mv->hdrs && i < nh; i++) {
+        GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+        const char *name = g_mime_header_get_name(h);
+        const char *rawv = g_mime_header_get_raw_value(h);
+        mv->hdrs[mv->nhdrs].name = str_dup(name ? name : "");
+        mv->hdrs[mv->nhdrs].value = unfold(rawv ? rawv : "");
+        if (mv->hdrs[mv->nhdrs].name && mv->hdrs[mv->nhdrs].value)
+            mv->nhdrs++;
+        else {
+            free(mv->hdrs[mv->nhdrs].name);
+            free(mv->hdrs[mv->nhdrs].value);
+        }
+    }
+    const char *subj = g_mime_message_get_subject(msg);
+    mv->subject = str_dup(subj);
+
+    struct strlist from = {0};
+    for (size_t i = 0; i < mv->nhdrs; i++)
+        if (str_ieq(mv->hdrs[i].name, "From"))
+            mv->from_count += mime_addresses(mv->hdrs[i].value, &from);
+    if (mv->from_count == 1 && from.n == 1)
+        mv->from_addr = str_dup(from.v[0]);
+    strlist_free(&from);
+
+    walk(mv, g_mime_message_get_mime_part(msg), 0);
+    g_object_unref(msg);
+    return mv;
+}
+
+void mime_free(struct mime_view *mv)
+{
+    if (!mv)
+        return;
+    for (size_t i = 0; i < mv->nhdrs; i++) {
+        free(mv->hdrs[i].name);
+        free(mv->hdrs[i].value);
+    }
+    free(mv->hdrs);
+    for (size_t i = 0; i < mv->nparts; i++)
+        free(mv->parts[i].text);
+    free(mv->parts);
+    free(mv->subject);
+    free(mv->from_addr);
+    free(mv);
+}
+
+const char *mime_header(const struct mime_view *mv, const char *name, size_t idx)
+{
+    for (size_t i = 0; i < mv->nhdrs; i++)
+        if (str_ieq(mv->hdrs[i].name, name) && idx-- == 0)
+            return mv->hdrs[i].value;
+    return NULL;
+}
+
+static int collect(InternetAddressList *list, struct strlist *out, int depth)
+{
+    int n = 0;
+    int count = list ? internet_address_list_length(list) : 0;
+    for (int i = 0; i < count && depth < 4; i++) {
+        InternetAddress *ia = internet_address_list_get_address(list, i);
+        if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+            n += collect(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)), out,
+                         depth + 1);
+        } else if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+            const char *addr = internet_address_mailbox_get_idn_addr(INTERNET_ADDRESS_MAILBOX(ia));
+            if (!addr)
+                addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+            n++;
+            if (addr && strlen(addr) < 320) {
+                char buf[320];
+                str_copy(buf, sizeof(buf), addr);
+                char *at = strrchr(buf, '@');
+                if (at)
+                    str_lower(at);
+                strlist_add(out, buf);
+            }
+        }
+    }
+    return n;
+}
+
+int mime_addresses(const char *value, struct strlist *out)
+{
+    if (!value)
+        return 0;
+    InternetAddressList *list = internet_address_list_parse(NULL, value);
+    if (!list)
+        return 0;
+    int n = collect(list, out, 0);
+    g_object_unref(list);
+    return n;
+}

@@ -1,0 +1,56 @@
+/*
+ * mime - one RFC 5322 message, parsed with GMime into what the recognizer and the policy
+ * read: the top-level header fields in order, and every inline text/plain and text/html
+ * leaf part decoded (Content-Transfer-Encoding undone, charset converted to UTF-8).
+ *
+ * Contract: mime_parse() never fails on bad input; it returns a view with whatever could be
+ * decoded and sets `malformed` or `too_deep` when parts were skipped. Multiparts nested
+ * deeper than MIME_MAX_DEPTH and more than MIME_MAX_PARTS leaves are not read. No I/O:
+ * the input is a memory buffer. mime_init() must run once before threads start.
+ */
+#ifndef ACM_MIME_H
+#define ACM_MIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define MIME_MAX_DEPTH 16
+#define MIME_MAX_PARTS 64
+#define MIME_MAX_HEADERS 2000
+
+struct mime_header {
+    char *name;
+    char *value;     /* unfolded (CR/LF removed), not RFC 2047 decoded */
+};
+
+struct mime_text {
+    bool html;
+    char *text;      /* UTF-8 (or raw bytes if the charset was unknown), NUL-terminated */
+    size_t len;
+};
+
+struct mime_view {
+    struct mime_header *hdrs;
+    size_t nhdrs;
+    struct mime_text *parts;
+    size_t nparts;
+    char *subject;   /* RFC 2047 decoded, or NULL */
+    char *from_addr; /* the single From mailbox address, or NULL (none, several, unparsable) */
+    int from_count;  /* number of From mailboxes found over all From fields */
+    bool malformed;
+    bool too_deep;
+};
+
+void mime_init(void);
+void mime_shutdown(void);
+struct mime_view *mime_parse(const char *raw, size_t len);
+void mime_free(struct mime_view *mv);
+/* The idx-th (0-based) header field called name (case-insensitive), or NULL. */
+const char *mime_header(const struct mime_view *mv, const char *name, size_t idx);
+
+/* Parses an address list (From/To/Cc value) and appends each mailbox address to out,
+ * lower-casing the domain. Returns the number of mailboxes found. */
+struct strlist;
+int mime_addresses(const char *value, struct strlist *out);
+
+#endif
