@@ -48,11 +48,11 @@ build/san/libacm.a: $(SAN_OBJS)
 milter/acm-milter: build/milter/main.o build/libacm.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
-build/tests/%: tests/unit/%.c tests/unit/t.h build/libacm.a
+build/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/libacm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Imilter -o $@ $< build/libacm.a $(LIBS)
 
-build/san/tests/%: tests/unit/%.c tests/unit/t.h build/san/libacm.a
+build/san/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/san/libacm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Imilter -o $@ $< build/san/libacm.a $(LIBS)
 

@@ -55,6 +55,32 @@ static bool strip_comments(const char *in, char *out, size_t outsz)
     return depth == 0 && !quoted;
 }
 
+/* RFC 8601 allows CFWS around "=", "/" and "." (`dkim = pass`, `header . d = x`):
+ * drop blanks next to them outside quoted strings so each token is one word. */
+static void squeeze(char *s)
+{
+    size_t o = 0;
+    bool q = false;
+    for (size_t i = 0; s[i]; i++) {
+        char c = s[i];
+        if (c == '"' && (i == 0 || s[i - 1] != '\\'))
+            q = !q;
+        if (!q && c == ' ') {
+            size_t j = i;
+            while (s[j] == ' ')
+                j++;
+            bool before = o > 0 && strchr("=/.", s[o - 1]) && s[o - 1] != '\0';
+            bool after = s[j] && strchr("=/.", s[j]);
+            if (before || after) {
+                i = j - 1;
+                continue;
+            }
+        }
+        s[o++] = c;
+    }
+    s[o] = '\0';
+}
+
 /* Next token separated by blanks, quotes respected; returns NULL at end. */
 static char *next_token(char **p)
 {
@@ -140,6 +166,8 @@ bool authres_parse(const char *value, struct ar_field *out)
     if (!buf)
         return false;
     bool ok = strip_comments(value, buf, AR_MAX_INPUT + 1);
+    if (ok)
+        squeeze(buf);
     if (ok) {
         /* split on ';' outside quotes */
         char *seg = buf;

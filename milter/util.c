@@ -134,7 +134,8 @@ char *str_ndup(const char *s, size_t n)
     char *p = malloc(n + 1);
     if (!p)
         return NULL;
-    memcpy(p, s, n);
+    if (n)
+        memcpy(p, s, n);
     p[n] = '\0';
     return p;
 }

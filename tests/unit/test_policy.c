@@ -1,0 +1,180 @@
+/* Unit tests: the policy over whole messages (evaluate()): sender authentication, recipient
+ * consistency, the allowlist, the decision line and the secrets rule. */
+#include <unistd.h>
+
+#include "evaluate.h"
+#include "msg.h"
+#include "t.h"
+
+static char dir[] = "/tmp/acm-test-policy-XXXXXX";
+
+static struct config *mkconf(const char *extra, const char *allowlist)
+{
+    char p[600], q[600];
+    snprintf(p, sizeof(p), "%s/al", dir);
+    FILE *f = fopen(p, "w");
+    fputs(allowlist, f);
+    fclose(f);
+    snprintf(q, sizeof(q), "%s/c.conf", dir);
+    f = fopen(q, "w");
+    fprintf(f, "AllowList %s\nTrustedAuthservIDs mx.example.com\n%s", p, extra);
+    fclose(f);
+    struct strlist errs = {0};
+    struct config *c = config_load(q, &errs);
+    for (size_t i = 0; i < errs.n; i++)
+        fprintf(stderr, "%s\n", errs.v[i]);
+    strlist_free(&errs);
+    return c;
+}
+
+static struct config *C;
+
+static void decide(const struct tm_opts *o, const char *rcpt, struct decision *d)
+{
+    char *raw = tm_build(o);
+    struct envelope env = {.sender = "bounce@bounces.certificates.amazon.com"};
+    strlist_add(&env.rcpts, "someone@example.com");
+    strlist_add(&env.rcpts, rcpt);
+    evaluate(C, &env, raw, strlen(raw), false, d);
+    strlist_free(&env.rcpts);
+    g_free(raw);
+}
+
+#define EXPECT(o, rcpt, v, r)                                                                  \
+    do {                                                                                       \
+        struct decision d_;                                                                    \
+        decide(&(o), rcpt, &d_);                                                               \
+        t_count++;                                                                             \
+        if (d_.verdict != (v) || strcmp(d_.reason, r) != 0) {                                  \
+            t_fail++;                                                                          \
+            fprintf(stderr, "%s:%d: FAIL: got %s %s (%s), want %s %s\n", __FILE__, __LINE__,   \
+                    verdict_name(d_.verdict), d_.reason, d_.detail, verdict_name(v), r);       \
+        }                                                                                      \
+    } while (0)
+
+int main(void)
+{
+    if (!mkdtemp(dir))
+        return 1;
+    CHECK(evaluate_init());
+    C = mkconf("", "arn:aws:acm:us-east-1:123456789012:certificate/3b4d78e1-0882-4f51-954a-298ee44ff369\n"
+                   "arn:aws:acm:eu-west-1:123456789012:certificate/* example.com *.example.com\n");
+    CHECK(C != NULL);
+
+    struct tm_opts o = tm_default();
+    struct decision d;
+    decide(&o, "admin@example.com", &d);
+    CHECK(d.verdict == V_APPROVE);
+    CHECK_STR(d.reason, "allowlisted");
+    CHECK_STR(d.rcpt, "admin@example.com");
+    char want_rule[700];
+    snprintf(want_rule, sizeof(want_rule), "%s/al:1", dir);
+    CHECK_STR(d.rule, want_rule);
+    struct kvline kv;
+    kv_init(&kv);
+    decision_format(&d, &kv);
+    CHECK(strncmp(kv.buf, "decision=approve reason=allowlisted domain=www.example.com "
+                          "account=123456789012 region=us-east-1 arn=" T_CERT " rcpt=admin@example.com rule=",
+                  strlen("decision=approve reason=allowlisted domain=www.example.com "
+                         "account=123456789012 region=us-east-1 arn=" T_CERT " rcpt=admin@example.com rule=")) == 0);
+    /* safety rule 7: the code and context never reach a log line or the header */
+    CHECK(strstr(kv.buf, T_CODE) == NULL && strstr(kv.buf, "111a222c") == NULL);
+    CHECK(strstr(kv.buf, " req=") != NULL);
+    kv_init(&kv);
+    decision_header(&d, &kv);
+    CHECK_STR(kv.buf, "decision=approve reason=allowlisted domain=www.example.com arn=" T_CERT);
+
+    /* each of the five mailboxes, in any case; and a parent domain */
+    EXPECT(o, "Administrator@EXAMPLE.com", V_APPROVE, "allowlisted");
+    EXPECT(o, "hostmaster@example.com", V_APPROVE, "allowlisted");
+    EXPECT(o, "postmaster@www.example.com", V_APPROVE, "allowlisted");
+    EXPECT(o, "webmaster@example.com", V_APPROVE, "allowlisted");
+
+    /* recipient domain mismatch: the domain must be the recipient's or below it */
+    EXPECT(o, "admin@other.org", V_DENY, "domain-mismatch");
+    EXPECT(o, "admin@sub.www.example.com", V_DENY, "domain-mismatch");
+    EXPECT(o, "admin@ample.com", V_DENY, "domain-mismatch");
+    /* no watched recipient */
+    EXPECT(o, "someone-else@example.com", V_IGNORE, "not-watched");
+
+    /* sender authentication */
+    o = tm_default(); o.authres = NULL;
+    EXPECT(o, "admin@example.com", V_DENY, "unauthenticated");
+    o = tm_default(); o.authres = "mx.evil.example; dkim=pass header.d=certificates.amazon.com";
+    EXPECT(o, "admin@example.com", V_DENY, "unauthenticated");
+    o = tm_default(); o.authres = "mx.example.com; dkim=fail header.d=certificates.amazon.com";
+    EXPECT(o, "admin@example.com", V_DENY, "unauthenticated");
+    o = tm_default(); o.authres = "mx.example.com; dkim=pass header.d=amazonses.com";
+    EXPECT(o, "admin@example.com", V_DENY, "unauthenticated");
+    o = tm_default(); o.authres = "mx.example.com; dkim=pass header.d=evil-certificates.amazon.com.evil.example";
+    EXPECT(o, "admin@example.com", V_DENY, "unauthenticated");
+    o = tm_default(); o.authres = "mx.example.com; spf=pass smtp.mailfrom=bounces.certificates.amazon.com";
+    EXPECT(o, "admin@example.com", V_DENY, "unauthenticated");
+    o = tm_default(); o.authres = "mx.example.com; dkim=pass header.i=@certificates.amazon.com";
+    EXPECT(o, "admin@example.com", V_APPROVE, "allowlisted");
+    o = tm_default(); o.authres = "mx.example.com; dkim=pass header.d=amazon.com";
+    EXPECT(o, "admin@example.com", V_APPROVE, "allowlisted");   /* relaxed alignment */
+    /* only the topmost trusted field counts: a forged pass below a real fail loses */
+    o = tm_default();
+    o.authres = "mx.example.com; dkim=fail header.d=certificates.amazon.com";
+    o.headers = "Authentication-Results: mx.example.com; dkim=pass header.d=certificates.amazon.com\r\n";
+    EXPECT(o, "admin@example.com", V_DENY, "unauthenticated");
+    /* From not Amazon's: ruled out already by the headers */
+    o = tm_default(); o.from = "Amazon <no-reply@certificates.amazon.com.evil.example>";
+    EXPECT(o, "admin@example.com", V_IGNORE, "not-acm");
+    o = tm_default(); o.from = "\"no-reply@certificates.amazon.com\" <x@evil.example>";
+    EXPECT(o, "admin@example.com", V_IGNORE, "not-acm");
+    /* two From mailboxes */
+    o = tm_default(); o.from = "no-reply@certificates.amazon.com, x@evil.example";
+    EXPECT(o, "admin@example.com", V_DENY, "unauthenticated");
+
+    /* allowlist: domains under a wildcard rule, other account/region/cert */
+    o = tm_default();
+    o.region = "eu-west-1";
+    o.cert = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555";
+    o.url = "https://eu-west-1.acm-certificates.amazon.com/approvals?code=" T_CODE
+            "&context=111a222c-6e1d-4333-bbc4-40b961461df5-65752d776573742d31";
+    EXPECT(o, "admin@example.com", V_APPROVE, "allowlisted");
+    o.domain = "www.other.org"; o.subject = "Certificate request for www.other.org";
+    EXPECT(o, "admin@other.org", V_DENY, "not-allowlisted");
+    o = tm_default();
+    o.cert = "arn:aws:acm:us-east-1:123456789012:certificate/99999999-0882-4f51-954a-298ee44ff369";
+    EXPECT(o, "admin@example.com", V_DENY, "not-allowlisted");
+
+    /* checks come in order: a bad URL is reported before the sender */
+    o = tm_default(); o.authres = NULL;
+    o.url = "https://us-east-1.acm-certificates.amazon.com.evil.example/approvals?code=" T_CODE "&context=" T_CTX;
+    EXPECT(o, "admin@example.com", V_DENY, "bad-url");
+
+    /* too large */
+    struct envelope env = {0};
+    strlist_add(&env.rcpts, "admin@example.com");
+    evaluate(C, &env, "x", 1, true, &d);
+    CHECK(d.verdict == V_IGNORE && strcmp(d.reason, "too-large") == 0);
+    strlist_free(&env.rcpts);
+
+    /* SenderAuth none: no authentication needed (a warning at start says so) */
+    config_unref(C);
+    C = mkconf("SenderAuth none\n", "arn:aws:acm:us-east-1:123456789012:certificate/*\n");
+    o = tm_default(); o.authres = NULL;
+    EXPECT(o, "admin@example.com", V_APPROVE, "allowlisted");
+    /* WHOIS full-address recipient: no domain relation needed */
+    config_unref(C);
+    C = mkconf("SenderAuth none\nRecipients admin, hostmaster@whois.example.net\n",
+               "arn:aws:acm:us-east-1:123456789012:certificate/*\n");
+    o = tm_default();
+    EXPECT(o, "hostmaster@whois.example.net", V_APPROVE, "allowlisted");
+    EXPECT(o, "hostmaster@example.com", V_IGNORE, "not-watched");
+    /* an empty allowlist approves nothing */
+    config_unref(C);
+    C = mkconf("", "# empty\n");
+    o = tm_default();
+    EXPECT(o, "admin@example.com", V_DENY, "not-allowlisted");
+    config_unref(C);
+
+    evaluate_shutdown();
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+    return t_done("test_policy");
+}
