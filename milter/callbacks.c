@@ -7,6 +7,7 @@
  */
 #include "callbacks.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -284,10 +285,12 @@ static sfsistat cb_eom(SMFICTX *ctx)
     if (d.recognized && m->cfg->add_header && (c->actions & SMFIF_ADDHDRS)) {
         struct kvline kv;
         kv_init(&kv);
-        if (c->steps & SMFIP_HDR_LEADSPC)
-            kv.buf[kv.len++] = ' ', kv.buf[kv.len] = '\0';
         decision_header(&d, &kv);
-        if (smfi_addheader(ctx, HDR_NAME, kv.buf) != MI_SUCCESS)
+        char value[KV_MAX + 2];
+        /* with SMFIP_HDR_LEADSPC the MTA adds no space after the colon: we do */
+        snprintf(value, sizeof(value), "%s%s", (c->steps & SMFIP_HDR_LEADSPC) ? " " : "",
+                 kv.buf);
+        if (smfi_addheader(ctx, HDR_NAME, value) != MI_SUCCESS)
             log_warn("%s: could not add the %s field", qid, HDR_NAME);
     }
     if (d.verdict == V_APPROVE)

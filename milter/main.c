@@ -206,12 +206,18 @@ static int run_daemon(struct config *c, bool foreground)
     if (c->sender_auth & SA_NONE)
         log_warn("SenderAuth none: the sender of validation messages is not authenticated");
 
-    /* Block the signals our own thread waits for before any thread exists. */
+    /* Before any thread exists, block the signals our own thread waits for (USR1, USR2)
+     * and the ones libmilter's signal thread waits for (HUP, TERM, INT): every thread
+     * inherits the mask, so each signal reaches only the thread that sigwait()s for it. */
     static sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
     sigaddset(&set, SIGUSR2);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    sigset_t all = set;
+    sigaddset(&all, SIGHUP);
+    sigaddset(&all, SIGTERM);
+    sigaddset(&all, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     if (smfi_setconn(c->socket) != MI_SUCCESS)
