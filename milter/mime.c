@@ -84,6 +84,8 @@ static void walk(struct mime_view *mv, GMimeObject *obj, int depth)
         return;
     if (depth > MIME_MAX_DEPTH) {
         mv->too_deep = true;
+        if (!mv->defect)
+            mv->defect = "mime-depth";
         return;
     }
     if (GMIME_IS_MULTIPART(obj)) {
@@ -107,6 +109,29 @@ static void walk(struct mime_view *mv, GMimeObject *obj, int depth)
         add_text(mv, GMIME_PART(obj), true);
 }
 
+/* GMime's parser warnings that mean the structure itself is broken (a validation request
+ * with any of them is not approved: a part that would contradict the others may be lost). */
+static void on_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer data)
+{
+    (void)offset, (void)item;
+    struct mime_view *mv = data;
+    const char *what = NULL;
+    switch (code) {
+    case GMIME_WARN_TRUNCATED_MESSAGE: what = "mime-truncated"; break;
+    case GMIME_WARN_MALFORMED_MESSAGE: what = "mime-malformed"; break;
+    case GMIME_WARN_MALFORMED_MULTIPART: what = "mime-empty-multipart"; break;
+    case GMIME_WARN_INVALID_CONTENT_TYPE: what = "mime-content-type"; break;
+    case GMIME_CRIT_CONFLICTING_HEADER: what = "mime-conflicting-header"; break;
+    case GMIME_CRIT_CONFLICTING_PARAMETER: what = "mime-conflicting-parameter"; break;
+    case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY: what = "mime-no-boundary"; break;
+    case GMIME_CRIT_NESTING_OVERFLOW: what = "mime-depth"; break;
+    case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT: what = "mime-empty-part"; break;
+    default: break;
+    }
+    if (what && !mv->defect)
+        mv->defect = what;
+}
+
 struct mime_view *mime_parse(const char *raw, size_t len)
 {
     struct mime_view *mv = calloc(1, sizeof(*mv));
@@ -116,6 +141,7 @@ struct mime_view *mime_parse(const char *raw, size_t len)
     GMimeParser *parser = g_mime_parser_new_with_stream(stream);
     GMimeParserOptions *opts = g_mime_parser_options_new();
     g_mime_parser_options_set_rfc2047_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+    g_mime_parser_options_set_warning_callback(opts, on_warning, mv);
     GMimeMessage *msg = g_mime_parser_construct_message(parser, opts);
     g_mime_parser_options_free(opts);
     g_object_unref(parser);

@@ -39,6 +39,8 @@ struct mime_view {
     int from_count;  /* number of From mailboxes found over all From fields */
     bool malformed;
     bool too_deep;
+    const char *defect;  /* first structural defect GMime reported (truncated, conflicting
+                            headers, multipart without boundary, ...), or NULL */
 };
 
 void mime_init(void);

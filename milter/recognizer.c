@@ -586,6 +586,8 @@ enum recog_status recognize(const struct mime_view *mv, struct acm_fields *f)
     f->have_url = st.any_url;
     if (!st.any_url)
         return RECOG_NOT_ACM;
+    if (mv->defect)
+        note(&st, &st.malformed, mv->defect);
 
     struct fields *a = &st.all;
     if (!st.bad_url && !st.malformed) {

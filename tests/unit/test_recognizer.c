@@ -220,7 +220,8 @@ int main(void)
     const char *nobound =
         "From: x@certificates.amazon.com\r\nContent-Type: multipart/alternative; boundary=zz\r\n\r\n"
         "--zz\r\nContent-Type: text/plain\r\n\r\nDomain: www.example.com\r\n(" T_URL ")\r\n";
-    CHECK(run(nobound, &f) == RECOG_INCOMPLETE);
+    CHECK(run(nobound, &f) == RECOG_MALFORMED);   /* a truncated request is never approved */
+    CHECK_STR(f.detail, "mime-truncated");
     const char *garbage =
         "From: x@certificates.amazon.com\r\nContent-Type: text/plain\r\n"
         "Content-Transfer-Encoding: base64\r\n\r\n!!!@@@###$$$%%%^^^&&&***((()))\r\n";
