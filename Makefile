@@ -27,7 +27,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=build/san/tests/%)
 
-.PHONY: all check unit unit-san corpus protocol e2e install uninstall clean bench
+.PHONY: all check unit unit-san clang cli corpus protocol e2e install uninstall clean bench
 
 all: milter/acm-milter
 
@@ -59,7 +59,7 @@ build/san/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/san/libacm.a
 # Unit tests, then the same tests under AddressSanitizer + UndefinedBehaviorSanitizer, then
 # the corpus through `acm-milter -t`, the milter protocol over real sockets, and a real
 # Postfix end to end. Any failure fails `make check`.
-check: all unit unit-san corpus protocol e2e
+check: all clang unit unit-san cli corpus protocol e2e
 	@echo "make check: all tests passed"
 
 unit: $(UNIT_BINS)
@@ -70,6 +70,14 @@ unit-san: $(SAN_BINS)
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  LSAN_OPTIONS=suppressions=tests/unit/lsan.supp:print_suppressions=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./$$t; done
+
+# The same sources must also be warning-free under clang.
+clang:
+	@set -e; for f in milter/*.c; do clang $(ALL_CFLAGS) -fsyntax-only $$f; done; \
+	  echo "clang: milter/*.c clean under -Wall -Wextra -Werror"
+
+cli: all
+	bash tests/cli.sh
 
 corpus: all
 	bash tests/run-corpus.sh
