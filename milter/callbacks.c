@@ -33,6 +33,7 @@ struct msg {
     int existing;            /* X-ACM-Milter fields that came with the message */
     char *from;              /* first From value */
     char *ctype;             /* first Content-Type value */
+    char *subject;           /* first Subject value */
 };
 
 struct conn {
@@ -57,6 +58,7 @@ static void msg_free(struct msg *m)
     sbuf_free(&m->raw);
     free(m->from);
     free(m->ctype);
+    free(m->subject);
     free(m);
 }
 
@@ -194,6 +196,8 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
         m->from = strdup(value);
     if (!m->ctype && str_ieq(name, "Content-Type"))
         m->ctype = strdup(value);
+    if (!m->subject && str_ieq(name, "Subject"))
+        m->subject = strdup(value);
     if (m->nhdrs > MIME_MAX_HEADERS)
         m->too_large = true;
     if (!m->too_large) {
@@ -226,7 +230,7 @@ static sfsistat cb_eoh(SMFICTX *ctx)
     int nfrom = m->from ? mime_addresses(m->from, &from) : 0;
     char why[32];
     bool out = policy_rule_out(m->cfg, nfrom == 1 && from.n == 1 ? from.v[0] : NULL, m->ctype,
-                               why, sizeof(why));
+                               m->subject, why, sizeof(why));
     strlist_free(&from);
     if (out && m->existing == 0) {
         struct decision d;

@@ -43,8 +43,8 @@ void evaluate(const struct config *c, const struct envelope *env, const char *ra
         return;
     }
     char why[32];
-    if (policy_rule_out(c, mv->from_addr, mime_header(mv, "Content-Type", 0), why,
-                        sizeof(why))) {
+    if (policy_rule_out(c, mv->from_addr, mime_header(mv, "Content-Type", 0),
+                        mime_header(mv, "Subject", 0), why, sizeof(why))) {
         struct acm_fields none;
         memset(&none, 0, sizeof(none));
         policy_decide(c, env, mv, RECOG_NOT_ACM, &none, d);

@@ -35,8 +35,26 @@ static bool sender_domain_ok(const struct config *c, const char *from_addr)
     return false;
 }
 
+/* "Certificate request for" / "Certificate approval for", any case, any blanks. */
+static bool acm_subject(const char *subject)
+{
+    if (!subject)
+        return false;
+    char norm[512];
+    size_t o = 0;
+    for (const char *p = subject; *p && o + 1 < sizeof(norm); p++) {
+        bool blank = *p == ' ' || *p == '\t' || *p == '\r' || *p == '\n';
+        if (blank && (o == 0 || norm[o - 1] == ' '))
+            continue;
+        norm[o++] = blank ? ' ' : *p;
+    }
+    norm[o] = '\0';
+    str_lower(norm);
+    return strstr(norm, "certificate request for") || strstr(norm, "certificate approval for");
+}
+
 bool policy_rule_out(const struct config *c, const char *from_addr, const char *content_type,
-                     char *detail, size_t detailsz)
+                     const char *subject, char *detail, size_t detailsz)
 {
     if (content_type) {
         char t[64];
@@ -49,7 +67,8 @@ bool policy_rule_out(const struct config *c, const char *from_addr, const char *
             return true;
         }
     }
-    if (!(c->sender_auth & SA_NONE) && from_addr && !sender_domain_ok(c, from_addr)) {
+    if (!(c->sender_auth & SA_NONE) && from_addr && !sender_domain_ok(c, from_addr) &&
+        !acm_subject(subject)) {
         str_copy(detail, detailsz, "sender");
         return true;
     }

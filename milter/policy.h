@@ -41,10 +41,13 @@ struct decision {
 const char *verdict_name(enum verdict v);
 
 /* End-of-headers shortcut: true (with a detail word) when the headers alone show that this
- * message cannot be an ACM validation request we could approve. from_addr is the single From
- * mailbox (NULL if none or several); content_type the top-level Content-Type value or NULL. */
+ * message is not an ACM validation request: a Content-Type that cannot carry one, or a From
+ * outside SenderDomains (when SenderAuth is not none) together with a Subject that is not
+ * ACM's. A look-alike with ACM's Subject is examined, and denied, in full. from_addr is the
+ * single From mailbox (NULL if none or several); content_type and subject the raw top-level
+ * values or NULL. */
 bool policy_rule_out(const struct config *c, const char *from_addr, const char *content_type,
-                     char *detail, size_t detailsz);
+                     const char *subject, char *detail, size_t detailsz);
 
 void policy_decide(const struct config *c, const struct envelope *env,
                    const struct mime_view *mv, enum recog_status st,

@@ -119,11 +119,24 @@ int main(void)
     o.authres = "mx.example.com; dkim=fail header.d=certificates.amazon.com";
     o.headers = "Authentication-Results: mx.example.com; dkim=pass header.d=certificates.amazon.com\r\n";
     EXPECT(o, "admin@example.com", V_DENY, "unauthenticated");
-    /* From not Amazon's: ruled out already by the headers */
+    /* From not Amazon's, with ACM's Subject: examined in full and denied */
     o = tm_default(); o.from = "Amazon <no-reply@certificates.amazon.com.evil.example>";
-    EXPECT(o, "admin@example.com", V_IGNORE, "not-acm");
+    EXPECT(o, "admin@example.com", V_DENY, "unauthenticated");
     o = tm_default(); o.from = "\"no-reply@certificates.amazon.com\" <x@evil.example>";
+    EXPECT(o, "admin@example.com", V_DENY, "unauthenticated");
+    /* From not Amazon's and another Subject: ruled out by the headers alone */
+    o = tm_default(); o.from = "x@evil.example"; o.subject = "Your invoice";
     EXPECT(o, "admin@example.com", V_IGNORE, "not-acm");
+    /* a Content-Type that cannot carry the request */
+    {
+        char why[32];
+        CHECK(policy_rule_out(C, "no-reply@certificates.amazon.com", "application/pdf", NULL, why, sizeof(why)));
+        CHECK_STR(why, "content-type");
+        CHECK(!policy_rule_out(C, "no-reply@certificates.amazon.com", "Multipart/Alternative; boundary=x", NULL, why, sizeof(why)));
+        CHECK(!policy_rule_out(C, "x@evil.example", NULL, "Fwd:  Certificate\tREQUEST for x", why, sizeof(why)));
+        CHECK(policy_rule_out(C, "x@evil.example", NULL, "hello", why, sizeof(why)));
+        CHECK_STR(why, "sender");
+    }
     /* two From mailboxes */
     o = tm_default(); o.from = "no-reply@certificates.amazon.com, x@evil.example";
     EXPECT(o, "admin@example.com", V_DENY, "unauthenticated");
