@@ -226,12 +226,26 @@ static int run_daemon(struct config *c, bool foreground)
         log_fatal("smfi_register failed");
     smfi_settimeout(300);
 
+    /* UserID user[:group]: the socket gets that group (e.g. postfix) and mode 0660. */
     struct passwd *pw = NULL;
+    char uname[256];
+    str_copy(uname, sizeof(uname), c->user);
+    char *gname = strchr(uname, ':');
+    if (gname)
+        *gname++ = '\0';
+    gid_t gid = 0;
     bool root = geteuid() == 0;
     if (root) {
-        pw = getpwnam(c->user);
+        pw = getpwnam(uname);
         if (!pw)
-            log_fatal("UserID %s: no such user", c->user);
+            log_fatal("UserID %s: no such user", uname);
+        gid = pw->pw_gid;
+        if (gname) {
+            struct group *gr = getgrnam(gname);
+            if (!gr)
+                log_fatal("UserID %s: no such group %s", c->user, gname);
+            gid = gr->gr_gid;
+        }
     }
     const char *path = socket_path(c->socket);
     mode_t old = umask(0177);
@@ -241,7 +255,7 @@ static int run_daemon(struct config *c, bool foreground)
     if (path) {
         /* owner: the service user; group: its group; mode 0660 (never world-writable).
          * Let the MTA in by adding its user to that group. */
-        if (root && chown(path, pw->pw_uid, pw->pw_gid) != 0)
+        if (root && chown(path, pw->pw_uid, gid) != 0)
             log_fatal("chown %s: %s", path, strerror(errno));
         if (chmod(path, 0660) != 0)
             log_fatal("chmod %s: %s", path, strerror(errno));
@@ -251,14 +265,15 @@ static int run_daemon(struct config *c, bool foreground)
     if (c->pidfile)
         write_pidfile(c->pidfile);
     if (root) {
-        if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
-            setuid(pw->pw_uid) != 0)
+        if (initgroups(pw->pw_name, gid) != 0 || setgid(gid) != 0 || setuid(pw->pw_uid) != 0)
             log_fatal("cannot drop privileges to %s: %s", c->user, strerror(errno));
         if (setuid(0) == 0)
             log_panic("privileges were not dropped");
-    } else if (c->user && getpwnam(c->user) && getpwnam(c->user)->pw_uid != geteuid()) {
-        log_warn("not started as root: running as uid %ld, not as UserID %s", (long)geteuid(),
-                 c->user);
+    } else {
+        struct passwd *me = getpwnam(uname);
+        if (!me || me->pw_uid != geteuid())
+            log_warn("not started as root: running as uid %ld, not as UserID %s",
+                     (long)geteuid(), c->user);
     }
     umask(0027);
 

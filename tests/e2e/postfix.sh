@@ -36,11 +36,11 @@ HERE=$ROOT/tests/e2e
 PY=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 TIMEOUT=${E2E_TIMEOUT:-60}
 NO_MILTER=${E2E_NO_MILTER:-}
-# The daemon makes its socket UserID:UserID's-group mode 0660 and expects the
-# MTA's user to be added to that group (usermod -aG). The test does not change
-# system accounts, so by default the milter runs as "postfix", whose group lets
-# Postfix's smtpd in. E2E_MILTER_USER=nobody shows what happens without that.
-MUSER=${E2E_MILTER_USER:-postfix}
+# The daemon makes its socket UserID's user and group, mode 0660. With
+# UserID user:group the socket gets that group: the test runs the milter as
+# nobody:postfix, so Postfix's smtpd gets in without changing any account.
+# E2E_MILTER_USER=nobody shows what happens without that (Permission denied).
+MUSER=${E2E_MILTER_USER:-nobody:postfix}
 # Maildirs are owned by nobody (virtual_uid_maps), independent of the milter user.
 VUSER=nobody
 ACM_MILTER=${ACM_MILTER:-milter/acm-milter}
@@ -60,7 +60,7 @@ for c in postfix postconf "$PY" setpriv timeout; do
 done
 id postfix >/dev/null 2>&1 || die "no user postfix (install the postfix package)"
 getent group postdrop >/dev/null 2>&1 || die "no group postdrop (install the postfix package)"
-id "$MUSER" >/dev/null 2>&1 || die "no user $MUSER"
+id "${MUSER%%:*}" >/dev/null 2>&1 || die "no user ${MUSER%%:*}"
 id "$VUSER" >/dev/null 2>&1 || die "no user $VUSER"
 for f in "$ACM_EML" "$ORD_EML"; do [ -f "$f" ] || die "missing $f"; done
 if [ -z "$NO_MILTER" ]; then
@@ -210,8 +210,8 @@ trap '' PIPE
 mkdir -p "$PCONF" "$T/queue" "$T/data" "$T/mail" "$T/log" "$T/run" "$T/spool" || die "mkdir"
 chown postfix: "$T/data"
 chmod 700 "$T/data"
-MUID=$(id -u "$MUSER")
-MGID=$(id -g "$MUSER")
+MUID=$(id -u "${MUSER%%:*}")
+case $MUSER in *:*) MGID=$(getent group "${MUSER#*:}" | cut -d: -f3) ;; *) MGID=$(id -g "$MUSER") ;; esac
 VUID=$(id -u "$VUSER")
 VGID=$(id -g "$VUSER")
 chown "$VUID:$VGID" "$T/mail"
