@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `make install` honours PREFIX and DESTDIR and never overwrites an operator's files.
+set -u
+T=$(mktemp -d /tmp/acm-install.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fail=0
+check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi; }
+make -s install DESTDIR="$T" PREFIX=/usr >"$T/log" 2>&1 || { cat "$T/log"; echo "FAIL make install"; exit 1; }
+check "binary in PREFIX/sbin" '[ -x "$T/usr/sbin/acm-milter" ]'
+check "binary not stripped" 'file "$T/usr/sbin/acm-milter" 2>/dev/null | grep -q "not stripped" || ! command -v file >/dev/null'
+check "example config in /etc/acm-milter" '[ -f "$T/etc/acm-milter/acm-milter.conf" ] && [ -f "$T/etc/acm-milter/allowlist" ]'
+check "config not world-readable" '[ "$(stat -c %a "$T/etc/acm-milter/acm-milter.conf")" = 640 ]'
+check "systemd unit installed" '[ -f "$T/lib/systemd/system/acm-milter.service" ]'
+check "unit names the installed binary" 'grep -q "^ExecStart=/usr/sbin/acm-milter -f" "$T/lib/systemd/system/acm-milter.service"'
+check "installed example config parses" 'sed "s|/etc/acm-milter/allowlist|$T/etc/acm-milter/allowlist|" "$T/etc/acm-milter/acm-milter.conf" > "$T/c.conf" && "$T/usr/sbin/acm-milter" -n -x "$T/c.conf" >/dev/null'
+echo "# operator edit" >> "$T/etc/acm-milter/allowlist"
+make -s install DESTDIR="$T" PREFIX=/usr >/dev/null 2>&1
+check "reinstall keeps the operator's allowlist" 'grep -q "operator edit" "$T/etc/acm-milter/allowlist"'
+exit $fail
