@@ -9,7 +9,7 @@ MANDIR     ?= $(PREFIX)/share/man
 DESTDIR    ?=
 
 CC      ?= cc
-PKGS    := gmime-3.0 libpcre2-8 libxml-2.0
+PKGS    := gmime-3.0 libpcre2-8 libxml-2.0 libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 CFLAGS  ?= -O2 -g

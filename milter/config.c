@@ -351,6 +351,7 @@ static const struct {
     {"Mode", set_mode, 0},
     {"PidFile", set_path, OFF(pidfile)},
     {"Recipients", set_recipients, 0},
+    {"RetryInterval", set_seconds, OFF(retry_interval)},
     {"SenderAuth", set_sender_auth, 0},
     {"SenderDomains", set_domains, OFF(sender_domains)},
     {"Socket", set_socket, OFF(socket)},
@@ -387,6 +388,7 @@ static struct config *config_defaults(const char *path)
     c->facility_name = strdup("mail");
     c->approval_timeout = 30;
     c->max_age = 72 * 3600;
+    c->retry_interval = 60;
     c->add_header = true;
     c->max_message_size = 1L << 20;
     return c;

@@ -47,6 +47,7 @@ struct config {
     char *facility_name;
     long approval_timeout;           /* seconds */
     long max_age;                    /* seconds */
+    long retry_interval;             /* first retry delay, seconds */
     char *ca_file;
     char *https_proxy;
     bool add_header;

@@ -27,6 +27,8 @@
 #include "log.h"
 #include "mime.h"
 #include "policy.h"
+#include "queue.h"
+#include "approver.h"
 #include "util.h"
 
 #ifndef ACM_VERSION
@@ -42,6 +44,7 @@ static void usage(FILE *f)
             "  -x CONFIG  configuration file (default %s)\n"
             "  -f         stay in the foreground, log to stderr as well as syslog\n"
             "  -n         check the configuration and the allowlist, then exit 0 or 1\n"
+            "  -q         list the approval queue (pending, approved, failed, expired ...)\n"
             "  -t MESSAGE evaluate one saved message offline ('-' for stdin) and print the "
             "decision\n"
             "  -r RCPT    envelope recipient for -t (repeatable; default: To and Cc)\n"
@@ -260,6 +263,20 @@ static int run_daemon(struct config *c, bool foreground)
         if (chmod(path, 0660) != 0)
             log_fatal("chmod %s: %s", path, strerror(errno));
     }
+    if (root) {
+        /* The spool belongs to the service user: create it (and its folders) if missing. */
+        if (mkdir(c->spool_dir, 0700) != 0 && errno != EEXIST)
+            log_fatal("SpoolDir %s: %s", c->spool_dir, strerror(errno));
+        if (chown(c->spool_dir, pw->pw_uid, gid) != 0)
+            log_fatal("chown %s: %s", c->spool_dir, strerror(errno));
+        static const char *const sub[] = {"tmp", "pending", "done", "pages"};
+        for (size_t i = 0; i < 4; i++) {
+            char p[4200];
+            snprintf(p, sizeof(p), "%s/%s", c->spool_dir, sub[i]);
+            if ((mkdir(p, 0700) != 0 && errno != EEXIST) || chown(p, pw->pw_uid, gid) != 0)
+                log_fatal("SpoolDir %s: %s", p, strerror(errno));
+        }
+    }
     if (!foreground)
         daemonize();
     if (c->pidfile)
@@ -275,7 +292,9 @@ static int run_daemon(struct config *c, bool foreground)
             log_warn("not started as root: running as uid %ld, not as UserID %s",
                      (long)geteuid(), c->user);
     }
-    umask(0027);
+    umask(0077);
+    if (!queue_start(c))
+        log_fatal("cannot use SpoolDir %s (it must be writable by %s)", c->spool_dir, c->user);
 
     pthread_t th;
     if (pthread_create(&th, NULL, signal_thread, &set) != 0)
@@ -296,15 +315,16 @@ static int run_daemon(struct config *c, bool foreground)
 
 int main(int argc, char **argv)
 {
-    bool foreground = false, check = false;
+    bool foreground = false, check = false, list = false;
     const char *test_file = NULL, *sender = NULL;
     struct strlist rcpts = {0};
     int opt;
-    while ((opt = getopt(argc, argv, "x:fnVt:r:s:h")) != -1) {
+    while ((opt = getopt(argc, argv, "x:fnqVt:r:s:h")) != -1) {
         switch (opt) {
         case 'x': conf_path = optarg; break;
         case 'f': foreground = true; break;
         case 'n': check = true; break;
+        case 'q': list = true; break;
         case 'V': printf("acm-milter %s\n", ACM_VERSION); return 0;
         case 't': test_file = optarg; break;
         case 'r':
@@ -329,7 +349,14 @@ int main(int argc, char **argv)
         config_unref(c);
         return 0;
     }
-    if (!evaluate_init()) {
+    if (list) {
+        int n = queue_list(c->spool_dir, stdout);
+        if (n < 0)
+            fprintf(stderr, "acm-milter: no approval queue in %s\n", c->spool_dir);
+        config_unref(c);
+        return n < 0 ? 1 : 0;
+    }
+    if (!evaluate_init() || !approver_init()) {
         fprintf(stderr, "acm-milter: cannot compile the recognizer patterns\n");
         return 1;
     }

@@ -1,19 +1,483 @@
 /*
  * queue - see queue.h for the contract.
+ *
+ * Layout of SpoolDir: tmp/ (files being written), pending/KEY.req (work), done/KEY.req
+ * (history: approved, already-approved, expired, failed, dry-run), pages/KEY-TIME.html
+ * (approval pages kept for the operator). One mutex serializes the spool between the milter
+ * threads (submit) and the worker; the network exchange runs without it.
  */
 #include "queue.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "approver.h"
 #include "log.h"
 
-void queue_submit(const struct config *c, const char *qid, const struct decision *d)
+#define RETRY_CAP 3600L
+#define WORKER_IDLE 5      /* seconds between spool scans when nothing is due */
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+
+/* ---- entry files -------------------------------------------------------------------- */
+
+static const char *const subdirs[] = {"tmp", "pending", "done", "pages"};
+
+static void path_of(char *out, size_t sz, const char *spool, const char *sub, const char *key)
+{
+    snprintf(out, sz, "%s/%s/%s.req", spool, sub, key);
+}
+
+static bool fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool ok = fsync(fd) == 0;
+    close(fd);
+    return ok;
+}
+
+static bool write_all(int fd, const char *s, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, s, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        s += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* Writes r as DIR/KEY.req: temporary file in tmpdir, fsync, rename, directory fsync. */
+bool request_write(const char *dir, const char *tmpdir, const struct request *r)
+{
+    char tmp[4200], dst[4200];
+    snprintf(tmp, sizeof(tmp), "%s/%s.%ld.tmp", tmpdir, r->key, (long)getpid());
+    snprintf(dst, sizeof(dst), "%s/%s.req", dir, r->key);
+    struct sbuf b;
+    sbuf_init(&b, 16384);
+    sbuf_printf(&b,
+                "version=1\nkey=%s\nstate=%s\ncreated=%ld\nupdated=%ld\nnext=%ld\nattempts=%d\n"
+                "qid=%s\ndomain=%s\nrequested_domain=%s\naccount=%s\nregion=%s\narn=%s\n"
+                "code=%s\ncontext=%s\ndetail=%s\n",
+                r->key, r->state, r->created, r->updated, r->next, r->attempts, r->qid,
+                r->domain, r->requested_domain, r->account, r->region, r->arn, r->code,
+                r->context, r->detail);
+    if (b.overflow) {
+        sbuf_free(&b);
+        errno = ENOMEM;
+        return false;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    bool ok = fd >= 0 && write_all(fd, b.data, b.len) && fsync(fd) == 0;
+    int saved = errno;
+    if (fd >= 0 && close(fd) != 0 && ok) {
+        ok = false;
+        saved = errno;
+    }
+    sbuf_free(&b);
+    if (ok && rename(tmp, dst) != 0) {
+        ok = false;
+        saved = errno;
+    }
+    if (!ok) {
+        unlink(tmp);
+        errno = saved;
+        return false;
+    }
+    fsync_dir(dir);
+    return true;
+}
+
+static void field(struct request *r, const char *k, const char *v)
+{
+#define STR(name)                                                                              \
+    if (strcmp(k, #name) == 0) {                                                               \
+        str_copy(r->name, sizeof(r->name), v);                                                 \
+        return;                                                                                \
+    }
+#define NUM(name)                                                                              \
+    if (strcmp(k, #name) == 0) {                                                               \
+        r->name = strtol(v, NULL, 10);                                                         \
+        return;                                                                                \
+    }
+    STR(key) STR(state) STR(qid) STR(domain) STR(requested_domain) STR(account) STR(region)
+    STR(arn) STR(code) STR(context) STR(detail)
+    NUM(created) NUM(updated) NUM(next)
+    if (strcmp(k, "attempts") == 0)
+        r->attempts = (int)strtol(v, NULL, 10);
+#undef STR
+#undef NUM
+}
+
+bool request_read(const char *path, struct request *r)
+{
+    memset(r, 0, sizeof(*r));
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    char line[1024];
+    while (fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\n")] = '\0';
+        char *eq = strchr(line, '=');
+        if (!eq)
+            continue;
+        *eq = '\0';
+        field(r, line, eq + 1);
+    }
+    fclose(f);
+    return r->key[0] && r->state[0] && r->code[0] && r->context[0] && r->arn[0];
+}
+
+/* ---- submit ------------------------------------------------------------------------- */
+
+static void approval_line(const struct request *r, const char *what, const char *extra)
 {
     struct kvline kv;
     kv_init(&kv);
-    kv_add(&kv, "approval", "queued");
-    kv_add(&kv, "domain", d->f.fqdn);
-    kv_add(&kv, "arn", d->f.arn_text);
-    kv_add(&kv, "req", d->req);
-    if (c->mode == MODE_DRY_RUN)
-        kv_add(&kv, "mode", "dry-run");
-    log_info("%s: %s", qid, kv.buf);
+    kv_add(&kv, "approval", what);
+    kv_add(&kv, "domain", r->domain);
+    kv_add(&kv, "arn", r->arn);
+    if (r->attempts)
+        kv_addf(&kv, "attempt", "%d", r->attempts);
+    char req[9];
+    digest8(r->code, r->context, req);
+    kv_add(&kv, "req", req);
+    log_info("%s: %s%s%s", r->qid[0] ? r->qid : "NOQUEUE", kv.buf, extra ? " " : "",
+             extra ? extra : "");
+}
+
+void queue_submit(const struct config *c, const char *qid, const struct decision *d)
+{
+    struct request r;
+    memset(&r, 0, sizeof(r));
+    GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+    g_checksum_update(sum, (const guchar *)d->f.code, (gssize)strlen(d->f.code));
+    g_checksum_update(sum, (const guchar *)"|", 1);
+    g_checksum_update(sum, (const guchar *)d->f.context, (gssize)strlen(d->f.context));
+    str_copy(r.key, sizeof(r.key), g_checksum_get_string(sum));
+    g_checksum_free(sum);
+    bool dry = c->mode == MODE_DRY_RUN;
+    str_copy(r.state, sizeof(r.state), dry ? "dry-run" : "pending");
+    r.created = r.updated = r.next = (long)time(NULL);
+    str_copy(r.qid, sizeof(r.qid), qid);
+    str_copy(r.domain, sizeof(r.domain), d->f.fqdn);
+    str_copy(r.requested_domain, sizeof(r.requested_domain), d->f.requested_domain);
+    str_copy(r.account, sizeof(r.account), d->f.account);
+    str_copy(r.region, sizeof(r.region), d->f.region);
+    str_copy(r.arn, sizeof(r.arn), d->f.arn_text);
+    str_copy(r.code, sizeof(r.code), d->f.code);
+    str_copy(r.context, sizeof(r.context), d->f.context);
+
+    char pend[4200], done[4200], dir[4200], tmp[4200];
+    path_of(pend, sizeof(pend), c->spool_dir, "pending", r.key);
+    path_of(done, sizeof(done), c->spool_dir, "done", r.key);
+    snprintf(dir, sizeof(dir), "%s/%s", c->spool_dir, dry ? "done" : "pending");
+    snprintf(tmp, sizeof(tmp), "%s/tmp", c->spool_dir);
+    pthread_mutex_lock(&lock);
+    if (access(pend, F_OK) == 0 || access(done, F_OK) == 0) {
+        pthread_mutex_unlock(&lock);
+        approval_line(&r, "duplicate", NULL);
+        return;
+    }
+    bool ok = request_write(dir, tmp, &r);
+    int saved = errno;
+    pthread_cond_signal(&wake);
+    pthread_mutex_unlock(&lock);
+    if (!ok) {
+        char e[160];
+        snprintf(e, sizeof(e), "detail=spool-write error=\"%s\" action=\"approve by hand\"",
+                 strerror(saved));
+        approval_line(&r, "failed", e);
+        log_err("%s: cannot write the approval queue in %s: %s", qid, c->spool_dir,
+                strerror(saved));
+        return;
+    }
+    approval_line(&r, "queued", dry ? "mode=dry-run" : NULL);
+    memset(&r, 0, sizeof(r));
+}
+
+/* ---- worker ------------------------------------------------------------------------- */
+
+static long backoff(const struct config *c, int attempts)
+{
+    long d = c->retry_interval;
+    for (int i = 1; i < attempts && d < RETRY_CAP; i++)
+        d *= 2;
+    if (d > RETRY_CAP)
+        d = RETRY_CAP;
+    long jitter = d / 5;
+    if (jitter > 0)
+        d += g_random_int_range((gint32)-jitter, (gint32)jitter + 1);
+    return d < 1 ? 1 : d;
+}
+
+static void keep_page(const struct config *c, const struct request *r, const struct sbuf *page,
+                      char *path, size_t pathsz)
+{
+    path[0] = '\0';
+    if (!page->len)
+        return;
+    snprintf(path, pathsz, "%s/pages/%s-%ld.html", c->spool_dir, r->key, (long)time(NULL));
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 || !write_all(fd, page->data, page->len)) {
+        log_warn("%s: cannot keep the approval page in %s: %s", r->qid, path, strerror(errno));
+        path[0] = '\0';
+    }
+    if (fd >= 0)
+        close(fd);
+}
+
+/* Moves a finished entry to done/ (write there, then remove from pending/). */
+static void finish(const struct config *c, struct request *r, const char *state)
+{
+    char dir[4200], tmp[4200], pend[4200];
+    str_copy(r->state, sizeof(r->state), state);
+    r->updated = (long)time(NULL);
+    r->next = 0;
+    snprintf(dir, sizeof(dir), "%s/done", c->spool_dir);
+    snprintf(tmp, sizeof(tmp), "%s/tmp", c->spool_dir);
+    path_of(pend, sizeof(pend), c->spool_dir, "pending", r->key);
+    pthread_mutex_lock(&lock);
+    if (!request_write(dir, tmp, r))
+        log_err("%s: cannot record the end of an approval in %s: %s", r->qid, dir,
+                strerror(errno));
+    else {
+        unlink(pend);
+        snprintf(dir, sizeof(dir), "%s/pending", c->spool_dir);
+        fsync_dir(dir);
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+static void work_one(const struct config *c, struct request *r)
+{
+    long now = (long)time(NULL);
+    if (now - r->created > c->max_age) {
+        str_copy(r->detail, sizeof(r->detail), "max-age");
+        finish(c, r, "expired");
+        approval_line(r, "expired", "detail=max-age");
+        return;
+    }
+    r->attempts++;
+    struct approval_outcome o;
+    approver_run(c, r, &o);
+    str_copy(r->detail, sizeof(r->detail), o.detail);
+    char extra[700];
+    switch (o.v) {
+    case AV_APPROVED:
+        finish(c, r, "approved");
+        approval_line(r, "approved", NULL);
+        break;
+    case AV_ALREADY:
+        finish(c, r, "already-approved");
+        approval_line(r, "already-approved", NULL);
+        break;
+    case AV_EXPIRED:
+        finish(c, r, "expired");
+        snprintf(extra, sizeof(extra), "detail=%s", o.detail);
+        approval_line(r, "expired", extra);
+        break;
+    case AV_FAILED: {
+        char page[4300];
+        keep_page(c, r, &o.page, page, sizeof(page));
+        finish(c, r, "failed");
+        snprintf(extra, sizeof(extra),
+                 "detail=%s%s%s action=\"a human must check this request in the ACM console\"",
+                 o.detail, page[0] ? " page=" : "", page);
+        approval_line(r, "failed", extra);
+        break;
+    }
+    case AV_RETRY: {
+        long wait = backoff(c, r->attempts);
+        r->next = now + wait;
+        r->updated = now;
+        if (r->next - r->created > c->max_age)
+            r->next = r->created + c->max_age + 1;
+        char dir[4200], tmp[4200];
+        snprintf(dir, sizeof(dir), "%s/pending", c->spool_dir);
+        snprintf(tmp, sizeof(tmp), "%s/tmp", c->spool_dir);
+        pthread_mutex_lock(&lock);
+        bool ok = request_write(dir, tmp, r);
+        pthread_mutex_unlock(&lock);
+        if (!ok)
+            log_err("%s: cannot update the approval queue: %s", r->qid, strerror(errno));
+        snprintf(extra, sizeof(extra), "next=%ld detail=%s", wait, o.detail);
+        approval_line(r, "retry", extra);
+        break;
+    }
+    }
+    approval_outcome_free(&o);
+    memset(r->code, 0, sizeof(r->code));
+    memset(r->context, 0, sizeof(r->context));
+}
+
+static void prune(const struct config *c)
+{
+    long now = (long)time(NULL);
+    for (int k = 0; k < 2; k++) {
+        char dir[4200];
+        snprintf(dir, sizeof(dir), "%s/%s", c->spool_dir, k ? "pages" : "done");
+        DIR *d = opendir(dir);
+        if (!d)
+            continue;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (e->d_name[0] == '.')
+                continue;
+            char p[4500];
+            snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+            struct stat st;
+            if (stat(p, &st) == 0 && now - (long)st.st_mtime > QUEUE_HISTORY)
+                unlink(p);
+        }
+        closedir(d);
+    }
+}
+
+/* One pass over pending/: works every due entry; returns seconds until the next is due. */
+static long pass(const struct config *c)
+{
+    char dir[4200];
+    snprintf(dir, sizeof(dir), "%s/pending", c->spool_dir);
+    DIR *d = opendir(dir);
+    if (!d)
+        return WORKER_IDLE;
+    struct strlist names = {0};
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (g_str_has_suffix(e->d_name, ".req"))
+            strlist_add(&names, e->d_name);
+    closedir(d);
+    long soonest = WORKER_IDLE;
+    for (size_t i = 0; i < names.n; i++) {
+        char p[4500];
+        snprintf(p, sizeof(p), "%s/%s", dir, names.v[i]);
+        struct request r;
+        if (!request_read(p, &r)) {
+            log_warn("unreadable approval queue entry %s: left for the operator", p);
+            continue;
+        }
+        long now = (long)time(NULL);
+        if (r.next <= now || now - r.created > c->max_age)
+            work_one(c, &r);
+        else if (r.next - now < soonest)
+            soonest = r.next - now;
+        memset(&r, 0, sizeof(r));
+    }
+    strlist_free(&names);
+    return soonest < 1 ? 1 : soonest;
+}
+
+static void *worker(void *arg)
+{
+    (void)arg;
+    time_t last_prune = 0;
+    for (;;) {
+        struct config *c = config_current();
+        long wait = WORKER_IDLE;
+        if (c && c->mode == MODE_APPROVE)
+            wait = pass(c);
+        if (c && time(NULL) - last_prune > 3600) {
+            prune(c);
+            last_prune = time(NULL);
+        }
+        config_unref(c);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += wait;
+        pthread_mutex_lock(&lock);
+        pthread_cond_timedwait(&wake, &lock, &ts);
+        pthread_mutex_unlock(&lock);
+    }
+    return NULL;
+}
+
+bool queue_start(const struct config *c)
+{
+    if (mkdir(c->spool_dir, 0700) != 0 && errno != EEXIST) {
+        log_err("SpoolDir %s: %s", c->spool_dir, strerror(errno));
+        return false;
+    }
+    for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+        char p[4200];
+        snprintf(p, sizeof(p), "%s/%s", c->spool_dir, subdirs[i]);
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+            log_err("SpoolDir %s: %s", p, strerror(errno));
+            return false;
+        }
+        if (access(p, W_OK) != 0) {
+            log_err("SpoolDir %s is not writable: %s", p, strerror(errno));
+            return false;
+        }
+    }
+    pthread_t th;
+    if (pthread_create(&th, NULL, worker, NULL) != 0)
+        return false;
+    pthread_detach(th);
+    return true;
+}
+
+/* ---- operator view ------------------------------------------------------------------ */
+
+static void iso(long t, char *out, size_t sz)
+{
+    if (!t) {
+        str_copy(out, sz, "-");
+        return;
+    }
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, sz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int queue_list(const char *spool, FILE *out)
+{
+    int n = 0;
+    bool any_dir = false;
+    for (int k = 0; k < 2; k++) {
+        char dir[4200];
+        snprintf(dir, sizeof(dir), "%s/%s", spool, k ? "done" : "pending");
+        DIR *d = opendir(dir);
+        if (!d)
+            continue;
+        any_dir = true;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (!g_str_has_suffix(e->d_name, ".req"))
+                continue;
+            char p[4500];
+            snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+            struct request r;
+            if (!request_read(p, &r)) {
+                fprintf(out, "unreadable %s\n", p);
+                continue;
+            }
+            char next[32], created[32], req[9];
+            iso(strcmp(r.state, "pending") == 0 ? r.next : 0, next, sizeof(next));
+            iso(r.created, created, sizeof(created));
+            digest8(r.code, r.context, req);
+            fprintf(out, "%s %s %s attempts=%d next=%s created=%s req=%s%s%s\n", r.state,
+                    r.domain, r.arn, r.attempts, next, created, req, r.detail[0] ? " detail=" : "",
+                    r.detail);
+            memset(&r, 0, sizeof(r));
+            n++;
+        }
+        closedir(d);
+    }
+    return any_dir ? n : -1;
 }

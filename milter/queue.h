@@ -1,17 +1,51 @@
 /*
- * queue - hand-off of approve decisions to the approver.
+ * queue - the durable approval queue in SpoolDir, and its worker thread.
  *
- * Contract: queue_submit() never blocks on the network and never fails the message: it
- * records the request (code and context included; they never reach the log) and logs one
- * `approval=` line under the message's queue id. This build logs `approval=queued` and keeps
- * nothing: the durable spool and the HTTPS approver are the next stage of the data path.
+ * Contract: queue_submit() never touches the network and never fails the message. It turns
+ * an approve decision into one spool entry, keyed by the SHA-256 of (code, context), written
+ * atomically (temporary file, fsync, rename, directory fsync) under SpoolDir/pending/; the
+ * five to eight copies ACM sends become one entry (the others log approval=duplicate). In
+ * Mode dry-run the entry is recorded as done (state dry-run) and never sent. The worker
+ * thread works pending entries with the approver, retries transient failures with
+ * exponential backoff and jitter, ends entries older than MaxAge as expired, moves finished
+ * ones to SpoolDir/done/ and prunes history older than QUEUE_HISTORY. Entries survive
+ * restarts and kill -9. Code and context live only in the spool files (mode 0600).
  */
 #ifndef ACM_QUEUE_H
 #define ACM_QUEUE_H
 
+#include <stdio.h>
+#include <time.h>
+
 #include "config.h"
 #include "policy.h"
 
+#define QUEUE_HISTORY (30L * 86400)
+
+struct request {
+    char key[65];
+    char state[24];          /* pending, approved, already-approved, expired, failed, dry-run */
+    long created, updated, next;
+    int attempts;
+    char qid[64];
+    char domain[DOMAIN_MAX];
+    char requested_domain[DOMAIN_MAX];
+    char account[13];
+    char region[ARN_REGION_MAX];
+    char arn[ARN_TEXT_MAX];
+    char code[37];
+    char context[128];
+    char detail[96];
+};
+
+/* Creates the spool folders (after the privilege drop) and starts the worker. */
+bool queue_start(const struct config *c);
 void queue_submit(const struct config *c, const char *qid, const struct decision *d);
+/* Operator view (-q): one line per entry; returns the number of entries or -1. */
+int queue_list(const char *spool, FILE *out);
+
+/* Entry files (exposed for tests). */
+bool request_write(const char *dir, const char *tmpdir, const struct request *r);
+bool request_read(const char *path, struct request *r);
 
 #endif

@@ -1,0 +1,329 @@
+/*
+ * approver - see approver.h for the contract.
+ */
+#include "approver.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "allowlist.h"
+#include "page.h"
+#include "recognizer.h"
+
+#ifndef ACM_VERSION
+#define ACM_VERSION "0"
+#endif
+
+bool approver_init(void)
+{
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
+const char *approval_verdict_name(enum approval_verdict v)
+{
+    switch (v) {
+    case AV_APPROVED: return "approved";
+    case AV_ALREADY: return "already-approved";
+    case AV_RETRY: return "retry";
+    case AV_EXPIRED: return "expired";
+    case AV_FAILED: return "failed";
+    }
+    return "?";
+}
+
+void approval_outcome_free(struct approval_outcome *o)
+{
+    sbuf_free(&o->page);
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+    struct sbuf *b = arg;
+    size_t len = size * n;
+    if (!sbuf_append(b, data, len))
+        return 0;   /* over the cap: CURLE_WRITE_ERROR */
+    return len;
+}
+
+static void verdict(struct approval_outcome *o, enum approval_verdict v, const char *detail)
+{
+    o->v = v;
+    str_copy(o->detail, sizeof(o->detail), detail);
+}
+
+/* Maps a libcurl failure to retry or failed. */
+static void curl_failure(struct approval_outcome *o, CURLcode rc)
+{
+    char d[48];
+    switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT: verdict(o, AV_RETRY, "timeout"); return;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE: verdict(o, AV_RETRY, "connect"); return;
+    case CURLE_SSL_CONNECT_ERROR: verdict(o, AV_RETRY, "tls"); return;
+    case CURLE_PEER_FAILED_VERIFICATION: verdict(o, AV_RETRY, "tls-verify"); return;
+    case CURLE_WRITE_ERROR:
+    case CURLE_FILESIZE_EXCEEDED: verdict(o, AV_FAILED, "page-too-large"); return;
+    case CURLE_UNSUPPORTED_PROTOCOL: verdict(o, AV_FAILED, "protocol"); return;
+    default:
+        snprintf(d, sizeof(d), "curl-%d", (int)rc);
+        verdict(o, AV_RETRY, d);
+        return;
+    }
+}
+
+/* HTTP status classes shared by the GET and the POST; false when the status decided. */
+static bool status_ok(struct approval_outcome *o, long status)
+{
+    char d[32];
+    if (status >= 200 && status < 300)
+        return true;
+    if (status >= 300 && status < 400)
+        verdict(o, AV_FAILED, "redirect");
+    else if (status == 400 || status == 410) {
+        snprintf(d, sizeof(d), "http-%ld", status);
+        verdict(o, AV_EXPIRED, d);
+    } else if (status == 429 || status >= 500) {
+        snprintf(d, sizeof(d), "http-%ld", status);
+        verdict(o, AV_RETRY, d);
+    } else {
+        snprintf(d, sizeof(d), "http-%ld", status);
+        verdict(o, AV_FAILED, d);
+    }
+    return false;
+}
+
+static bool same_origin(const char *a, const char *b)
+{
+    CURLU *ua = curl_url(), *ub = curl_url();
+    bool same = false;
+    char *sa = NULL, *sb = NULL, *ha = NULL, *hb = NULL, *pa = NULL, *pb = NULL;
+    if (ua && ub && curl_url_set(ua, CURLUPART_URL, a, 0) == CURLUE_OK &&
+        curl_url_set(ub, CURLUPART_URL, b, 0) == CURLUE_OK &&
+        curl_url_get(ua, CURLUPART_SCHEME, &sa, 0) == CURLUE_OK &&
+        curl_url_get(ub, CURLUPART_SCHEME, &sb, 0) == CURLUE_OK &&
+        curl_url_get(ua, CURLUPART_HOST, &ha, 0) == CURLUE_OK &&
+        curl_url_get(ub, CURLUPART_HOST, &hb, 0) == CURLUE_OK &&
+        curl_url_get(ua, CURLUPART_PORT, &pa, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+        curl_url_get(ub, CURLUPART_PORT, &pb, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+        char *ua_user = NULL;
+        bool userinfo = curl_url_get(ub, CURLUPART_USER, &ua_user, 0) == CURLUE_OK;
+        curl_free(ua_user);
+        same = !userinfo && strcmp(sa, "https") == 0 && strcmp(sa, sb) == 0 &&
+               str_ieq(ha, hb) && strcmp(pa, pb) == 0;
+    }
+    curl_free(sa), curl_free(sb), curl_free(ha), curl_free(hb), curl_free(pa), curl_free(pb);
+    curl_url_cleanup(ua);
+    curl_url_cleanup(ub);
+    return same;
+}
+
+/* Resolves action against base into out; false when it cannot. */
+static bool resolve(const char *base, const char *action, char *out, size_t outsz)
+{
+    CURLU *u = curl_url();
+    char *s = NULL;
+    bool ok = u && curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
+              curl_url_set(u, CURLUPART_URL, action[0] ? action : base, 0) == CURLUE_OK &&
+              curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK && str_copy(out, outsz, s);
+    curl_free(s);
+    curl_url_cleanup(u);
+    return ok;
+}
+
+static void common_options(CURL *h, const struct config *c, struct sbuf *body)
+{
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (c->ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+    /* An empty proxy string turns off the *_proxy environment variables. */
+    curl_easy_setopt(h, CURLOPT_PROXY, c->https_proxy ? c->https_proxy : "");
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, c->approval_timeout);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, c->approval_timeout < 10 ? c->approval_timeout : 10L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "acm-milter/" ACM_VERSION);
+    curl_easy_setopt(h, CURLOPT_COOKIEFILE, "");   /* in-memory cookies for this attempt only */
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)APPROVER_MAX_PAGE);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, NULL);
+}
+
+/* Safety rule 6: the page shows this request, and the allowlist still wants it. */
+static bool page_matches(const struct config *c, const struct request *r,
+                         const struct page_info *pi, struct approval_outcome *o)
+{
+    if (pi->conflict) {
+        verdict(o, AV_FAILED, "page-conflicting-values");
+        return false;
+    }
+    if (!pi->domain[0] || !pi->account[0] || !pi->region[0] || !pi->cert[0]) {
+        verdict(o, AV_FAILED, "page-incomplete");
+        return false;
+    }
+    char acct[32];
+    size_t k = 0;
+    for (const char *p = pi->account; *p && k + 1 < sizeof(acct); p++)
+        if (*p != '-' && *p != ' ')
+            acct[k++] = *p;
+    acct[k] = '\0';
+    struct arn want;
+    if (!arn_parse(r->arn, false, &want)) {
+        verdict(o, AV_FAILED, "spool-entry-arn");
+        return false;
+    }
+    char cert[ARN_TEXT_MAX];
+    str_copy(cert, sizeof(cert), pi->cert);
+    str_lower(cert);
+    if (!str_ieq(pi->domain, r->domain))
+        verdict(o, AV_FAILED, "page-mismatch-domain");
+    else if (strcmp(acct, r->account) != 0)
+        verdict(o, AV_FAILED, "page-mismatch-account");
+    else if (!str_ieq(pi->region, r->region))
+        verdict(o, AV_FAILED, "page-mismatch-region");
+    else if (strcmp(cert, r->arn) != 0 && strcmp(cert, want.certid) != 0)
+        verdict(o, AV_FAILED, "page-mismatch-certificate");
+    else {
+        const char *domains[2] = {r->domain, r->requested_domain};
+        size_t nd = r->requested_domain[0] ? 2 : 1;
+        if (allowlist_match(c->allowlist, &want, domains, nd))
+            return true;
+        verdict(o, AV_FAILED, "not-allowlisted");
+    }
+    return false;
+}
+
+static char *form_body(CURL *h, const struct page_form *f)
+{
+    struct sbuf b;
+    sbuf_init(&b, 64 * 1024);
+    for (size_t i = 0; i < f->names.n; i++) {
+        char *n = curl_easy_escape(h, f->names.v[i], 0);
+        char *v = curl_easy_escape(h, f->values.v[i], 0);
+        if (n && v)
+            sbuf_printf(&b, "%s%s=%s", i ? "&" : "", n, v);
+        curl_free(n);
+        curl_free(v);
+    }
+    if (b.overflow || !b.data) {
+        sbuf_free(&b);
+        return str_dup("");
+    }
+    return b.data;
+}
+
+void approver_run(const struct config *c, const struct request *r, struct approval_outcome *o)
+{
+    memset(o, 0, sizeof(*o));
+    sbuf_init(&o->page, APPROVER_MAX_PAGE);
+    struct arn a;
+    if (!arn_parse(r->arn, false, &a)) {
+        verdict(o, AV_FAILED, "spool-entry-arn");
+        return;
+    }
+    /* Rebuild the URL from validated parts only; re-check it against the pinned form. */
+    char url[600];
+    if (c->approval_endpoint) {
+        snprintf(url, sizeof(url), "%s/approvals?code=%s&context=%s", c->approval_endpoint,
+                 r->code, r->context);
+    } else {
+        const char *suffix = partition_approval_suffix(a.partition);
+        snprintf(url, sizeof(url), "https://%s.%s/approvals?code=%s&context=%s", r->region,
+                 suffix ? suffix : "invalid", r->code, r->context);
+        if (!approval_url_parse(url, NULL, 0, NULL, 0, NULL, 0, NULL, 0)) {
+            verdict(o, AV_FAILED, "bad-url");
+            return;
+        }
+    }
+    CURL *h = curl_easy_init();
+    if (!h) {
+        verdict(o, AV_RETRY, "no-memory");
+        return;
+    }
+    common_options(h, c, &o->page);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    CURLcode rc = curl_easy_perform(h);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    if (rc != CURLE_OK) {
+        curl_failure(o, o->page.overflow ? CURLE_WRITE_ERROR : rc);
+        sbuf_reset(&o->page);
+        goto out;
+    }
+    if (!status_ok(o, status)) {
+        sbuf_reset(&o->page);
+        goto out;
+    }
+    struct page_info pi;
+    page_read(o->page.data ? o->page.data : "", o->page.len, &pi);
+    if (pi.already && !pi.form.found) {
+        verdict(o, AV_ALREADY, "page");
+        page_free(&pi);
+        goto out;
+    }
+    if (!page_matches(c, r, &pi, o)) {
+        page_free(&pi);
+        goto out;
+    }
+    if (!pi.form.found) {
+        verdict(o, pi.already ? AV_ALREADY : AV_FAILED, pi.already ? "page" : "no-approval-form");
+        page_free(&pi);
+        goto out;
+    }
+    char target[600];
+    if (strcmp(pi.form.method, "post") != 0 ||
+        !resolve(url, pi.form.action, target, sizeof(target))) {
+        verdict(o, AV_FAILED, "no-approval-form");
+        page_free(&pi);
+        goto out;
+    }
+    if (!same_origin(url, target)) {
+        verdict(o, AV_FAILED, "form-action-host");
+        page_free(&pi);
+        goto out;
+    }
+    char *body = form_body(h, &pi.form);
+    page_free(&pi);
+    struct sbuf answer;
+    sbuf_init(&answer, APPROVER_MAX_PAGE);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer);
+    curl_easy_setopt(h, CURLOPT_URL, target);
+    curl_easy_setopt(h, CURLOPT_REFERER, url);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    rc = curl_easy_perform(h);
+    status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    free(body);
+    if (rc != CURLE_OK) {
+        curl_failure(o, answer.overflow ? CURLE_WRITE_ERROR : rc);
+    } else if (status_ok(o, status)) {
+        struct page_info done;
+        page_read(answer.data ? answer.data : "", answer.len, &done);
+        if (done.success)
+            verdict(o, AV_APPROVED, "");
+        else if (done.already)
+            verdict(o, AV_ALREADY, "after-post");
+        else {
+            verdict(o, AV_FAILED, "no-success-marker");
+            sbuf_reset(&o->page);
+            sbuf_append(&o->page, answer.data ? answer.data : "", answer.len);
+        }
+        page_free(&done);
+    }
+    sbuf_free(&answer);
+    if (o->v != AV_FAILED || strcmp(o->detail, "no-success-marker") != 0)
+        sbuf_reset(&o->page);
+out:
+    curl_easy_cleanup(h);
+}
