@@ -276,7 +276,7 @@ static void work_one(const struct config *c, struct request *r)
     struct approval_outcome o;
     approver_run(c, r, &o);
     str_copy(r->detail, sizeof(r->detail), o.detail);
-    char extra[700];
+    char extra[4800];
     switch (o.v) {
     case AV_APPROVED:
         finish(c, r, "approved");

@@ -6,6 +6,9 @@
 #   MILTERTEST=path      miltertest (default: from PATH)
 #   KEEP_TMP=1           keep the private temporary directory
 #   PROTOCOL_VERBOSE=1   print the daemon log of passing cases too
+#   PROTOCOL_USER=name   UserID given to the daemon when run as root (default nobody);
+#                        TMPDIR (default /tmp) must be traversable by that user
+#   PROTOCOL_TIMEOUT=s   per-case safety limit (default 300; not an assertion)
 # CASE selects cases by name (e.g. t03 t08); default: all.
 #
 # Each case gets its own directory, configuration (derived from
@@ -45,6 +48,11 @@ SIGUSR1=$(kill -l USR1)
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/acm-protocol.XXXXXX") || die "mktemp failed"
 chmod 755 "$TMP"     # the daemon, after dropping privileges, reads files here
+if [ -n "$RUNAS" ] && command -v runuser >/dev/null 2>&1 &&
+   ! runuser -u "$RUNAS" -- test -x "$TMP"; then
+	rmdir "$TMP"
+	die "$TMP is not reachable by $RUNAS (the daemon drops privileges to it): use a TMPDIR every user can traverse"
+fi
 
 STARTED=()           # daemons this script started itself (case t09)
 
