@@ -148,9 +148,13 @@ static void *signal_thread(void *arg)
             log_warn("Socket and UserID changes take effect only at restart");
         config_unref(old);
         log_set_debug(nc->log_debug);
-        log_info("reloaded %s: %zu allowlist rules from %s, mode %s", conf_path,
-                 nc->allowlist->n, nc->allowlist_path, config_mode_name(nc->mode));
-        config_install(nc);
+        size_t rules = nc->allowlist->n;
+        char *alpath = str_dup(nc->allowlist_path);
+        const char *mode = config_mode_name(nc->mode);
+        config_install(nc);   /* first swap, then say so: the line means "in effect" */
+        log_info("reloaded %s: %zu allowlist rules from %s, mode %s", conf_path, rules,
+                 alpath ? alpath : "?", mode);
+        free(alpath);
     }
     return NULL;
 }

@@ -95,9 +95,9 @@ trap 'exit 130' INT TERM HUP
 
 # a TCP port nobody listens on now (the daemon binds it a moment later)
 free_port() {
-	local used p i
+	local used p _
 	used=$(ss -Htln 2>/dev/null | awk '{print $4}' | sed 's/.*://')
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		p=$((20000 + RANDOM % 40000))
 		grep -qx "$p" <<<"$used" || { echo "$p"; return 0; }
 	done
@@ -198,7 +198,7 @@ case_leftovers() {
 # run_body NAME SCRIPT: the script starts the daemon (mt.startfilter); then
 # the log checks and the leftover check
 run_body() {
-	local name=$1 script=$2 rc why= left out p
+	local name=$1 script=$2 rc why='' left out p
 	run_mt "$script" start
 	rc=$?
 	[ $rc = 124 ] && why="timed out after ${CASE_TIMEOUT}s"
@@ -220,7 +220,7 @@ lua_case() {
 
 # case 9: the daemon started here, SIGTERM from here
 sigterm_case() {
-	local name=t09-sigterm rc=0 why= pid st i
+	local name=t09-sigterm rc=0 why='' pid st _
 	setup_case "$name" unix
 	"$BIN" -f -x "$CONF" > "$D/daemon.out" 2> "$D/daemon.log" &
 	pid=$!
@@ -233,7 +233,7 @@ sigterm_case() {
 	fi
 	kill -TERM "$pid" 2>/dev/null
 	# bounded wait for the exit (a safety net, not a timing assertion)
-	for i in $(seq 1 300); do
+	for _ in $(seq 1 300); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
