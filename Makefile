@@ -15,7 +15,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 ALL_CFLAGS := $(WARN) -D_GNU_SOURCE -DACM_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
-LIBS    := -lmilter $(PKG_LIBS) -lpthread
+LIBS    := -lmilter -lopendkim $(PKG_LIBS) -lpthread
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dkimv.h"
 #include "log.h"
 
 #define CONF_MAX_LINE 4096
@@ -257,12 +258,9 @@ static bool set_sender_auth(struct config *c, struct ctx *x, const char *key, ch
             bits |= SA_NONE;
         else if (str_ieq(l.v[i], "authres"))
             bits |= SA_AUTHRES;
-        else if (str_ieq(l.v[i], "dkim")) {
-            cerr(x, "%s: dkim (built-in DKIM verification) is not available in this build; "
-                    "use authres",
-                 key);
-            ok = false;
-        } else {
+        else if (str_ieq(l.v[i], "dkim"))
+            bits |= SA_DKIM;
+        else {
             cerr(x, "%s: unknown method \"%s\" (want none, authres or dkim)", key, l.v[i]);
             ok = false;
         }
@@ -344,6 +342,7 @@ static const struct {
     {"AddHeader", set_bool, OFF(add_header)},
     {"CAFile", set_path, OFF(ca_file)},
     {"DKIMTestKeys", set_path, OFF(dkim_test_keys)},
+    {"DNSTimeout", set_seconds, OFF(dns_timeout)},
     {"HTTPSProxy", set_string, OFF(https_proxy)},
     {"LogLevel", set_loglevel, 0},
     {"MaxAge", set_duration, OFF(max_age)},
@@ -375,7 +374,8 @@ static struct config *config_defaults(const char *path)
     for (size_t i = 0; i < 5; i++)
         strlist_add(&c->recipients, rcpts[i]);
     c->mode = MODE_APPROVE;
-    c->sender_auth = SA_AUTHRES;
+    c->sender_auth = SA_DKIM;
+    c->dns_timeout = 10;
     char host[256] = "localhost";
     if (gethostname(host, sizeof(host) - 1) != 0)
         str_copy(host, sizeof(host), "localhost");
@@ -398,6 +398,7 @@ static void config_free(struct config *c)
 {
     if (!c)
         return;
+    dkimv_lib_free(c->dkim);
     free(c->path);
     free(c->socket);
     free(c->allowlist_path);
@@ -515,6 +516,19 @@ struct config *config_load(const char *path, struct strlist *errors)
         c->allowlist = allowlist_load(c->allowlist_path, errors);
         if (!c->allowlist)
             ok = false;
+    }
+    if (ok && c->dkim_test_keys && access(c->dkim_test_keys, R_OK) != 0) {
+        struct ctx k = {c->dkim_test_keys, 0, errors};
+        cerr(&k, "DKIMTestKeys: cannot read: %s", strerror(errno));
+        ok = false;
+    }
+    if (ok && (c->sender_auth & SA_DKIM)) {
+        char why[160] = "";
+        c->dkim = dkimv_lib_new(c->dkim_test_keys, c->dns_timeout, why, sizeof(why));
+        if (!c->dkim) {
+            cerr(&x, "SenderAuth dkim: %s", why);
+            ok = false;
+        }
     }
     if (!ok) {
         config_free(c);

@@ -53,6 +53,8 @@ struct config {
     bool add_header;
     char *approval_endpoint;
     bool log_debug;
+    long dns_timeout;                /* seconds for one DKIM key look-up */
+    void *dkim;                      /* libopendkim handle of this snapshot (SA_DKIM) */
     long max_message_size;           /* bytes buffered per message */
 };
 

@@ -9,6 +9,13 @@
 #include "mime.h"
 #include "recognizer.h"
 
+static bool offline;
+
+void evaluate_set_offline(bool on)
+{
+    offline = on;
+}
+
 bool evaluate_init(void)
 {
     mime_init();
@@ -47,12 +54,22 @@ void evaluate(const struct config *c, const struct envelope *env, const char *ra
                         mime_header(mv, "Subject", 0), why, sizeof(why))) {
         struct acm_fields none;
         memset(&none, 0, sizeof(none));
-        policy_decide(c, env, mv, RECOG_NOT_ACM, &none, d);
+        policy_decide(c, env, mv, RECOG_NOT_ACM, &none, NULL, d);
         str_copy(d->detail, sizeof(d->detail), why);
     } else {
         struct acm_fields f;
         enum recog_status st = recognize(mv, &f);
-        policy_decide(c, env, mv, st, &f, d);
+        /* DKIM (I/O: DNS) only for a request that could otherwise be approved */
+        struct dkim_result dk;
+        memset(&dk, 0, sizeof(dk));
+        if (st == RECOG_OK && (c->sender_auth & SA_DKIM)) {
+            if (offline && !c->dkim_test_keys)
+                str_copy(dk.detail, sizeof(dk.detail), "dkim-offline");
+            else
+                dkimv_verify(c->dkim, raw, len, &dk);
+        }
+        policy_decide(c, env, mv, st, &f, &dk, d);
+        dkim_result_free(&dk);
         memset(&f, 0, sizeof(f));
     }
     mime_free(mv);

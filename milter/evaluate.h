@@ -12,6 +12,8 @@
 
 /* Initializes GMime, libxml2 and the PCRE2 patterns; once, before threads start. */
 bool evaluate_init(void);
+/* -t: no network. DKIM is then verified only with DKIMTestKeys. */
+void evaluate_set_offline(bool offline);
 void evaluate_shutdown(void);
 void evaluate(const struct config *c, const struct envelope *env, const char *raw, size_t len,
               bool too_large, struct decision *d);

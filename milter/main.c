@@ -397,6 +397,7 @@ int main(int argc, char **argv)
     }
     int rc;
     if (test_file) {
+        evaluate_set_offline(true);
         rc = offline(c, test_file, &rcpts, sender);
         config_unref(c);
     } else {

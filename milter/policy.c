@@ -120,9 +120,29 @@ static void deny(struct decision *d, enum verdict v, const char *reason, const c
         str_copy(d->detail, sizeof(d->detail), detail);
 }
 
+static bool dkim_pass(const struct dkim_result *dk, const char *from_domain, char *detail,
+                      size_t detailsz)
+{
+    if (!dk || !dk->ran) {
+        str_copy(detail, detailsz, dk && dk->detail[0] ? dk->detail : "dkim-not-run");
+        return false;
+    }
+    for (size_t i = 0; i < dk->passed.n; i++)
+        if (aligned(dk->passed.v[i], from_domain))
+            return true;
+    if (dk->dns_failure)
+        str_copy(detail, detailsz, "dkim-dns-failure");
+    else if (dk->passed.n)
+        str_copy(detail, detailsz, "dkim-no-aligned-pass");   /* e.g. amazonses.com only */
+    else
+        str_copy(detail, detailsz, dk->detail[0] ? dk->detail : "dkim-fail");
+    return false;
+}
+
 void policy_decide(const struct config *c, const struct envelope *env,
                    const struct mime_view *mv, enum recog_status st,
-                   const struct acm_fields *f, struct decision *d)
+                   const struct acm_fields *f, const struct dkim_result *dk,
+                   struct decision *d)
 {
     memset(d, 0, sizeof(*d));
     d->f = *f;
@@ -182,8 +202,23 @@ void policy_decide(const struct config *c, const struct envelope *env,
             str_copy(why, sizeof(why), mv->from_count ? "several-from" : "no-from");
         else if (!sender_domain_ok(c, mv->from_addr))
             str_copy(why, sizeof(why), "from-domain");
-        else if (c->sender_auth & SA_AUTHRES)
-            ok = authres_pass(c, mv, addr_domain(mv->from_addr), why, sizeof(why));
+        else {
+            /* any one configured method passing is enough */
+            const char *fd = addr_domain(mv->from_addr);
+            char w2[64] = "";
+            if (c->sender_auth & SA_DKIM)
+                ok = dkim_pass(dk, fd, why, sizeof(why));
+            if (!ok && (c->sender_auth & SA_AUTHRES)) {
+                ok = authres_pass(c, mv, fd, w2, sizeof(w2));
+                if (!ok && !why[0])
+                    str_copy(why, sizeof(why), w2);
+                else if (!ok && strcmp(why, "dkim-dns-failure") != 0) {
+                    char both[64];
+                    snprintf(both, sizeof(both), "%s,%s", why, w2);
+                    str_copy(why, sizeof(why), both);
+                }
+            }
+        }
         if (!ok) {
             deny(d, V_DENY, "unauthenticated", why);
             return;
@@ -224,6 +259,8 @@ void decision_format(const struct decision *d, struct kvline *kv)
         kv_add(kv, "renewal", "yes");
     if (d->detail[0])
         kv_add(kv, "detail", d->detail);
+    if (strstr(d->detail, "dkim-dns-failure"))
+        kv_add(kv, "action", "the DKIM key look-up failed: a human must check and approve this request");
 }
 
 void decision_header(const struct decision *d, struct kvline *kv)

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "dkimv.h"
 #include "log.h"
 #include "mime.h"
 #include "recognizer.h"
@@ -49,9 +50,11 @@ const char *verdict_name(enum verdict v);
 bool policy_rule_out(const struct config *c, const char *from_addr, const char *content_type,
                      const char *subject, char *detail, size_t detailsz);
 
+/* dk: the DKIM verification of this message (SenderAuth dkim), or NULL when none ran. */
 void policy_decide(const struct config *c, const struct envelope *env,
                    const struct mime_view *mv, enum recog_status st,
-                   const struct acm_fields *f, struct decision *d);
+                   const struct acm_fields *f, const struct dkim_result *dk,
+                   struct decision *d);
 
 /* `decision=... reason=... domain=...` for the log and -t. */
 void decision_format(const struct decision *d, struct kvline *kv);

@@ -36,7 +36,9 @@ int main(void)
     CHECK(c != NULL);
     CHECK_STR(c->socket, "unix:/run/acm-milter/acm-milter.sock");
     CHECK(c->mode == MODE_APPROVE);
-    CHECK(c->sender_auth == SA_AUTHRES);
+    CHECK(c->sender_auth == SA_DKIM);
+    CHECK(c->dkim != NULL);
+    CHECK(c->dns_timeout == 10);
     CHECK(c->approval_timeout == 30 && c->max_age == 72 * 3600);
     CHECK(c->add_header);
     CHECK(c->max_message_size == 1 << 20);

@@ -17,7 +17,8 @@ static struct config *mkconf(const char *extra, const char *allowlist)
     fclose(f);
     snprintf(q, sizeof(q), "%s/c.conf", dir);
     f = fopen(q, "w");
-    fprintf(f, "AllowList %s\nTrustedAuthservIDs mx.example.com\n%s", p, extra);
+    fprintf(f, "AllowList %s\nTrustedAuthservIDs mx.example.com\n%s%s", p,
+            strstr(extra, "SenderAuth") ? "" : "SenderAuth authres\n", extra);
     fclose(f);
     struct strlist errs = {0};
     struct config *c = config_load(q, &errs);
