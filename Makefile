@@ -27,7 +27,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=build/san/tests/%)
 
-.PHONY: all check unit unit-san clang cli install-test corpus protocol e2e install uninstall clean bench
+.PHONY: all check unit unit-san clang cli install-test approval dkim corpus protocol e2e install uninstall clean bench
 
 all: milter/acm-milter
 
@@ -59,7 +59,7 @@ build/san/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/san/libacm.a
 # Unit tests, then the same tests under AddressSanitizer + UndefinedBehaviorSanitizer, then
 # the corpus through `acm-milter -t`, the milter protocol over real sockets, and a real
 # Postfix end to end. Any failure fails `make check`.
-check: all clang unit unit-san cli install-test corpus protocol e2e
+check: all clang unit unit-san cli install-test corpus protocol e2e approval
 	@echo "make check: all tests passed"
 
 unit: $(UNIT_BINS)
@@ -90,6 +90,9 @@ protocol: all
 
 e2e: all
 	bash tests/e2e/postfix.sh
+
+approval: all
+	bash tests/approval/run.sh
 
 bench: all
 	bash bench/run.sh

@@ -213,7 +213,7 @@ void policy_decide(const struct config *c, const struct envelope *env,
                 if (!ok && !why[0])
                     str_copy(why, sizeof(why), w2);
                 else if (!ok && strcmp(why, "dkim-dns-failure") != 0) {
-                    char both[64];
+                    char both[130];
                     snprintf(both, sizeof(both), "%s,%s", why, w2);
                     str_copy(why, sizeof(why), both);
                 }

@@ -144,7 +144,9 @@ bool request_read(const char *path, struct request *r)
 
 /* ---- submit ------------------------------------------------------------------------- */
 
-static void approval_line(const struct request *r, const char *what, const char *extra)
+/* `QID: approval=WHAT domain= arn= attempt= [mid] req= [extra]` */
+static void approval_line2(const struct request *r, const char *what, const char *mid,
+                           const char *extra)
 {
     struct kvline kv;
     kv_init(&kv);
@@ -153,11 +155,23 @@ static void approval_line(const struct request *r, const char *what, const char 
     kv_add(&kv, "arn", r->arn);
     if (r->attempts)
         kv_addf(&kv, "attempt", "%d", r->attempts);
+    if (mid) {
+        if (kv.len + strlen(mid) + 2 < KV_MAX) {
+            kv.buf[kv.len++] = ' ';
+            memcpy(kv.buf + kv.len, mid, strlen(mid) + 1);
+            kv.len += strlen(mid);
+        }
+    }
     char req[9];
     digest8(r->code, r->context, req);
     kv_add(&kv, "req", req);
     log_info("%s: %s%s%s", r->qid[0] ? r->qid : "NOQUEUE", kv.buf, extra ? " " : "",
              extra ? extra : "");
+}
+
+static void approval_line(const struct request *r, const char *what, const char *extra)
+{
+    approval_line2(r, what, NULL, extra);
 }
 
 void queue_submit(const struct config *c, const char *qid, const struct decision *d)
@@ -263,14 +277,15 @@ static void finish(const struct config *c, struct request *r, const char *state)
     pthread_mutex_unlock(&lock);
 }
 
-static void work_one(const struct config *c, struct request *r)
+/* Works one entry; returns when it is due again (0: finished). */
+static long work_one(const struct config *c, struct request *r)
 {
     long now = (long)time(NULL);
     if (now - r->created > c->max_age) {
         str_copy(r->detail, sizeof(r->detail), "max-age");
         finish(c, r, "expired");
         approval_line(r, "expired", "detail=max-age");
-        return;
+        return 0;
     }
     r->attempts++;
     struct approval_outcome o;
@@ -315,14 +330,17 @@ static void work_one(const struct config *c, struct request *r)
         pthread_mutex_unlock(&lock);
         if (!ok)
             log_err("%s: cannot update the approval queue: %s", r->qid, strerror(errno));
-        snprintf(extra, sizeof(extra), "next=%ld detail=%s", wait, o.detail);
-        approval_line(r, "retry", extra);
+        char mid[32];
+        snprintf(mid, sizeof(mid), "next=%ld", wait);
+        snprintf(extra, sizeof(extra), "detail=%s", o.detail);
+        approval_line2(r, "retry", mid, extra);
         break;
     }
     }
     approval_outcome_free(&o);
     memset(r->code, 0, sizeof(r->code));
     memset(r->context, 0, sizeof(r->context));
+    return o.v == AV_RETRY ? r->next : 0;
 }
 
 static void prune(const struct config *c)
@@ -372,10 +390,12 @@ static long pass(const struct config *c)
             continue;
         }
         long now = (long)time(NULL);
+        long due = r.next;
         if (r.next <= now || now - r.created > c->max_age)
-            work_one(c, &r);
-        else if (r.next - now < soonest)
-            soonest = r.next - now;
+            due = work_one(c, &r);   /* a retried entry counts with its new time */
+        now = (long)time(NULL);
+        if (due && due - now < soonest)
+            soonest = due - now;
         memset(&r, 0, sizeof(r));
     }
     strlist_free(&names);

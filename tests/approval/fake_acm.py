@@ -1,0 +1,457 @@
+#!/usr/bin/env python3
+"""Local HTTPS fake of the ACM approval site (post-2020 page), for the approval tests.
+
+usage: fake_acm.py --port PORT --cert FILE --key FILE --sites FILE --log FILE [--ready FILE]
+                   [--host 127.0.0.1]
+
+Python standard library only.  Serves https://HOST:PORT/ (one thread per connection, the TLS
+handshake is done in that thread, so a client that stalls blocks nobody else).  PORT 0 picks a free
+port; the port actually bound is written to the --ready file (atomically, once listening).
+
+The site behaves as shared/reference/acm-validation-email.md section 3.2 describes the real page:
+
+  GET /approvals?code=C&context=X
+      sets a session cookie and returns an HTML page titled "Amazon Certificate Approvals" with a
+      table of label/value rows (Domain name, AWS Account number, AWS Region, Certificate
+      Identifier = full ARN), <meta name="csrf-token">, and
+      <form action="/approvevalidation" method="post" accept-charset="UTF-8"> holding the hidden
+      inputs utf8, authenticity_token, validation_token (the code) and context, and
+      <div class="approve-button"><input type="submit" value="I Approve"></div> (no name).
+  POST /approvevalidation
+      requires the session cookie of a GET of this code, the CSRF token of that session, the right
+      validation_token and context, and a Referer on the same host; then answers the success page
+      <h2>Success!</h2><p>You have <b>APPROVED</b> this validation request ...  Otherwise 422.
+      After a successful POST a GET of the same code shows "already been approved".
+
+--sites is a JSON file (re-read whenever it changes, so a test can switch a behaviour at run time):
+  {"CODE": {"name": "happy", "context": "...", "domain": "...", "account": "...",
+            "region": "...", "arn": "...", "behaviour": "ok"}, ...}
+Behaviours (of GET unless said otherwise):
+  ok           the page above; POST succeeds
+  expired      400
+  unknown      404
+  already      200 page "This request has already been approved." without a form
+  fail-once    500 on the first GET of the code (per fake process), then as ok
+  hang         reads the request and never answers (until the client closes, at most 120 s)
+  redirect     302 to https://evil.example:PORT/approvals?... (run the test with evil.example
+               resolving to 127.0.0.1: a client that follows shows up as a TLS connection with
+               SNI evil.example in the log)
+  oversized    200 with a 5 MB page (the form is at its end)
+  mismatch     the page shows another domain (www.evil-twin.example.com)
+  mismatch-account  the page shows another account (and the ARN with it)
+  nosuccess    the page as ok, but the POST answers 200 without any success marker
+  down         the connection is closed right after the TLS handshake (no HTTP answer)
+Unknown codes, a wrong context, and any other path -> 404.
+
+--log gets one JSON object per line, for every TLS connection and every request:
+  {"event": "tls", "ok": true|false, "sni": NAME|null, "error": "..."}
+  {"event": "request", "method": "GET", "path": "/approvals", "name": CASE|null,
+   "behaviour": ..., "status": N, "cookie_ok": bool, "csrf_ok": bool, "referer_ok": bool,
+   "token_ok": bool, "referer_is_page": bool, "fields": [names of the posted fields], ...}
+The codes and contexts themselves are never written anywhere (the log names the case instead);
+nothing is printed on stdout/stderr except start-up errors.
+SIGTERM/SIGINT stop it.
+"""
+import argparse
+import html
+import json
+import os
+import secrets
+import select
+import signal
+import socket
+import ssl
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+COOKIE = "_acm_approvals_session"
+TITLE = "Amazon Certificate Approvals"
+EVIL = "evil.example"
+
+
+class Sites:
+    """The per-code table, re-read when the file changes."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sig = None
+        self.table = {}
+        self.lock = threading.Lock()
+
+    def get(self, code):
+        with self.lock:
+            try:
+                st = os.stat(self.path)
+                sig = (st.st_mtime_ns, st.st_size, st.st_ino)
+                if sig != self.sig:
+                    with open(self.path, encoding="utf-8") as f:
+                        self.table = json.load(f)
+                    self.sig = sig
+            except (OSError, ValueError):
+                pass  # keep the last good table
+            return self.table.get(code)
+
+
+class State:
+    def __init__(self, args):
+        self.args = args
+        self.sites = Sites(args.sites)
+        self.lock = threading.Lock()
+        self.sessions = {}     # session id -> {"code", "csrf"}
+        self.gets = {}         # code -> number of GETs
+        self.approved = set()  # codes approved by a good POST
+        self.logf = open(args.log, "a", encoding="utf-8", buffering=1)
+        self.tls_local = threading.local()
+        self.stopping = threading.Event()
+
+    def log(self, **rec):
+        rec = dict({"t": round(time.time(), 3)}, **rec)
+        line = json.dumps(rec, sort_keys=True)
+        with self.lock:
+            self.logf.write(line + "\n")
+            self.logf.flush()
+
+
+def page_html(site, csrf, code, context, variant):
+    domain, account, arn = site["domain"], site["account"], site["arn"]
+    if variant == "mismatch":
+        domain = "www.evil-twin.example.com"
+    elif variant == "mismatch-account":
+        account = "999988887777"
+        arn = arn.replace(":" + site["account"] + ":", ":" + account + ":")
+    e = html.escape
+    rows = "".join(
+        '      <tr>\n        <td class="left-column"><b>%s</b></td>\n'
+        '        <td class="right-column">%s</td>\n      </tr>\n' % (e(label), e(value))
+        for label, value in (("Domain name", domain), ("AWS Account number", account),
+                             ("AWS Region", site["region"]), ("Certificate Identifier", arn)))
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>{TITLE}</title>
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <meta name="csrf-param" content="authenticity_token" />
+<meta name="csrf-token" content="{e(csrf)}" />
+  <link rel="stylesheet" href="/assets/application.css">
+</head>
+<body>
+  <div class="container">
+    <div class="header"><img src="/assets/aws-logo.png" alt="Amazon Web Services"></div>
+    <h1>{TITLE}</h1>
+    <p>Amazon Web Services has received a request to issue an SSL/TLS certificate for the following domain.
+       To approve this request, review the details below and choose <b>I Approve</b>.</p>
+    <table class="approval-details">
+{rows}    </table>
+    <form action="/approvevalidation" accept-charset="UTF-8" method="post"><input name="utf8" type="hidden" value="&#x2713;" /><input type="hidden" name="authenticity_token" value="{e(csrf)}" />
+      <input type="hidden" name="validation_token" id="validation_token" value="{e(code)}" />
+      <input type="hidden" name="context" id="context" value="{e(context)}" />
+      <div class="approve-button"><input type="submit" value="I Approve" class="btn btn-primary" data-disable-with="I Approve" /></div>
+</form>    <p class="footer">If you did not request this certificate, you can ignore this page.</p>
+  </div>
+</body>
+</html>
+"""
+
+
+ALREADY = f"""<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>{TITLE}</title></head>
+<body><div class="container"><h1>{TITLE}</h1>
+<p>This request has already been approved.</p>
+</div></body></html>
+"""
+
+SUCCESS = f"""<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>{TITLE}</title></head>
+<body><div class="container">
+<h2>Success!</h2>
+<p>You have <b>APPROVED</b> this validation request for the domain name {{domain}}.</p>
+<p>The certificate will be issued once all its domains are validated.</p>
+</div></body></html>
+"""
+
+NOSUCCESS = f"""<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>{TITLE}</title></head>
+<body><div class="container"><h1>{TITLE}</h1>
+<p>Thank you. Your response has been recorded.</p>
+</div></body></html>
+"""
+
+
+def error_page(status, text):
+    return ("<!DOCTYPE html>\n<html><head><title>%d %s</title></head><body><h1>%s</h1></body></html>\n"
+            % (status, text, text))
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "Server"
+    sys_version = ""
+    timeout = 30
+
+    def log_message(self, fmt, *args):  # never print request lines (they hold codes)
+        pass
+
+    @property
+    def st(self):
+        return self.server.state
+
+    # ---------------------------------------------------------------- helpers
+    def send(self, status, body, ctype="text/html; charset=utf-8", headers=()):
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            try:
+                self.wfile.write(data)
+                self.wfile.flush()
+            except OSError:
+                self.close_connection = True
+
+    def cookie(self):
+        raw = self.headers.get("Cookie", "")
+        for part in raw.split(";"):
+            k, _, v = part.strip().partition("=")
+            if k == COOKIE:
+                return v
+        return None
+
+    def base(self, rec, path):
+        rec.update(method=self.command, path=path, host=self.headers.get("Host"),
+                   ua=self.headers.get("User-Agent"), sni=getattr(self.connection, "acm_sni", None))
+        return rec
+
+    def hang(self, rec):
+        """Never answer: wait until the client closes (or 120 s, or the server stops)."""
+        rec["status"] = None
+        self.st.log(**rec)
+        sock = self.connection
+        deadline = time.time() + 120
+        while time.time() < deadline and not self.st.stopping.is_set():
+            r, _, _ = select.select([sock], [], [], 0.5)
+            if r:
+                try:
+                    if not sock.recv(4096):
+                        break
+                except (OSError, ssl.SSLError):
+                    break
+        self.st.log(event="hang-end", name=rec.get("name"),
+                    reason="client closed" if time.time() < deadline else "deadline")
+        self.close_connection = True
+
+    # ---------------------------------------------------------------- GET
+    def do_GET(self):
+        u = urllib.parse.urlsplit(self.path)
+        rec = self.base({"event": "request"}, u.path)
+        q = urllib.parse.parse_qs(u.query, keep_blank_values=True)
+        code = (q.get("code") or [None])[0]
+        context = (q.get("context") or [None])[0]
+        site = self.st.sites.get(code) if code else None
+        rec.update(name=site.get("name") if site else None,
+                   query_keys=[k for k, _ in urllib.parse.parse_qsl(u.query, keep_blank_values=True)],
+                   code_known=site is not None,
+                   context_ok=bool(site) and context == site.get("context"))
+        if u.path != "/approvals" or not site or not rec["context_ok"] or set(q) != {"code", "context"}:
+            rec.update(status=404)
+            self.st.log(**rec)
+            return self.send(404, error_page(404, "Not Found"))
+        b = site.get("behaviour", "ok")
+        rec["behaviour"] = b
+        with self.st.lock:
+            n = self.st.gets[code] = self.st.gets.get(code, 0) + 1
+            done = code in self.st.approved
+        rec["get_number"] = n
+        if b == "hang":
+            return self.hang(rec)
+        if b == "down":
+            rec["status"] = None
+            self.st.log(**rec)
+            self.close_connection = True
+            return
+        if b == "expired":
+            rec["status"] = 400
+            self.st.log(**rec)
+            return self.send(400, error_page(400, "Bad Request"))
+        if b == "unknown":
+            rec["status"] = 404
+            self.st.log(**rec)
+            return self.send(404, error_page(404, "Not Found"))
+        if b == "fail-once" and n == 1:
+            rec["status"] = 500
+            self.st.log(**rec)
+            return self.send(500, error_page(500, "Internal Server Error"))
+        if b == "redirect":
+            loc = "https://%s:%d/approvals?%s" % (EVIL, self.server.server_address[1], u.query)
+            rec["status"] = 302
+            self.st.log(**rec)
+            return self.send(302, error_page(302, "Found"), headers=[("Location", loc)])
+        sid = secrets.token_urlsafe(24)
+        csrf = secrets.token_urlsafe(32)
+        with self.st.lock:
+            self.st.sessions[sid] = {"code": code, "csrf": csrf}
+        cookie = ("Set-Cookie", "%s=%s; path=/; secure; HttpOnly; SameSite=Lax" % (COOKIE, sid))
+        if b == "already" or done:
+            rec.update(status=200, page="already")
+            self.st.log(**rec)
+            return self.send(200, ALREADY, headers=[cookie])
+        body = page_html(site, csrf, code, context, b)
+        if b == "oversized":
+            pad = "<!-- padding -->\n" * ((5 * 1024 * 1024) // 17)
+            body = body.replace("<table", "<div class=\"notice\">\n" + pad + "</div>\n<table", 1)
+        rec.update(status=200, page="form", bytes=len(body))
+        self.st.log(**rec)
+        return self.send(200, body, headers=[cookie, ("Cache-Control", "no-store")])
+
+    # ---------------------------------------------------------------- POST
+    def do_POST(self):
+        u = urllib.parse.urlsplit(self.path)
+        rec = self.base({"event": "request"}, u.path)
+        try:
+            n = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            n = 0
+        raw = self.rfile.read(min(n, 1 << 20)) if n > 0 else b""
+        form = urllib.parse.parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+        rec.update(query=bool(u.query), content_type=self.headers.get("Content-Type"),
+                   fields=sorted(form))
+        one = {k: v[0] for k, v in form.items()}
+        sid = self.cookie()
+        with self.st.lock:
+            sess = self.st.sessions.get(sid) if sid else None
+        code = one.get("validation_token")
+        site = self.st.sites.get(code) if code else None
+        if sess is None and site is None and code is None:
+            rec["name"] = None
+        else:
+            s2 = self.st.sites.get(sess["code"]) if sess else None
+            rec["name"] = (site or s2 or {}).get("name")
+        ref = self.headers.get("Referer")
+        host = self.headers.get("Host")
+        rs = urllib.parse.urlsplit(ref) if ref else None
+        rec.update(
+            cookie_ok=sess is not None,
+            csrf_ok=sess is not None and secrets.compare_digest(one.get("authenticity_token", ""), sess["csrf"]),
+            token_ok=(sess is not None and site is not None and code == sess["code"]
+                      and one.get("context") == site.get("context")),
+            referer_ok=bool(rs and rs.scheme == "https" and rs.netloc == host
+                            and host == "%s:%d" % self.server.server_address[:2]),
+            referer_is_page=bool(rs and rs.path == "/approvals" and site is not None
+                                 and urllib.parse.parse_qs(rs.query).get("code") == [code]
+                                 and urllib.parse.parse_qs(rs.query).get("context") == [site.get("context")]),
+            utf8=one.get("utf8"))
+        if u.path != "/approvevalidation":
+            rec["status"] = 404
+            self.st.log(**rec)
+            return self.send(404, error_page(404, "Not Found"))
+        if not (rec["cookie_ok"] and rec["csrf_ok"] and rec["token_ok"] and rec["referer_ok"]):
+            rec["status"] = 422
+            self.st.log(**rec)
+            return self.send(422, error_page(422, "The change you wanted was rejected."))
+        b = site.get("behaviour", "ok")
+        rec["behaviour"] = b
+        with self.st.lock:
+            self.st.sessions.pop(sid, None)  # one POST per session
+        if b == "nosuccess":
+            rec["status"] = 200
+            self.st.log(**rec)
+            return self.send(200, NOSUCCESS)
+        with self.st.lock:
+            self.st.approved.add(code)
+        rec.update(status=200, approved=True)
+        self.st.log(**rec)
+        return self.send(200, SUCCESS.replace("{domain}", html.escape(site["domain"])))
+
+    def do_HEAD(self):
+        self.send(405, error_page(405, "Method Not Allowed"))
+
+    def do_PUT(self):
+        self.do_HEAD()
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+    def finish_request(self, request, client_address):
+        st = self.state
+        st.tls_local.sni = None
+        request.settimeout(15)
+        try:
+            conn = self.ctx.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as e:
+            st.log(event="tls", ok=False, sni=st.tls_local.sni, error=str(e)[:200])
+            return
+        conn.acm_sni = st.tls_local.sni
+        st.log(event="tls", ok=True, sni=conn.acm_sni, version=conn.version())
+        try:
+            self.RequestHandlerClass(conn, client_address, self)
+        except (OSError, ssl.SSLError):
+            pass
+        finally:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def handle_error(self, request, client_address):
+        pass
+
+
+def main():
+    ap = argparse.ArgumentParser(description="fake ACM approval site")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--cert", required=True)
+    ap.add_argument("--key", required=True)
+    ap.add_argument("--sites", required=True)
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--ready")
+    args = ap.parse_args()
+
+    st = State(args)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(args.cert, args.key)
+
+    def sni(sslobj, name, _ctx):
+        st.tls_local.sni = name
+        return None
+    ctx.sni_callback = sni
+
+    srv = Server((args.host, args.port), Handler)
+    srv.state = st
+    srv.ctx = ctx
+
+    def stop(_signum, _frame):
+        st.stopping.set()
+        threading.Thread(target=srv.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    st.log(event="start", port=srv.server_address[1], pid=os.getpid())
+    if args.ready:
+        tmp = args.ready + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % srv.server_address[1])
+        os.rename(tmp, args.ready)
+    try:
+        srv.serve_forever(poll_interval=0.2)
+    finally:
+        srv.server_close()
+        st.log(event="stop")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

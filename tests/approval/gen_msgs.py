@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Messages and fake-site table of the approval tests.
+
+usage: gen_msgs.py OUTDIR
+
+Builds, with tests/data/gen_corpus.py's acm_message() (the documented templates, headers as ACM
+sends them, Authentication-Results from mx.example.com with dkim=pass
+header.d=certificates.amazon.com, From no-reply@certificates.amazon.com, context tail = hex of the
+region), one ACM validation message per case and writes into OUTDIR:
+
+  NAME.eml          the message (dup: dup-LOCALPART.eml, one per watched address)
+  sites.json        the fake site's table: code -> {name, context, domain, account, region, arn,
+                    behaviour} (the behaviour of each case, see fake_acm.py)
+  manifest.tsv      NAME FILE RCPT DOMAIN ARN KEY BEHAVIOUR, one line per message
+                    (KEY = sha256 hex of "code|context", the spool file name)
+  secrets.txt       every code and context, one a line (for the no-secret-in-logs checks)
+  selftest.url      path+query of the fake's self-test entry (for curl; never sent by mail)
+
+Codes and contexts are derived from the case names (deterministic), distinct from the corpus ones.
+"""
+import hashlib
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # no __pycache__ in tests/data
+sys.path.insert(0, os.path.join(HERE, "..", "data"))
+import gen_corpus as g  # noqa: E402
+
+WATCHED = ["admin", "administrator", "hostmaster", "postmaster", "webmaster"]
+
+# name, behaviour, fields overrides, recipients
+#   allowlisted unless said: eu-west-1 certificates of 123456789012 for *.example.com (rule 2),
+#   "happy" uses the single us-east-1 certificate of rule 1.
+CASES = [
+    ("happy", "ok", dict(region="us-east-1", cert=g.CERT, fqdn="www.example.com"), ["admin"]),
+    ("dup", "ok", {}, WATCHED),
+    ("denied", "ok", dict(account="111122223333"), ["admin"]),          # not allowlisted
+    ("mismatch", "mismatch", {}, ["hostmaster"]),                       # page: other domain
+    ("mismatch-account", "mismatch-account", {}, ["admin"]),            # page: other account
+    ("expired", "expired", {}, ["admin"]),
+    ("unknown", "unknown", {}, ["admin"]),
+    ("already", "already", {}, ["postmaster"]),
+    ("fail-once", "fail-once", {}, ["admin"]),
+    ("hang", "hang", {}, ["admin"]),
+    ("redirect", "redirect", {}, ["admin"]),
+    ("oversized", "oversized", {}, ["webmaster"]),
+    ("nosuccess", "nosuccess", {}, ["admin"]),
+    ("wrongca", "ok", {}, ["admin"]),
+    ("killed", "ok", {}, ["administrator"]),
+    ("dryrun", "ok", {}, ["admin"]),
+]
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.stderr.write(__doc__)
+        return 2
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    sites, manifest, secrets = {}, [], []
+    # the fake's self-test entry (curl only)
+    st_code = g.fake_uuid("approval-test selftest/code")
+    st_ctx = g.fake_uuid("approval-test selftest/context") + "-" + g.hexregion("us-east-1")
+    sites[st_code] = dict(name="selftest", context=st_ctx, domain="www.example.com",
+                          account=g.ACCOUNT, region="us-east-1", arn=g.ARN_US, behaviour="ok")
+    secrets += [st_code, st_ctx]
+    with open(os.path.join(out, "selftest.url"), "w") as f:
+        f.write("/approvals?code=%s&context=%s\n" % (st_code, st_ctx))
+    for idx, (name, behaviour, over, rcpts) in enumerate(CASES):
+        stem = "approval-test " + name
+        kw = dict(fqdn=name + ".example.com", region="eu-west-1",
+                  cert=g.fake_uuid("approval-test cert " + name))
+        kw.update(over)
+        f = g.Fields(stem, **kw)
+        sites[f.code] = dict(name=name, context=f.context, domain=f.fqdn, account=f.account,
+                             region=f.region, arn=f.arn, behaviour=behaviour)
+        secrets += [f.code, f.context]
+        key = hashlib.sha256((f.code + "|" + f.context).encode()).hexdigest()
+        for local in rcpts:
+            rcpt = local + "@example.com"
+            data, _ = g.acm_message(stem, 100 + idx, fields=kw, to=rcpt)
+            fname = (name + "-" + local if len(rcpts) > 1 else name) + ".eml"
+            with open(os.path.join(out, fname), "wb") as fh:
+                fh.write(data)
+            manifest.append("\t".join([name, fname, rcpt, f.fqdn, f.arn, key, behaviour]))
+    tmp = os.path.join(out, "sites.json.tmp")
+    with open(tmp, "w") as fh:
+        json.dump(sites, fh, indent=1, sort_keys=True)
+    os.rename(tmp, os.path.join(out, "sites.json"))
+    with open(os.path.join(out, "manifest.tsv"), "w") as fh:
+        fh.write("\n".join(manifest) + "\n")
+    with open(os.path.join(out, "secrets.txt"), "w") as fh:
+        fh.write("\n".join(secrets) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

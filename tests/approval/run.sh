@@ -1,0 +1,882 @@
+#!/bin/bash
+# Approval-stage tests of acm-milter: the durable spool and the HTTPS approver, end to end.
+#
+# Run from the repo root, as root:   bash tests/approval/run.sh
+#
+# What it does (tests/CONTRACT-approval.md is the contract):
+#  - makes a test PKI (tests/approval/mkca.sh: a CA, a server certificate for 127.0.0.1 signed by
+#    it, and an unrelated second CA) and the ACM messages and fake-site table
+#    (tests/approval/gen_msgs.py, built with tests/data/gen_corpus.py's templates);
+#  - starts the fake ACM approval site (tests/approval/fake_acm.py) on https://127.0.0.1:<free port>
+#    and self-tests it with curl (GET, then POST with the cookie and the CSRF token);
+#  - in a private mount namespace: a syslog sink on /dev/log (bind-mounted over an existing one,
+#    else created and removed at the end), and /etc/hosts with evil.example -> 127.0.0.1 so that a
+#    client following the fake's redirect would show up in the fake's log (TLS SNI evil.example);
+#  - a private Postfix on 127.0.0.1 (as tests/e2e/postfix.sh: own config, queue and data
+#    directories, virtual Maildir delivery of the five watched addresses of example.com,
+#    milter over a unix socket, milter_default_action = accept);
+#  - acm-milter (daemon, or -f with APPROVAL_MILTER_FOREGROUND=1) with Mode approve,
+#    ApprovalEndpoint https://127.0.0.1:PORT, CAFile = the test CA, ApprovalTimeout 3,
+#    RetryInterval 1, SenderAuth authres, TrustedAuthservIDs mx.example.com, the test allowlist and
+#    its own SpoolDir; sends the messages through Postfix and checks, case by case, the syslog
+#    lines, the fake site's request log, the spool and the delivered mail:
+#      happy, dup (five copies to the five addresses), denied (not allowlisted), mismatch,
+#      mismatch-account, expired, unknown, already, fail-once, hang, redirect, oversized,
+#      nosuccess; then wrongca (milter restarted with CAFile = the unrelated CA); killed (site
+#      down, approval=queued, kill -9 of the milter, restart of both, approved after restart);
+#      dryrun (Mode dry-run: queued mode=dry-run, the site sees nothing); `acm-milter -q`.
+#    Every message must be delivered; no code or context may appear in syslog, the milter's
+#    output, the X-ACM-Milter headers or the -q listing.
+# Everything it starts is stopped and checked gone at the end, on every exit path.
+#
+# Environment:
+#   ACM_MILTER=PATH               binary under test (default milter/acm-milter)
+#   APPROVAL_MILTER_FOREGROUND=1  run the milter with -f (assertions still on syslog)
+#   APPROVAL_TIMEOUT=SECONDS      bound of each poll (default 30)
+#   APPROVAL_KEEP=1               keep the temp dir (always kept and printed on failure)
+#   PYTHON=python3                python interpreter (standard library only)
+#
+# Exit status: 0 all assertions passed, 1 some failed, 2 cannot run (setup).
+
+set -u
+export PATH="$PATH:/usr/sbin:/sbin"
+export LC_ALL=C
+# the approver is libcurl: no proxy from the caller's environment may get in between
+unset http_proxy https_proxy HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd) || exit 2
+cd "$ROOT" || exit 2
+HERE=$ROOT/tests/approval
+E2E=$ROOT/tests/e2e
+PY=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
+TIMEOUT=${APPROVAL_TIMEOUT:-30}
+MUSER=nobody:postfix
+VUSER=nobody
+ACM_MILTER=${ACM_MILTER:-milter/acm-milter}
+case $ACM_MILTER in /*) ;; *) ACM_MILTER=$ROOT/$ACM_MILTER ;; esac
+
+die() { echo "FAIL - setup: $*"; exit 2; }
+
+# ---------------------------------------------------------------- prerequisites
+[ "$(id -u)" = 0 ] || die "must run as root (private Postfix instance, /dev/log, mount namespace)"
+for c in postfix postconf "$PY" setpriv timeout openssl curl unshare mount sha256sum; do
+    command -v "$c" >/dev/null 2>&1 || die "missing command: $c"
+done
+id postfix >/dev/null 2>&1 || die "no user postfix (install the postfix package)"
+getent group postdrop >/dev/null 2>&1 || die "no group postdrop (install the postfix package)"
+id "$VUSER" >/dev/null 2>&1 || die "no user $VUSER"
+[ -x "$ACM_MILTER" ] || die "missing $ACM_MILTER (run make)"
+for f in fake_acm.py fakelog.py gen_msgs.py mkca.sh; do [ -f "$HERE/$f" ] || die "missing $HERE/$f"; done
+for f in smtp-send.py syslog-sink.py msgcheck.py; do [ -f "$E2E/$f" ] || die "missing $E2E/$f"; done
+"$ACM_MILTER" -h 2>&1 | grep -q -- '-q' ||
+    die "$ACM_MILTER has no -q (approval queue listing): the daemon does not implement the approval contract yet"
+
+# A private mount namespace for /dev/log and /etc/hosts (the host's are left alone).
+if [ -z "${APPROVAL_IN_NS:-}" ]; then
+    if [ -L /dev/log ] && [ ! -e /dev/log ]; then die "/dev/log is a dangling symlink"; fi
+    exec unshare -m --propagation private env APPROVAL_IN_NS=1 bash "$HERE/run.sh" "$@"
+fi
+
+# ---------------------------------------------------------------- bookkeeping
+FAILS=0
+PASSES=0
+ok()   { PASSES=$((PASSES + 1)); echo "ok - $*"; }
+fail() { FAILS=$((FAILS + 1)); echo "FAIL - $*"; }
+info() { echo "# $*"; }
+check() { # check DESCRIPTION COMMAND...
+    local d=$1; shift
+    if "$@"; then ok "$d"; else fail "$d"; fi
+}
+
+T=$(mktemp -d /tmp/acm-approval.XXXXXX) || die "mktemp"
+chmod 755 "$T"
+PCONF=$T/etc
+PLOG=$T/log/postfix.log
+SYSLOG=$T/log/syslog.log
+FLOG=$T/log/fake-requests.jsonl
+SOCK=$T/run/acm.sock
+PIDFILE=$T/run/acm-milter.pid
+SPOOL=$T/spool
+PKI=$T/pki
+MSG=$T/msg
+
+SINK_PID='' MPID='' LAUNCHER_PID='' MASTER_PID='' FAKE_PID='' DEVLOG_MODE='' DEVLOG_ID=''
+HOSTS_BOUND='' CLEANED='' START=$SECONDS FPORT=''
+STARTED_PIDS=()
+
+alive() { # a process that exists and is not a zombie
+    local st
+    [ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
+    st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+    if [ "$st" = Z ]; then wait "$1" 2>/dev/null; return 1; fi
+    return 0
+}
+wait_gone() { # wait_gone PID SECONDS
+    local i
+    for ((i = 0; i < $2 * 10; i++)); do alive "$1" || return 0; sleep 0.1; done
+    ! alive "$1"
+}
+poll() { # poll SECONDS COMMAND...: true as soon as COMMAND succeeds
+    local s=$1 i; shift
+    for ((i = 0; i < s * 10; i++)); do "$@" && return 0; sleep 0.1; done
+    "$@"
+}
+instance_pids() { # processes of the private Postfix instance
+    local p cwd
+    for p in /proc/[0-9]*; do
+        p=${p#/proc/}
+        cwd=$(readlink "/proc/$p/cwd" 2>/dev/null) || continue
+        case $cwd in "$T/queue" | "$T/queue"/*) echo "$p"; continue ;; esac
+        if { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null | grep -qxF "MAIL_CONFIG=$PCONF"; then
+            echo "$p"
+        fi
+    done | sort -u | grep -vx "$$" || true
+}
+
+show_logs() {
+    local f
+    for f in "$PLOG" "$SYSLOG" "$T/log/milter.err" "$T/log/milter.out" "$FLOG" "$T/log/fake.err" \
+        "$T/log/postfix-ctl.log" "$T/log/sink.err" "$T/log/send.err"; do
+        [ -s "$f" ] || continue
+        echo "# ---- $f (last 60 lines)"
+        tail -n 60 "$f" | cut -c1-400 | sed 's/^/#   /'
+    done
+}
+
+stop_pid() { # stop_pid PID NAME: SIGTERM, then SIGKILL after 15 s
+    alive "$1" || return 0
+    kill -TERM "$1" 2>/dev/null
+    wait_gone "$1" 15 || { echo "# $2 $1 did not stop on SIGTERM; SIGKILL"; kill -KILL "$1" 2>/dev/null; wait_gone "$1" 5; }
+}
+
+cleanup() {
+    [ -n "$CLEANED" ] && return
+    CLEANED=1
+    local p left=""
+    if alive "$MASTER_PID" || { [ -z "$MASTER_PID" ] && [ -f "$PCONF/main.cf" ] &&
+        postfix -c "$PCONF" status >/dev/null 2>&1; }; then
+        postfix -c "$PCONF" stop >>"$T/log/postfix-ctl.log" 2>&1
+    fi
+    [ -n "$MASTER_PID" ] && { wait_gone "$MASTER_PID" 15 || kill -KILL "$MASTER_PID" 2>/dev/null; }
+    for p in $(instance_pids); do wait_gone "$p" 5 || kill -KILL "$p" 2>/dev/null; done
+    for p in $MPID $LAUNCHER_PID; do stop_pid "$p" milter; done
+    stop_pid "$FAKE_PID" "fake site"
+    stop_pid "$SINK_PID" "syslog sink"
+    case $DEVLOG_MODE in
+        bind) umount /dev/log 2>/dev/null ;;
+        overlay) [ "$(findmnt -rn -o FSTYPE --mountpoint /dev | tail -n1)" = overlay ] && umount -l /dev ;;
+        create)
+            if [ -S /dev/log ] && [ "$(stat -c %d:%i /dev/log 2>/dev/null)" = "$DEVLOG_ID" ]; then
+                rm -f /dev/log
+            fi ;;
+    esac
+    [ -n "$HOSTS_BOUND" ] && umount /etc/hosts 2>/dev/null
+    for p in "${STARTED_PIDS[@]}" $MPID $(instance_pids); do
+        alive "$p" && left="$left $p($({ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | cut -c1-60))"
+    done
+    if [ -n "$left" ]; then
+        fail "processes left after cleanup:$left"
+    else
+        ok "no process left (postfix master ${MASTER_PID:-?}, milter ${MPID:-none}, fake site ${FAKE_PID:-none}, sink ${SINK_PID:-none})"
+    fi
+    if [ "$DEVLOG_MODE" = create ]; then
+        if [ -e /dev/log ] && [ "$(stat -c %d:%i /dev/log 2>/dev/null)" = "$DEVLOG_ID" ]; then
+            fail "/dev/log created by the test is still there"
+        fi
+    fi
+    [ "$FAILS" -gt 0 ] && show_logs
+    if findmnt -rn -o TARGET | grep -q "^$T"; then
+        echo "# something is still mounted under $T: not removing it"
+    elif [ -n "${APPROVAL_KEEP:-}" ] || [ "$FAILS" -gt 0 ]; then
+        echo "# temp dir kept: $T"
+    else
+        rm -rf "$T"
+    fi
+}
+finish() {
+    local rc=$?
+    cleanup
+    echo "# $PASSES passed, $FAILS failed, $((SECONDS - START)) s"
+    if [ "$FAILS" -gt 0 ]; then exit 1; fi
+    exit "$rc"
+}
+trap finish EXIT
+trap 'trap "" INT TERM HUP; echo "# interrupted"; FAILS=$((FAILS + 1)); exit 1' INT TERM HUP
+trap '' PIPE
+
+mkdir -p "$PCONF" "$T/queue" "$T/data" "$T/mail" "$T/log" "$T/run" "$SPOOL" "$MSG" || die "mkdir"
+chown postfix: "$T/data"
+chmod 700 "$T/data"
+MUID=$(id -u "${MUSER%%:*}")
+MGID=$(getent group "${MUSER#*:}" | cut -d: -f3)
+VUID=$(id -u "$VUSER")
+VGID=$(id -g "$VUSER")
+chown "$VUID:$VGID" "$T/mail"
+chown "$MUID:$MGID" "$T/run" "$SPOOL"
+chmod 755 "$T/run"
+chmod 700 "$SPOOL"
+
+# ---------------------------------------------------------------- PKI, messages
+bash "$HERE/mkca.sh" "$PKI" >"$T/log/mkca.log" 2>&1 || die "mkca.sh: $(cat "$T/log/mkca.log")"
+"$PY" "$HERE/gen_msgs.py" "$MSG" >"$T/log/gen.log" 2>&1 || die "gen_msgs.py: $(cat "$T/log/gen.log")"
+chmod 755 "$PKI"
+# manifest: NAME FILE RCPT DOMAIN ARN KEY BEHAVIOUR
+declare -A FILE_OF RCPT_OF DOMAIN_OF ARN_OF KEY_OF
+DUP_FILES=()
+while IFS=$'\t' read -r name file rcpt domain arn key beh; do
+    [ -n "$name" ] || continue
+    if [ "$name" = dup ]; then DUP_FILES+=("$file"); fi
+    FILE_OF[$name]=$MSG/$file RCPT_OF[$name]=$rcpt DOMAIN_OF[$name]=$domain ARN_OF[$name]=$arn KEY_OF[$name]=$key
+done <"$MSG/manifest.tsv"
+[ "${#DUP_FILES[@]}" = 5 ] || die "gen_msgs.py: expected five dup messages, got ${#DUP_FILES[@]}"
+
+# ---------------------------------------------------------------- fake ACM site
+start_fake() { # start_fake PORT (0: pick one)
+    rm -f "$T/run/fake.ready"
+    "$PY" "$HERE/fake_acm.py" --port "$1" --cert "$PKI/server.pem" --key "$PKI/server.key" \
+        --sites "$MSG/sites.json" --log "$FLOG" --ready "$T/run/fake.ready" 2>>"$T/log/fake.err" &
+    FAKE_PID=$!
+    STARTED_PIDS+=("$FAKE_PID")
+    poll 10 test -s "$T/run/fake.ready" || return 1
+    FPORT=$(cat "$T/run/fake.ready")
+    # ready = answers HTTPS with the test CA
+    poll 10 curl -s -o /dev/null --max-time 2 --cacert "$PKI/ca.pem" "https://127.0.0.1:$FPORT/"
+}
+stop_fake() {
+    kill -TERM "$FAKE_PID" 2>/dev/null
+    wait_gone "$FAKE_PID" 10
+}
+start_fake 0 || die "fake ACM site did not start: $(cat "$T/log/fake.err")"
+ok "fake ACM site listens on https://127.0.0.1:$FPORT (pid $FAKE_PID)"
+fl() { "$PY" "$HERE/fakelog.py" "$FLOG" "$@"; }
+
+# ---- self-test of the fake site with curl
+ST_URL="https://127.0.0.1:$FPORT$(cat "$MSG/selftest.url")"
+C=(curl -sS --max-time 10 --cacert "$PKI/ca.pem")
+st_code=$("${C[@]}" -c "$T/run/jar" -o "$T/run/st-page.html" -w '%{http_code}' "$ST_URL" 2>&1)
+check "fake self-test: GET /approvals answers 200 (got $st_code)" test "$st_code" = 200
+check "fake self-test: the page is titled 'Amazon Certificate Approvals' and has the I Approve form" \
+    grep -q '<title>Amazon Certificate Approvals</title>' "$T/run/st-page.html"
+check "fake self-test: the GET set the session cookie" grep -q _acm_approvals_session "$T/run/jar"
+st_tok=$(sed -n 's/.*<meta name="csrf-token" content="\([^"]*\)".*/\1/p' "$T/run/st-page.html")
+st_vt=$(sed -n 's/.*name="validation_token"[^>]*value="\([^"]*\)".*/\1/p' "$T/run/st-page.html")
+st_cx=$(sed -n 's/.*name="context"[^>]*value="\([^"]*\)".*/\1/p' "$T/run/st-page.html")
+post_st() { # post_st EXTRA-CURL-ARGS... -> http status
+    "${C[@]}" -o "$T/run/st-post.html" -w '%{http_code}' "$@" --data-urlencode "utf8=✓" \
+        --data-urlencode "authenticity_token=$st_tok" --data-urlencode "validation_token=$st_vt" \
+        --data-urlencode "context=$st_cx" "https://127.0.0.1:$FPORT/approvevalidation" 2>&1
+}
+r=$(post_st -e "$ST_URL")
+check "fake self-test: POST without the session cookie is refused (422, got $r)" test "$r" = 422
+r=$(post_st -b "$T/run/jar")
+check "fake self-test: POST without Referer is refused (422, got $r)" test "$r" = 422
+r=$(post_st -b "$T/run/jar" -e "$ST_URL")
+check "fake self-test: POST with cookie, CSRF token and Referer is approved (200, got $r)" test "$r" = 200
+check "fake self-test: success page says 'You have <b>APPROVED</b>'" grep -q 'You have <b>APPROVED</b>' "$T/run/st-post.html"
+r=$("${C[@]}" -o "$T/run/st-page2.html" -w '%{http_code}' "$ST_URL" 2>&1)
+check "fake self-test: a second GET says 'already been approved' (got $r)" grep -q 'already been approved' "$T/run/st-page2.html"
+r=$(curl -sS --max-time 10 --cacert "$PKI/other-ca.pem" -o /dev/null -w '%{http_code}' "$ST_URL" 2>/dev/null)
+check "fake self-test: the unrelated CA does not verify the site (curl status ${r:-none})" test "$r" = 000
+check "fake self-test: request log has one good POST for the self-test entry" \
+    test "$(fl count event=request method=POST name=selftest cookie_ok=true csrf_ok=true referer_ok=true token_ok=true status=200)" = 1
+
+# ---------------------------------------------------------------- /etc/hosts, syslog sink
+cp /etc/hosts "$T/run/hosts" 2>/dev/null || : >"$T/run/hosts"
+printf '127.0.0.1 evil.example\n' >>"$T/run/hosts"
+chmod 644 "$T/run/hosts"
+evil_seen() { [ "$(fl count event=tls sni=evil.example)" -ge 1 ]; }
+if mount --bind "$T/run/hosts" /etc/hosts 2>"$T/log/hosts.err"; then
+    HOSTS_BOUND=1
+    info "evil.example resolves to 127.0.0.1 in this mount namespace (a followed redirect would reach the fake)"
+    # prove the detector: a client that follows the redirect shows up as SNI evil.example
+    curl -s -o /dev/null --max-time 5 --cacert "$PKI/ca.pem" "https://evil.example:$FPORT/approvals" 2>/dev/null
+    check "fake self-test: a connection to evil.example is seen by the fake (TLS SNI evil.example)" poll 5 evil_seen
+else
+    info "cannot bind /etc/hosts ($(cat "$T/log/hosts.err")); redirect check relies on the request log only"
+fi
+EVIL0=$(fl count sni=evil.example)
+
+start_sink() {
+    "$PY" "$E2E/syslog-sink.py" "$1" "$SYSLOG" "$T/run/sink.ready" 2>"$T/log/sink.err" &
+    SINK_PID=$!
+    STARTED_PIDS+=("$SINK_PID")
+    poll 10 test -s "$T/run/sink.ready" || die "syslog sink did not start: $(cat "$T/log/sink.err")"
+}
+: >"$SYSLOG"
+# With no /dev/log, rather than create one in the shared /dev (where other tests running at the
+# same time would log into our sink, or lose theirs when we remove it), lay a private overlay on
+# /dev in this mount namespace and create /dev/log in it (the overlay hides /dev's submounts,
+# /dev/pts and /dev/shm, in this namespace only: nothing the test runs needs them).
+# Only if that is impossible, create /dev/log in the real /dev as tests/e2e/postfix.sh does.
+devlog_overlay() {
+    mkdir -p "$T/dev/up" "$T/dev/work" || return 1
+    mount -t overlay overlay -o "lowerdir=/dev,upperdir=$T/dev/up,workdir=$T/dev/work" /dev 2>"$T/log/overlay.err" ||
+        return 1
+    [ -c /dev/null ] && [ -w /dev/null ] && return 0
+    umount /dev
+    return 1
+}
+if [ -e /dev/log ] || [ -L /dev/log ]; then
+    start_sink "$T/run/devlog"
+    mount --bind "$T/run/devlog" /dev/log || die "mount --bind over /dev/log failed"
+    DEVLOG_MODE=bind
+elif devlog_overlay; then
+    DEVLOG_MODE=overlay
+    start_sink /dev/log
+    info "syslog: no /dev/log; created one in a private overlay on /dev (the host's /dev is untouched)"
+else
+    info "syslog: private overlay on /dev failed ($(cat "$T/log/overlay.err" 2>/dev/null)); creating /dev/log in the real /dev"
+    start_sink /dev/log
+    DEVLOG_MODE=create
+    DEVLOG_ID=$(stat -c %d:%i /dev/log)
+    info "syslog: created /dev/log (sink pid $SINK_PID), removed at the end"
+fi
+probe="acm-approval-probe-$$-$RANDOM"
+"$PY" -c 'import sys, syslog; syslog.openlog("acm-approval"); syslog.syslog(syslog.LOG_INFO, sys.argv[1])' "$probe"
+poll 5 grep -q "$probe" "$SYSLOG" || die "syslog sink does not receive /dev/log datagrams"
+
+# ---------------------------------------------------------------- Postfix instance
+PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || die "no free port"
+cat >"$PCONF/main.cf" <<EOF
+# private Postfix instance of tests/approval/run.sh
+compatibility_level = 3.6
+queue_directory = $T/queue
+data_directory = $T/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mx.approval.invalid
+mydomain = approval.invalid
+myorigin = \$myhostname
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+relay_domains =
+relayhost =
+default_transport = error:this test delivers no outbound mail
+alias_maps =
+alias_database =
+local_recipient_maps =
+append_dot_mydomain = no
+biff = no
+smtpd_banner = \$myhostname ESMTP
+smtpd_peername_lookup = no
+maillog_file = $PLOG
+maillog_file_prefixes = $T/log
+virtual_mailbox_domains = example.com
+virtual_mailbox_base = $T/mail
+virtual_mailbox_maps = texthash:$PCONF/vmailbox
+virtual_uid_maps = static:$VUID
+virtual_gid_maps = static:$VGID
+queue_run_delay = 5s
+minimal_backoff_time = 5s
+maximal_backoff_time = 10s
+smtpd_milters = unix:$SOCK
+non_smtpd_milters =
+milter_default_action = accept
+EOF
+cat >"$PCONF/master.cf" <<EOF
+127.0.0.1:$PORT  inet  n       -       n       -       -       smtpd
+cleanup          unix  n       -       n       -       0       cleanup
+qmgr             unix  n       -       n       300     1       qmgr
+rewrite          unix  -       -       n       -       -       trivial-rewrite
+bounce           unix  -       -       n       -       0       bounce
+defer            unix  -       -       n       -       0       bounce
+trace            unix  -       -       n       -       0       bounce
+verify           unix  -       -       n       -       1       verify
+flush            unix  n       -       n       1000?   0       flush
+proxymap         unix  -       -       n       -       -       proxymap
+showq            unix  n       -       n       -       -       showq
+error            unix  -       -       n       -       -       error
+retry            unix  -       -       n       -       -       error
+discard          unix  -       -       n       -       0       discard
+virtual          unix  -       n       n       -       -       virtual
+anvil            unix  -       -       n       -       1       anvil
+scache           unix  -       -       n       -       1       scache
+postlog          unix-dgram n  -       n       -       1       postlogd
+EOF
+: >"$PCONF/vmailbox"
+for l in admin administrator hostmaster postmaster webmaster; do
+    echo "$l@example.com example.com/$l/" >>"$PCONF/vmailbox"
+done
+postfix -c "$PCONF" check >>"$T/log/postfix-ctl.log" 2>&1 || { cat "$T/log/postfix-ctl.log"; die "postfix check failed"; }
+
+# ---------------------------------------------------------------- milter configurations
+write_conf() { # write_conf FILE MODE CAFILE
+    cat >"$1" <<EOF
+# acm-milter configuration of tests/approval/run.sh
+AllowList $ROOT/tests/data/allowlist
+SenderAuth authres
+TrustedAuthservIDs mx.example.com
+Mode $2
+SpoolDir $SPOOL
+AddHeader yes
+ApprovalEndpoint https://127.0.0.1:$FPORT
+CAFile $3
+ApprovalTimeout 3
+RetryInterval 1
+Socket unix:$SOCK
+UserID $MUSER
+PidFile $PIDFILE
+EOF
+    chmod 644 "$1"
+}
+CONF=$T/acm-milter.conf
+CONF_WRONGCA=$T/acm-milter-wrongca.conf
+CONF_DRY=$T/acm-milter-dryrun.conf
+write_conf "$CONF" approve "$PKI/ca.pem"
+write_conf "$CONF_WRONGCA" approve "$PKI/other-ca.pem"
+write_conf "$CONF_DRY" dry-run "$PKI/ca.pem"
+for c in "$CONF" "$CONF_WRONGCA" "$CONF_DRY"; do
+    if "$ACM_MILTER" -x "$c" -n >"$T/log/milter-n.out" 2>&1; then
+        ok "acm-milter -n accepts $(basename "$c")"
+    else
+        fail "acm-milter -n rejects $(basename "$c"): $(cat "$T/log/milter-n.out")"
+    fi
+done
+
+sock_connects() {
+    "$PY" -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' "$SOCK" 2>/dev/null
+}
+OLD_MPIDS=" "
+milter_ready() { # the socket answers and the daemon's pid is known and new
+    local p=''
+    sock_connects || return 1
+    if [ -n "${APPROVAL_MILTER_FOREGROUND:-}" ]; then
+        p=$LAUNCHER_PID
+    elif [ -s "$PIDFILE" ]; then
+        p=$(head -n1 "$PIDFILE" | tr -d ' ')
+    fi
+    alive "$p" || return 1
+    case $OLD_MPIDS in *" $p "*) return 1 ;; esac
+    MPID=$p
+}
+start_milter() { # start_milter CONF
+    local margs=(-x "$1")
+    [ -n "${APPROVAL_MILTER_FOREGROUND:-}" ] && margs+=(-f)
+    MPID=''
+    "$ACM_MILTER" "${margs[@]}" </dev/null >>"$T/log/milter.out" 2>>"$T/log/milter.err" &
+    LAUNCHER_PID=$!
+    STARTED_PIDS+=("$LAUNCHER_PID")
+    if poll "$TIMEOUT" milter_ready; then
+        STARTED_PIDS+=("$MPID")
+        OLD_MPIDS="$OLD_MPIDS$MPID "
+        ok "milter started with $(basename "$1") (pid $MPID$([ "$MPID" = "$LAUNCHER_PID" ] && echo ', foreground'))"
+        return 0
+    fi
+    fail "milter did not start with $(basename "$1") (socket $(sock_connects && echo answers || echo silent), launcher $(alive "$LAUNCHER_PID" && echo running || echo gone))"
+    return 1
+}
+stop_milter() { # SIGTERM, must be gone within 15 s
+    local p=$MPID
+    kill -TERM "$p" 2>/dev/null
+    check "milter $p stops on SIGTERM" wait_gone "$p" 15
+    [ "$p" = "$LAUNCHER_PID" ] && wait "$p" 2>/dev/null
+    MPID=''
+}
+
+start_milter "$CONF" || exit 1
+if setpriv --reuid=postfix --regid=postfix --init-groups "$PY" -c \
+    'import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' "$SOCK" 2>/dev/null; then
+    ok "user postfix can connect to the milter socket"
+else
+    fail "user postfix cannot connect to the milter socket ($(stat -c '%A %U:%G' "$SOCK"))"
+fi
+
+# ---------------------------------------------------------------- start Postfix
+if postfix -c "$PCONF" start >>"$T/log/postfix-ctl.log" 2>&1; then
+    MASTER_PID=$(head -n1 "$T/queue/pid/master.pid" 2>/dev/null | tr -d ' ')
+    STARTED_PIDS+=("$MASTER_PID")
+    ok "private Postfix started (master pid $MASTER_PID, smtpd 127.0.0.1:$PORT)"
+else
+    fail "postfix start: $(tail -n5 "$T/log/postfix-ctl.log")"
+    exit 1
+fi
+port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null; }
+poll "$TIMEOUT" port_open || { fail "smtpd does not listen on 127.0.0.1:$PORT"; exit 1; }
+
+# ---------------------------------------------------------------- helpers for the cases
+declare -A QID           # message file (basename) -> Postfix queue id
+SENT=0
+send_file() { # send_file FILE RCPT [KEY]: sends, records the queue id under KEY (default: the file name)
+    local f=$1 q from
+    from=$(sed -n '/^\r\{0,1\}$/q; s/^Return-Path:[[:space:]]*<\([^>]*\)>.*/\1/Ip' "$f" | head -n1)
+    q=$("$PY" "$E2E/smtp-send.py" 127.0.0.1 "$PORT" "${from:-no-reply@certificates.amazon.com}" "$2" "$f" 2>>"$T/log/send.err")
+    if [ -n "$q" ]; then
+        QID[${3:-$(basename "$f")}]=$q
+        SENT=$((SENT + 1))
+    else
+        fail "SMTP refused $(basename "$f") for $2: $(tail -n1 "$T/log/send.err")"
+    fi
+}
+send_case() { send_file "${FILE_OF[$1]}" "${RCPT_OF[$1]}"; }
+qid_of() { echo "${QID[$(basename "${FILE_OF[$1]}")]:-NOQID}"; }
+re() { printf '%s' "$1" | sed 's/[][\.*^$/+?(){}|]/\\&/g'; }
+mlines() { # mlines REGEX: milter lines of the syslog sink that match
+    grep -E "acm-milter\[[0-9]+\]: $1" "$SYSLOG"
+}
+has() { mlines "$1" >/dev/null; }
+nlines() { mlines "$1" | grep -c .; }
+# approval line of a case: approval_re CASE STATE -> regex (QID prefix optional via $2)
+ap_re() { # ap_re QID STATE CASE
+    echo "$1: approval=$2 domain=$(re "${DOMAIN_OF[$3]}") arn=$(re "${ARN_OF[$3]}")( |$)"
+}
+wait_ap() { # wait_ap QID STATE CASE [SECONDS]: poll for the approval line, print it
+    local r
+    r=$(ap_re "$1" "$2" "$3")
+    poll "${4:-$TIMEOUT}" has "$r" && mlines "$r" | head -n1 | sed 's/^.*acm-milter/acm-milter/'
+}
+any_ap() { # any_ap CASE: every approval= line of a case's domain
+    mlines "[0-9A-Za-z]+: approval=[a-z-]+ domain=$(re "${DOMAIN_OF[$1]}") " | sed 's/^.*acm-milter/acm-milter/'
+}
+mail_files() { ls "$T/mail/example.com/"*/new/* 2>/dev/null; }
+delivered() { # delivered QID: the delivered file with that queue id
+    local f
+    for f in $(mail_files); do
+        grep -q "with ESMTP id $1" "$f" 2>/dev/null && { echo "$f"; return 0; }
+    done
+    return 1
+}
+xacm() { "$PY" "$E2E/msgcheck.py" header "$1" X-ACM-Milter; }
+nreq() { fl count event=request name="$@"; }  # nreq CASE [FILTER...]
+post_good() { # exactly one POST for the case, and it had everything right
+    test "$(fl count event=request method=POST name="$1")" = 1 &&
+        test "$(fl count event=request method=POST name="$1" cookie_ok=true csrf_ok=true referer_ok=true token_ok=true)" = 1
+}
+show_case() { # diagnostics of a failed case
+    info "  syslog lines of ${DOMAIN_OF[$1]}:"; any_ap "$1" | sed 's/^/#     /'
+    info "  fake-site records of $1:"; fl show event=request name="$1" | cut -c1-300 | sed 's/^/#     /'
+}
+spool_has() { test -f "$SPOOL/$1/${KEY_OF[$2]}.req"; }
+in_done() { spool_has done "$1" && ! spool_has pending "$1"; }
+mail_count() { mail_files | grep -c .; }
+mail_count_ge() { [ "$(mail_count)" -ge "$1" ]; }
+case_result() { # case_result CASE FAILS-BEFORE
+    if [ "$FAILS" -gt "$2" ]; then show_case "$1"; RESULT[$1]=FAIL; else RESULT[$1]=ok; fi
+}
+declare -A RESULT
+
+has_all() { # has_all TEXT REGEX...: TEXT matches every REGEX
+    local t=$1 p; shift
+    for p; do grep -qE -- "$p" <<<"$t" || return 1; done
+}
+decision_ok() { # decision_ok CASE QID DECISION REASON
+    check "$1: syslog '$2: decision=$3 reason=$4 domain=${DOMAIN_OF[$1]}'" \
+        poll 10 has "$2: decision=$3 reason=$4 domain=$(re "${DOMAIN_OF[$1]}") "
+}
+
+# ================================================================ phase A: one milter, many cases
+A_CASES=(happy denied mismatch mismatch-account expired unknown already fail-once hang redirect oversized nosuccess)
+send_case happy
+for f in "${DUP_FILES[@]}"; do
+    l=${f#dup-}; l=${l%.eml}
+    send_file "$MSG/$f" "$l@example.com"
+done
+for c in "${A_CASES[@]:1}"; do send_case "$c"; done
+info "phase A: $SENT messages sent"
+
+# ---- happy path
+c=happy; F0=$FAILS; q=$(qid_of $c)
+decision_ok $c "$q" approve allowlisted
+check "$c: '$q: approval=queued' (not dry-run)" poll 10 has "$(ap_re "$q" queued $c)req=[0-9a-f]+$"
+l=$(wait_ap "$q" approved $c)
+check "$c: approved: ${l:-no 'approval=approved' line}" grep -qE ' attempt=1 req=[0-9a-f]+' <<<"$l"
+check "$c: the site saw exactly one GET" test "$(nreq $c method=GET)" = 1
+check "$c: exactly one POST, with the session cookie, the CSRF token, validation_token/context and a same-host Referer" post_good $c
+check "$c: the POST's Referer is the page URL, and it sent the named inputs only" \
+    test "$(fl count event=request method=POST name=$c referer_is_page=true 'fields=["authenticity_token", "context", "utf8", "validation_token"]')" = 1
+check "$c: spool entry moved to done/, nothing left in pending/" in_done $c
+check "$c: spool entry is mode 0600" test "$(stat -c %a "$SPOOL/done/${KEY_OF[$c]}.req" 2>/dev/null)" = 600
+case_result $c $F0
+
+# ---- five copies to the five addresses
+c=dup; F0=$FAILS
+for f in "${DUP_FILES[@]}"; do decision_ok $c "${QID[$f]}" approve allowlisted; done
+dq=""; for f in "${DUP_FILES[@]}"; do dq="$dq|${QID[$f]}"; done; dq="(${dq#|})"
+poll "$TIMEOUT" has "$(ap_re "$dq" approved $c)"
+check "$c: exactly one 'approval=queued' among the five (got $(nlines "$(ap_re "$dq" queued $c)"))" \
+    test "$(nlines "$(ap_re "$dq" queued $c)")" = 1
+check "$c: four 'approval=duplicate' (got $(nlines "$(ap_re "$dq" duplicate $c)"))" \
+    test "$(nlines "$(ap_re "$dq" duplicate $c)")" = 4
+qid_in() { mlines "$1" | sed 's/.*\]: \([0-9A-Za-z]*\): approval=.*/\1/'; }
+dup_one_approved() {
+    [ "$(nlines "$(ap_re "$dq" approved dup)")" = 1 ] &&
+        [ "$(qid_in "$(ap_re "$dq" approved dup)")" = "$(qid_in "$(ap_re "$dq" queued dup)")" ]
+}
+check "$c: exactly one 'approval=approved', by the queue id that queued it" dup_one_approved
+check "$c: one POST in all (got $(nreq $c method=POST))" post_good $c
+# a late copy (ACM re-sends, a relay retries) after the approval: the request is in done/ now
+LATE_RCPT=${DUP_FILES[0]#dup-}; LATE_RCPT=${LATE_RCPT%.eml}@example.com
+send_file "$MSG/${DUP_FILES[0]}" "$LATE_RCPT" dup-late
+LATE=${QID[dup-late]:-NOQID}
+poll "$TIMEOUT" has "$LATE: approval=[a-z-]+ domain=$(re "${DOMAIN_OF[$c]}") "
+l=$(mlines "$LATE: approval=" | head -n1 | sed 's/^.*acm-milter/acm-milter/')
+check "$c: a late copy after the approval is a duplicate (contract: already in the spool): ${l:-no line}" \
+    grep -q "approval=duplicate " <<<"$l"
+case_result $c $F0
+
+# ---- denied (not allowlisted): never reaches the site
+c=denied; F0=$FAILS; q=$(qid_of $c)
+decision_ok $c "$q" deny not-allowlisted
+check "$c: no approval= line for $q" test "$(nlines "$q: approval=")" = 0
+check "$c: no spool entry" test -z "$(ls "$SPOOL"/*/"${KEY_OF[$c]}"* 2>/dev/null)"
+case_result $c $F0   # "the site saw nothing" is checked at the end, when every approval is over
+
+page_kept() { # page_kept PATH: under SpoolDir/pages/ (absolute or relative to SpoolDir), holds the page
+    local f=$1
+    case $f in "$SPOOL"/pages/*) ;; pages/*) f=$SPOOL/$f ;; *) return 1 ;; esac
+    grep -q 'Amazon Certificate Approvals' "$f"
+}
+# ---- page disagrees with the message: never posted, page kept
+for c in mismatch mismatch-account; do
+    F0=$FAILS; q=$(qid_of $c)
+    decision_ok $c "$q" approve allowlisted
+    if [ $c = mismatch ]; then want='page-mismatch-domain'; else want='page-mismatch-(account|certificate)'; fi
+    l=$(wait_ap "$q" failed $c)
+    check "$c: failed detail=$want: ${l:-no 'approval=failed' line}" grep -qE " detail=$want( |$)" <<<"$l"
+    pg=$(sed -n 's/.* page=\([^ ]*\).*/\1/p' <<<"$l")
+    check "$c: the page is kept in SpoolDir/pages/ (page=${pg:-none})" page_kept "$pg"
+    check "$c: nothing posted (GETs $(nreq $c method=GET), POSTs $(nreq $c method=POST))" \
+        test "$(nreq $c method=POST)" = 0 -a "$(nreq $c method=GET)" -ge 1
+    case_result $c $F0
+done
+
+# ---- expired (400)
+c=expired; F0=$FAILS; q=$(qid_of $c)
+l=$(wait_ap "$q" expired $c)
+check "$c: expired detail=http-400: ${l:-no 'approval=expired' line}" grep -qE ' detail=http-400( |$)' <<<"$l"
+check "$c: one GET, no retry, no POST (GETs $(nreq $c method=GET))" \
+    test "$(nreq $c method=GET)" = 1 -a "$(nreq $c method=POST)" = 0
+case_result $c $F0
+
+# ---- unknown (404)
+c=unknown; F0=$FAILS; q=$(qid_of $c)
+l=$(wait_ap "$q" failed $c)
+check "$c: failed detail=http-404: ${l:-no 'approval=failed' line}" grep -qE ' detail=http-404( |$)' <<<"$l"
+check "$c: one GET, no POST (GETs $(nreq $c method=GET))" \
+    test "$(nreq $c method=GET)" = 1 -a "$(nreq $c method=POST)" = 0
+case_result $c $F0
+
+# ---- already approved
+c=already; F0=$FAILS; q=$(qid_of $c)
+l=$(wait_ap "$q" already-approved $c)
+check "$c: already-approved: ${l:-no 'approval=already-approved' line}" test -n "$l"
+check "$c: no POST" test "$(nreq $c method=POST)" = 0
+case_result $c $F0
+
+# ---- 500 once, then ok
+c=fail-once; F0=$FAILS; q=$(qid_of $c)
+l=$(wait_ap "$q" retry $c)
+check "$c: retry attempt=1 next=N detail=http-500: ${l:-no 'approval=retry' line}" \
+    has_all "$l" " attempt=1( |$)" " next=[0-9]+( |$)" " detail=http-500( |$)"
+l=$(wait_ap "$q" approved $c)
+check "$c: then approved at attempt 2: ${l:-no 'approval=approved' line}" grep -qE ' attempt=2 req=' <<<"$l"
+check "$c: two GETs (got $(nreq $c method=GET))" test "$(nreq $c method=GET)" = 2
+# RetryInterval 1: the retry is due 1 s (+-20%) after the 500; the worker is serial and the hang
+# case may hold it for one ApprovalTimeout (3 s), so the second GET must come within 1.2 + 3 + 1 s
+gap=$(fl times event=request method=GET name=$c | awk 'NR == 1 { a = $1 } NR == 2 { printf "%.1f", $1 - a }')
+nx=$(sed -n 's/.* next=\([0-9]*\).*/\1/p' <<<"$(mlines "$q: approval=retry " | head -n1)")
+check "$c: the retry came when due: ${gap:-?} s after the 500 (next=${nx:-?}; bound 5.2 s)" \
+    awk -v g="${gap:-99}" 'BEGIN { exit !(g <= 5.2) }'
+
+check "$c: one good POST" post_good $c
+case_result $c $F0
+
+# ---- redirect: not followed
+c=redirect; F0=$FAILS; q=$(qid_of $c)
+l=$(wait_ap "$q" failed $c)
+check "$c: failed detail=redirect: ${l:-no 'approval=failed' line}" grep -qE ' detail=redirect( |$)' <<<"$l"
+check "$c: one GET, no POST" test "$(nreq $c method=GET)" = 1 -a "$(nreq $c method=POST)" = 0
+check "$c: evil.example never contacted (no new TLS connection with SNI evil.example)" test "$(fl count sni=evil.example)" = "$EVIL0"
+case_result $c $F0
+
+# ---- oversized page
+c=oversized; F0=$FAILS; q=$(qid_of $c)
+l=$(wait_ap "$q" failed $c)
+check "$c: failed detail=page-too-large: ${l:-no 'approval=failed' line}" grep -qE ' detail=page-too-large( |$)' <<<"$l"
+check "$c: no POST" test "$(nreq $c method=POST)" = 0
+case_result $c $F0
+
+# ---- POST without success marker
+c=nosuccess; F0=$FAILS; q=$(qid_of $c)
+l=$(wait_ap "$q" failed $c)
+check "$c: failed detail=no-success-marker: ${l:-no 'approval=failed' line}" grep -qE ' detail=no-success-marker( |$)' <<<"$l"
+check "$c: exactly one (good) POST" post_good $c
+case_result $c $F0
+
+# ---- hang: ApprovalTimeout cuts it, then the site says expired
+c=hang; F0=$FAILS; q=$(qid_of $c)
+l=$(wait_ap "$q" retry $c)
+check "$c: retry detail=timeout: ${l:-no 'approval=retry' line}" grep -qE ' detail=timeout( |$)' <<<"$l"
+sp=$(fl span $c)
+check "$c: the daemon closed the stalled connection within ApprovalTimeout 3 s + 2 (after ${sp})" \
+    awk -v s="${sp%% *}" 'BEGIN { exit !(s != "none" && s + 0 <= 5) }'
+check "$c: still pending in the spool" spool_has pending $c
+# switch the site's behaviour for this code: next attempt gets 400
+"$PY" - "$MSG/sites.json" <<'EOF'
+import json, os, sys
+p = sys.argv[1]
+t = json.load(open(p))
+for v in t.values():
+    if v["name"] == "hang":
+        v["behaviour"] = "expired"
+json.dump(t, open(p + ".tmp", "w"), indent=1, sort_keys=True)
+os.rename(p + ".tmp", p)
+EOF
+l=$(wait_ap "$q" expired $c)
+check "$c: then expired once the site answers 400: ${l:-no 'approval=expired' line}" grep -qE ' detail=http-400( |$)' <<<"$l"
+check "$c: no POST" test "$(nreq $c method=POST)" = 0
+case_result $c $F0
+
+# ---- every phase-A message delivered, X-ACM-Milter without secrets
+check "phase A: all $SENT messages delivered to the Maildirs" poll "$TIMEOUT" mail_count_ge "$SENT"
+miss=""
+for f in "${!QID[@]}"; do
+    d=$(delivered "${QID[$f]}") || { miss="$miss $f(${QID[$f]})"; continue; }
+    xacm "$d" >>"$T/log/x-acm-milter.txt"
+done
+check "phase A: each message found in a Maildir by its queue id${miss:+; missing:$miss}" test -z "$miss"
+d=$(delivered "$(qid_of happy)") && check "happy: delivered with 'X-ACM-Milter: decision=approve reason=allowlisted'" \
+    grep -q '^decision=approve reason=allowlisted' <(xacm "$d")
+d=$(delivered "$(qid_of denied)") && check "denied: delivered with 'X-ACM-Milter: decision=deny reason=not-allowlisted'" \
+    grep -q '^decision=deny reason=not-allowlisted' <(xacm "$d")
+
+# ================================================================ phase B: wrong CA
+c=wrongca; F0=$FAILS
+stop_milter
+start_milter "$CONF_WRONGCA" || exit 1
+T_B=$(date +%s.%N)
+send_case $c; q=$(qid_of $c)
+decision_ok $c "$q" approve allowlisted
+check "$c: '$q: approval=queued'" poll 10 has "$(ap_re "$q" queued $c)"
+poll "$TIMEOUT" has "$q: approval=(retry|failed|approved) domain=$(re "${DOMAIN_OF[$c]}") "
+l=$(any_ap $c | grep -E 'approval=(retry|failed|approved)' | head -n1)
+check "$c: not approved; retry or failed with a TLS detail: ${l:-no line}" grep -qE 'approval=(retry|failed) .* detail=tls' <<<"$l"
+check "$c: the TLS handshake was refused at the site (fake log: $(fl count event=tls ok=false "t>=$T_B") failed handshakes)" \
+    test "$(fl count event=tls ok=false "t>=$T_B")" -ge 1
+check "$c: no HTTP request reached the site" test "$(nreq $c)" = 0
+case_result $c $F0
+
+# ================================================================ phase C: kill -9 with a pending entry
+c=killed; F0=$FAILS
+stop_fake
+check "$c: fake site stopped" wait_gone "$FAKE_PID" 0
+stop_milter
+start_milter "$CONF" || exit 1
+send_case $c; q=$(qid_of $c)
+check "$c: '$q: approval=queued'" poll 10 has "$(ap_re "$q" queued $c)"
+check "$c: spool entry in SpoolDir/pending/" poll 10 spool_has pending $c
+l=$(wait_ap "$q" retry $c)
+check "$c: retry while the site is down: ${l:-no 'approval=retry' line}" grep -qE ' detail=connect( |$)' <<<"$l"
+KPID=$MPID
+[ "$KPID" = "$LAUNCHER_PID" ] && disown "$KPID" 2>/dev/null # (-f) no "Killed" job report from bash
+kill -KILL "$KPID"
+check "$c: milter $KPID killed with SIGKILL" wait_gone "$KPID" 5
+MPID=''
+check "$c: spool entry still pending after kill -9" spool_has pending $c
+start_fake "$FPORT" || { fail "fake site did not restart on port $FPORT: $(tail -n3 "$T/log/fake.err")"; exit 1; }
+start_milter "$CONF" || exit 1
+l=$(wait_ap "$q" approved $c)
+check "$c: approved after the restart, by the new daemon: ${l:-no 'approval=approved' line}" \
+    grep -qE "^acm-milter\[$MPID\]: " <<<"$l"
+check "$c: one good POST" post_good $c
+check "$c: spool entry moved to done/" in_done $c
+case_result $c $F0
+l=$(any_ap wrongca | tail -n1)
+info "wrongca after the restart with the right CA: ${l:-no new line}"
+
+# ================================================================ phase D: dry-run
+c=dryrun; F0=$FAILS
+stop_milter
+start_milter "$CONF_DRY" || exit 1
+send_case $c; q=$(qid_of $c)
+decision_ok $c "$q" approve allowlisted
+check "$c: '$q: approval=queued ... mode=dry-run'" poll 10 has "$(ap_re "$q" queued $c)req=[0-9a-f]+ mode=dry-run$"
+case_result $c $F0
+
+# ================================================================ acm-milter -q
+F0=$FAILS
+"$ACM_MILTER" -x "$CONF" -q >"$T/log/q.out" 2>"$T/log/q.err"
+qrc=$?
+check "acm-milter -q exits 0 (got $qrc$( [ -s "$T/log/q.err" ] && echo ": $(head -c 200 "$T/log/q.err")"))" test "$qrc" = 0
+info "acm-milter -q:"; sed 's/^/#   /' "$T/log/q.out"
+q_state() { # q_state CASE STATE-REGEX
+    grep -qE "^($2) $(re "${DOMAIN_OF[$1]}") $(re "${ARN_OF[$1]}") attempts=[0-9]+ next=[^ ]+ created=[^ ]+ req=[0-9a-f]+( |$)" "$T/log/q.out"
+}
+for pair in happy:approved dup:approved mismatch:failed mismatch-account:failed expired:expired \
+    unknown:failed already:already-approved fail-once:approved hang:expired redirect:failed \
+    oversized:failed nosuccess:failed killed:approved dryrun:dry-run wrongca:'pending|failed|approved'; do
+    c=${pair%%:*}; s=${pair#*:}
+    check "-q: $c listed as '$s'" q_state "$c" "$s"
+done
+check "-q: dup listed once" test "$(grep -c " $(re "${DOMAIN_OF[dup]}") " "$T/log/q.out")" = 1
+check "-q: denied not listed" test "$(grep -c " ${DOMAIN_OF[denied]} " "$T/log/q.out")" = 0
+check "-q: fail-once shows attempts=2" grep -qE " $(re "${DOMAIN_OF[fail-once]}") .* attempts=2 " "$T/log/q.out"
+check "-q: mismatch shows detail=page-mismatch-domain" grep -qE " $(re "${DOMAIN_OF[mismatch]}") .* detail=page-mismatch-domain" "$T/log/q.out"
+RESULT[-q]=$([ "$FAILS" -gt "$F0" ] && echo FAIL || echo ok)
+
+# ---- dry-run and the denied message never reached the site (checked last: every approval is over)
+check "dryrun: the site saw nothing" test "$(nreq dryrun)" = 0
+check "denied: the site saw nothing" test "$(nreq denied)" = 0
+check "dup: still one POST, one GET, after the late copy (POSTs $(nreq dup method=POST), GETs $(nreq dup method=GET))" \
+    test "$(nreq dup method=POST)" = 1 -a "$(nreq dup method=GET)" = 1
+[ "$(nreq dup method=POST)" = 1 ] || RESULT[dup]=FAIL
+[ "$(nreq dryrun)" = 0 ] && [ "$(nreq denied)" = 0 ] || { RESULT[dryrun]=FAIL; RESULT[denied]=FAIL; }
+check "no request for an unknown code or path reached the site" \
+    test "$(fl count event=request name=null path!=/)" = 0
+
+# ================================================================ log line format
+# every approval= line of the daemon: the keys the contract gives its state, in the contract's order
+#   queued/duplicate: domain arn req [mode]; approved/already-approved: domain arn attempt req;
+#   retry: domain arn attempt next req detail; expired: domain arn attempt req detail;
+#   failed: domain arn attempt req detail [page] action
+key_order_bad() {
+    grep -E 'acm-milter\[[0-9]+\]: [0-9A-Za-z]+: approval=' "$SYSLOG" | sed 's/"[^"]*"/""/g' | awk '
+        {
+            keys = ""; state = ""
+            for (i = 1; i <= NF; i++) if (match($i, /^[a-z]+=/)) {
+                k = substr($i, 1, RLENGTH - 1); keys = keys " " k
+                if (k == "approval") state = substr($i, RLENGTH + 1)
+            }
+            if (state == "queued") ok = keys ~ /^ approval domain arn req( mode)?$/
+            else if (state == "duplicate") ok = keys ~ /^ approval domain arn req$/
+            else if (state == "approved" || state == "already-approved") ok = keys ~ /^ approval domain arn attempt req( detail)?$/
+            else if (state == "retry") ok = keys ~ /^ approval domain arn attempt next req detail$/
+            else if (state == "expired") ok = keys ~ /^ approval domain arn attempt req detail$/
+            else if (state == "failed") ok = keys ~ /^ approval domain arn attempt req detail( page)? action$/
+            else ok = 0
+            if (!ok && !seen[state]++) print state ":" keys
+        }'
+}
+bad=$(key_order_bad)
+check "approval= lines have the contract's keys in the contract's order${bad:+; differs: $(tr '\n' ';' <<<"$bad")}" test -z "$bad"
+RESULT[log-format]=$([ -z "$bad" ] && echo ok || echo FAIL)
+
+# ================================================================ all mail, secrets
+poll "$TIMEOUT" mail_count_ge "$SENT"
+check "all $SENT messages delivered, each once (Maildir files: $(mail_count))" test "$(mail_count)" = "$SENT"
+for f in "${!QID[@]}"; do
+    d=$(delivered "${QID[$f]}") && case $f in wrongca* | killed* | dryrun*) xacm "$d" >>"$T/log/x-acm-milter.txt" ;; esac
+done
+leaks=""
+while read -r s; do
+    [ -n "$s" ] || continue
+    for f in "$SYSLOG" "$T/log/milter.err" "$T/log/milter.out" "$T/log/x-acm-milter.txt" "$T/log/q.out" "$T/log/q.err" "$PLOG"; do
+        grep -qF "$s" "$f" 2>/dev/null && leaks="$leaks ${s:0:8}...@$(basename "$f")"
+    done
+done <"$MSG/secrets.txt"
+check "no code or context in syslog, milter output, X-ACM-Milter headers, -q output or Postfix's log${leaks:+:$leaks}" test -z "$leaks"
+mw=$(grep -iE 'milter' "$PLOG" | grep -iE '(warning|error|fatal|panic)' | grep -v 'connect to Milter service' | head -n5)
+[ -n "$mw" ] && info "postfix log, milter warnings (expected only around milter restarts):" && sed 's/^/#   /' <<<"$mw"
+check "postfix log: no fatal/panic" test "$(grep -cE 'postfix/[a-z-]+\[[0-9]+\]: (fatal|panic):' "$PLOG")" = 0
+
+# ================================================================ stop
+postfix -c "$PCONF" stop >>"$T/log/postfix-ctl.log" 2>&1
+check "postfix stop: master $MASTER_PID gone" wait_gone "$MASTER_PID" 15
+stop_milter
+stop_fake
+info "results per case:"
+for c in happy dup denied mismatch mismatch-account expired unknown already fail-once hang redirect oversized nosuccess wrongca killed dryrun -q log-format; do
+    info "  $(printf '%-17s %s' "$c" "${RESULT[$c]:-not run}")"
+done
+exit 0
