@@ -483,6 +483,20 @@ static bool parse_text(struct config *c, struct ctx *x, const char *text, size_t
     return ok;
 }
 
+struct config *config_parse(const char *name, const char *text, size_t len,
+                            struct strlist *errors)
+{
+    struct ctx x = {name, 0, errors};
+    struct config *c = config_defaults(name);
+    if (!c)
+        return NULL;
+    if (!parse_text(c, &x, text, len)) {
+        config_free(c);
+        return NULL;
+    }
+    return c;
+}
+
 struct config *config_load(const char *path, struct strlist *errors)
 {
     struct ctx x = {path, 0, errors};

@@ -59,6 +59,9 @@ struct config {
 };
 
 struct config *config_load(const char *path, struct strlist *errors);
+/* Parses configuration text only (no allowlist, no DKIM handle): for tests and fuzzing. */
+struct config *config_parse(const char *name, const char *text, size_t len,
+                            struct strlist *errors);
 struct config *config_ref(struct config *c);
 void config_unref(struct config *c);
 
