@@ -17,6 +17,7 @@
 #include "mime.h"
 #include "policy.h"
 #include "queue.h"
+#include "stats.h"
 #include "util.h"
 
 #define HDR_NAME "X-ACM-Milter"
@@ -119,6 +120,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
         return SMFIS_ACCEPT;
     }
     struct msg *m = c->msg;
+    stats_seen();
     m->cfg = config_current();
     if (!m->cfg) {
         log_err("%s: no configuration loaded: message accepted unfiltered", qid_of(ctx));
@@ -173,6 +175,7 @@ static sfsistat cb_data(SMFICTX *ctx)
         return SMFIS_ACCEPT;
     }
     sbuf_init(&c->msg->raw, (size_t)c->msg->cfg->max_message_size);
+    stats_watched();
     return SMFIS_CONTINUE;
 }
 
@@ -244,6 +247,7 @@ static sfsistat cb_eoh(SMFICTX *ctx)
                 break;
             }
         log_decision(qid_of(ctx), &d);
+        stats_decision(&d);
         finish(ctx, c);
         return SMFIS_ACCEPT;
     }
@@ -286,6 +290,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
     struct decision d;
     evaluate(m->cfg, &m->env, m->raw.data ? m->raw.data : "", m->raw.len, m->too_large, &d);
     log_decision(qid, &d);
+    stats_decision(&d);
     if (d.recognized && m->cfg->add_header && (c->actions & SMFIF_ADDHDRS)) {
         struct kvline kv;
         kv_init(&kv);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dkimv.h"
@@ -483,6 +484,45 @@ static bool parse_text(struct config *c, struct ctx *x, const char *text, size_t
     return ok;
 }
 
+/* Tamper guard: the file and every folder above it must be writable only by root or by
+ * their owner (no group- or other-write bit). A sticky folder such
+ * as /tmp is fine when the entry below it belongs to root or to us. A writable allowlist
+ * is a way in: refuse it, naming the path. */
+static bool path_guard(struct ctx *x, const char *what, const char *path)
+{
+    char real[PATH_MAX];
+    if (!realpath(path, real))
+        return true;   /* the open that follows reports it */
+    struct stat st, below;
+    memset(&below, 0, sizeof(below));
+    bool have_below = false;
+    for (;;) {
+        if (stat(real, &st) != 0)
+            return true;
+        bool by_group = (st.st_mode & S_IWGRP) != 0;
+        bool by_other = (st.st_mode & S_IWOTH) != 0;
+        if (S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) && have_below &&
+            (below.st_uid == 0 || below.st_uid == geteuid()))
+            by_group = by_other = false;
+        if (by_group || by_other) {
+            cerr(x, "refusing %s %s: %s is writable by %s (mode %04o); make it writable only "
+                    "by root or its owner",
+                 what, path, real, by_other ? "everyone" : "its group",
+                 (unsigned)(st.st_mode & 07777));
+            return false;
+        }
+        if (strcmp(real, "/") == 0)
+            return true;
+        below = st;
+        have_below = true;
+        char *slash = strrchr(real, '/');
+        if (slash == real)
+            real[1] = '\0';
+        else
+            *slash = '\0';
+    }
+}
+
 struct config *config_parse(const char *name, const char *text, size_t len,
                             struct strlist *errors)
 {
@@ -503,6 +543,10 @@ struct config *config_load(const char *path, struct strlist *errors)
     struct config *c = config_defaults(path);
     if (!c) {
         cerr(&x, "out of memory");
+        return NULL;
+    }
+    if (!path_guard(&x, "configuration", path)) {
+        config_free(c);
         return NULL;
     }
     FILE *f = fopen(path, "re");
@@ -526,6 +570,10 @@ struct config *config_load(const char *path, struct strlist *errors)
     else
         ok = parse_text(c, &x, b.data ? b.data : "", b.len);
     sbuf_free(&b);
+    if (ok) {
+        struct ctx a = {c->allowlist_path, 0, errors};
+        ok = path_guard(&a, "allowlist", c->allowlist_path);
+    }
     if (ok) {
         c->allowlist = allowlist_load(c->allowlist_path, errors);
         if (!c->allowlist)

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "callbacks.h"
@@ -32,6 +33,7 @@
 #include "policy.h"
 #include "queue.h"
 #include "approver.h"
+#include "stats.h"
 #include "util.h"
 
 #ifndef ACM_VERSION
@@ -130,10 +132,22 @@ static int offline(struct config *c, const char *file, struct strlist *rcpts, co
 static void *signal_thread(void *arg)
 {
     sigset_t *set = arg;
+    time_t next_stats = time(NULL) + 3600;
     for (;;) {
-        int sig;
-        if (sigwait(set, &sig) != 0)
+        struct timespec ts = {.tv_sec = next_stats - time(NULL), .tv_nsec = 0};
+        if (ts.tv_sec < 0)
+            ts.tv_sec = 0;
+        int sig = sigtimedwait(set, NULL, &ts);
+        if (sig < 0 || sig == SIGUSR2) {
+            if (sig < 0 && errno != EAGAIN)
+                continue;
+            struct config *c = config_current();
+            stats_log(sig < 0 ? "hourly" : "signal", c ? c->spool_dir : NULL);
+            config_unref(c);
+            if (sig < 0)
+                next_stats = time(NULL) + 3600;
             continue;
+        }
         if (sig != SIGUSR1)
             continue;
         struct strlist errors = {0};

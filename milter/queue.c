@@ -20,6 +20,7 @@
 
 #include "approver.h"
 #include "log.h"
+#include "stats.h"
 
 #define RETRY_CAP 3600L
 #define WORKER_IDLE 5      /* seconds between spool scans when nothing is due */
@@ -167,6 +168,7 @@ static void approval_line2(const struct request *r, const char *what, const char
     kv_add(&kv, "req", req);
     log_info("%s: %s%s%s", r->qid[0] ? r->qid : "NOQUEUE", kv.buf, extra ? " " : "",
              extra ? extra : "");
+    stats_approval(what);
 }
 
 static void approval_line(const struct request *r, const char *what, const char *extra)

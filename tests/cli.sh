@@ -41,4 +41,20 @@ expect "-t from stdin" 0 sh -c "'$BIN' -x tests/data/test.conf -t - < tests/data
 grep -q '^offline: decision=approve reason=allowlisted' "$T/out" && ok "-t - reads stdin" || bad "-t - output: $(cat "$T/out")"
 expect "-t -r overrides To" 0 "$BIN" -x tests/data/test.conf -t tests/data/corpus/new-alt-7bit-qp.eml -r admin@other.org
 grep -q 'decision=deny reason=domain-mismatch' "$T/out" && ok "-r is the envelope recipient" || bad "-r: $(cat "$T/out")"
+# Tamper guard: a config or allowlist writable by others (or in a folder writable by others)
+mkdir -p "$T/guard/sub"; chmod 755 "$T/guard" "$T/guard/sub"
+printf 'arn:aws:acm:us-east-1:123456789012:certificate/*\n' > "$T/guard/sub/al"
+printf 'AllowList %s/guard/sub/al\nSenderAuth authres\n' "$T" > "$T/guard/sub/g.conf"
+chmod 644 "$T/guard/sub/al" "$T/guard/sub/g.conf"
+expect "guard: safe files accepted" 0 "$BIN" -n -x "$T/guard/sub/g.conf"
+chmod 664 "$T/guard/sub/al"
+expect "guard: group-writable allowlist refused" 1 "$BIN" -n -x "$T/guard/sub/g.conf"
+grep -q "refusing allowlist $T/guard/sub/al: .* is writable by its group" "$T/err" && ok "guard names the allowlist" || bad "guard message: $(cat "$T/err")"
+chmod 644 "$T/guard/sub/al"; chmod 777 "$T/guard/sub"
+expect "guard: world-writable folder above the config refused" 1 "$BIN" -n -x "$T/guard/sub/g.conf"
+grep -q "refusing configuration $T/guard/sub/g.conf: $T/guard/sub is writable by everyone" "$T/err" && ok "guard names the folder" || bad "guard message: $(cat "$T/err")"
+chmod 1777 "$T/guard/sub"
+expect "guard: sticky folder (like /tmp) with our own files accepted" 0 "$BIN" -n -x "$T/guard/sub/g.conf"
+chmod 755 "$T/guard/sub"; chmod 666 "$T/guard/sub/g.conf"
+expect "guard: -t refuses too" 1 "$BIN" -x "$T/guard/sub/g.conf" -t tests/data/corpus/ordinary.eml
 exit $fail
