@@ -5,6 +5,8 @@ SBINDIR    ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
 CONFDIR    ?= $(SYSCONFDIR)/acm-milter
 UNITDIR    ?= /lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
 MANDIR     ?= $(PREFIX)/share/man
 DESTDIR    ?=
 
@@ -27,7 +29,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=build/san/tests/%)
 
-.PHONY: all check unit unit-san clang cli install-test approval dkim corpus protocol e2e install uninstall clean bench
+.PHONY: all check unit unit-san clang cli install-test approval dkim systemd corpus protocol e2e install uninstall clean bench
 
 all: milter/acm-milter
 
@@ -59,7 +61,7 @@ build/san/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/san/libacm.a
 # Unit tests, then the same tests under AddressSanitizer + UndefinedBehaviorSanitizer, then
 # the corpus through `acm-milter -t`, the milter protocol over real sockets, and a real
 # Postfix end to end. Any failure fails `make check`.
-check: all clang unit unit-san cli install-test corpus protocol e2e approval
+check: all clang unit unit-san cli install-test systemd corpus protocol e2e approval
 	@echo "make check: all tests passed"
 
 unit: $(UNIT_BINS)
@@ -82,6 +84,9 @@ cli: all
 install-test: all
 	bash tests/install.sh
 
+systemd: all
+	bash tests/systemd.sh
+
 corpus: all
 	bash tests/run-corpus.sh
 
@@ -98,7 +103,8 @@ bench: all
 	bash bench/run.sh
 
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(CONFDIR) $(DESTDIR)$(UNITDIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(CONFDIR) $(DESTDIR)$(UNITDIR) \
+	  $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
 	install -m 0755 milter/acm-milter $(DESTDIR)$(SBINDIR)/acm-milter
 	test -e $(DESTDIR)$(CONFDIR)/acm-milter.conf || \
 	  install -m 0640 conf/acm-milter.conf $(DESTDIR)$(CONFDIR)/acm-milter.conf
@@ -106,9 +112,12 @@ install: all
 	  install -m 0640 conf/allowlist $(DESTDIR)$(CONFDIR)/allowlist
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/acm-milter.service > $(DESTDIR)$(UNITDIR)/acm-milter.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/acm-milter.service
+	install -m 0644 systemd/acm-milter.sysusers $(DESTDIR)$(SYSUSERSDIR)/acm-milter.conf
+	install -m 0644 systemd/acm-milter.tmpfiles $(DESTDIR)$(TMPFILESDIR)/acm-milter.conf
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/acm-milter $(DESTDIR)$(UNITDIR)/acm-milter.service
+	rm -f $(DESTDIR)$(SBINDIR)/acm-milter $(DESTDIR)$(UNITDIR)/acm-milter.service \
+	  $(DESTDIR)$(SYSUSERSDIR)/acm-milter.conf $(DESTDIR)$(TMPFILESDIR)/acm-milter.conf
 
 clean:
 	rm -rf build milter/acm-milter
