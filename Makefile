@@ -29,7 +29,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=build/san/tests/%)
 
-.PHONY: all check unit unit-san clang cli install-test approval dkim systemd corpus protocol e2e install uninstall clean bench
+.PHONY: all check unit unit-san clang cli install-test approval dkim systemd memcheck corpus protocol e2e install uninstall clean bench
 
 all: milter/acm-milter
 
@@ -61,7 +61,7 @@ build/san/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/san/libacm.a
 # Unit tests, then the same tests under AddressSanitizer + UndefinedBehaviorSanitizer, then
 # the corpus through `acm-milter -t`, the milter protocol over real sockets, and a real
 # Postfix end to end. Any failure fails `make check`.
-check: all clang unit unit-san cli install-test systemd corpus protocol e2e approval
+check: all clang unit unit-san cli install-test systemd corpus protocol memcheck e2e approval dkim
 	@echo "make check: all tests passed"
 
 unit: $(UNIT_BINS)
@@ -98,6 +98,14 @@ e2e: all
 
 approval: all
 	bash tests/approval/run.sh
+
+dkim: all
+	bash tests/dkim/run.sh
+
+# The protocol tests again, with the daemon under valgrind memcheck: 0 errors, 0 bytes
+# definitely lost.
+memcheck: all
+	bash tests/valgrind/run.sh
 
 bench: all
 	bash bench/run.sh

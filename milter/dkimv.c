@@ -108,7 +108,18 @@ void dkimv_verify(void *lib, const char *raw, size_t len, struct dkim_result *r)
         }
         while (n && (raw[pos + n - 1] == '\n' || raw[pos + n - 1] == '\r'))
             n--;
-        dkim_header(d, (u_char *)raw + pos, n);
+        /* MTAs pass folded values with bare LF (Postfix does): fold with CRLF, as signed */
+        struct sbuf fld;
+        sbuf_init(&fld, 0);
+        for (size_t i = 0; i < n; i++) {
+            char ch = raw[pos + i];
+            if (ch == '\n' && (i == 0 || raw[pos + i - 1] != '\r'))
+                sbuf_putc(&fld, '\r');
+            sbuf_putc(&fld, ch);
+        }
+        if (fld.data && !fld.overflow)
+            dkim_header(d, (u_char *)fld.data, fld.len);
+        sbuf_free(&fld);
         pos = end;
     }
     dkim_eoh(d);

@@ -492,7 +492,8 @@ static void on_renew(struct state *st, const char *t, size_t l, const char *v, s
 /* CRLF -> LF, CR -> LF, UTF-8 NBSP -> space, NUL -> space. */
 static char *normalize(const char *in, size_t len, size_t *outlen)
 {
-    char *out = malloc(len + 1);
+    /* zero-filled: PCRE2's JIT may read ahead past the subject inside the block */
+    char *out = calloc(1, len + 1);
     if (!out)
         return NULL;
     size_t o = 0;
