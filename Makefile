@@ -29,7 +29,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=build/san/tests/%)
 
-.PHONY: all check unit unit-san clang cli install-test approval dkim systemd memcheck corpus protocol e2e install uninstall clean bench
+.PHONY: all check unit unit-san clang cli install-test approval dkim systemd memcheck sendmail man-lint corpus protocol e2e install uninstall clean bench
 
 all: milter/acm-milter
 
@@ -61,7 +61,7 @@ build/san/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/san/libacm.a
 # Unit tests, then the same tests under AddressSanitizer + UndefinedBehaviorSanitizer, then
 # the corpus through `acm-milter -t`, the milter protocol over real sockets, and a real
 # Postfix end to end. Any failure fails `make check`.
-check: all clang unit unit-san cli install-test systemd corpus protocol memcheck e2e approval dkim
+check: all clang unit unit-san cli install-test systemd man-lint corpus protocol memcheck e2e sendmail approval dkim
 	@echo "make check: all tests passed"
 
 unit: $(UNIT_BINS)
@@ -102,6 +102,14 @@ approval: all
 dkim: all
 	bash tests/dkim/run.sh
 
+# A real Sendmail (Debian's sendmail-bin, downloaded and unpacked by the test: it cannot be
+# installed beside Postfix) with INPUT_MAIL_FILTER pointing at acm-milter.
+sendmail: all
+	bash tests/sendmail/run.sh
+
+man-lint:
+	bash man/lint.sh
+
 # The protocol tests again, with the daemon under valgrind memcheck: 0 errors, 0 bytes
 # definitely lost.
 memcheck: all
@@ -120,11 +128,15 @@ install: all
 	  install -m 0640 conf/allowlist $(DESTDIR)$(CONFDIR)/allowlist
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/acm-milter.service > $(DESTDIR)$(UNITDIR)/acm-milter.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/acm-milter.service
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 man/acm-milter.8 $(DESTDIR)$(MANDIR)/man8/acm-milter.8
+	install -m 0644 man/acm-milter.conf.5 $(DESTDIR)$(MANDIR)/man5/acm-milter.conf.5
 	install -m 0644 systemd/acm-milter.sysusers $(DESTDIR)$(SYSUSERSDIR)/acm-milter.conf
 	install -m 0644 systemd/acm-milter.tmpfiles $(DESTDIR)$(TMPFILESDIR)/acm-milter.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/acm-milter $(DESTDIR)$(UNITDIR)/acm-milter.service \
+	  $(DESTDIR)$(MANDIR)/man8/acm-milter.8 $(DESTDIR)$(MANDIR)/man5/acm-milter.conf.5 \
 	  $(DESTDIR)$(SYSUSERSDIR)/acm-milter.conf $(DESTDIR)$(TMPFILESDIR)/acm-milter.conf
 
 clean:

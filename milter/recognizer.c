@@ -61,7 +61,11 @@ bool recognizer_init(void)
                                &err, &off, NULL);
         if (!pat[i])
             return false;
-        pcre2_jit_compile(pat[i], PCRE2_JIT_COMPLETE);   /* best effort */
+        /* best effort (MemoryDenyWriteExecute forbids it); ACM_PCRE2_JIT=0 turns it off,
+         * for valgrind, which cannot follow JIT code (false "uninitialised" reports) */
+        const char *jit = getenv("ACM_PCRE2_JIT");
+        if (!jit || strcmp(jit, "0") != 0)
+            pcre2_jit_compile(pat[i], PCRE2_JIT_COMPLETE);
     }
     return true;
 }

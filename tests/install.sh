@@ -11,6 +11,7 @@ check "binary not stripped" 'file "$T/usr/sbin/acm-milter" 2>/dev/null | grep -q
 check "example config in /etc/acm-milter" '[ -f "$T/etc/acm-milter/acm-milter.conf" ] && [ -f "$T/etc/acm-milter/allowlist" ]'
 check "config not world-readable" '[ "$(stat -c %a "$T/etc/acm-milter/acm-milter.conf")" = 640 ]'
 check "systemd unit installed" '[ -f "$T/lib/systemd/system/acm-milter.service" ]'
+check "man pages installed" '[ -f "$T/usr/share/man/man8/acm-milter.8" ] && [ -f "$T/usr/share/man/man5/acm-milter.conf.5" ]'
 check "sysusers.d and tmpfiles.d installed" '[ -f "$T/usr/lib/sysusers.d/acm-milter.conf" ] && [ -f "$T/usr/lib/tmpfiles.d/acm-milter.conf" ]'
 check "unit names the installed binary" 'grep -q "^ExecStart=/usr/sbin/acm-milter -f" "$T/lib/systemd/system/acm-milter.service"'
 check "installed example config parses" 'sed "s|/etc/acm-milter/allowlist|$T/etc/acm-milter/allowlist|" "$T/etc/acm-milter/acm-milter.conf" > "$T/c.conf" && "$T/usr/sbin/acm-milter" -n -x "$T/c.conf" >/dev/null'
