@@ -55,9 +55,6 @@ static bool set_string(struct config *c, struct ctx *x, const char *key, char *v
 
 static bool set_path(struct config *c, struct ctx *x, const char *key, char *value, size_t off)
 {
-    if (value[0] != '/' && strncmp(value, "./", 2) != 0 && strchr(value, '/') == NULL) {
-        /* relative names are allowed (tests use them) but must look like paths */
-    }
     if (strlen(value) >= PATH_MAX) {
         cerr(x, "%s: path too long", key);
         return false;
@@ -325,9 +322,6 @@ static bool set_socket(struct config *c, struct ctx *x, const char *key, char *v
         cerr(x, "%s: want unix:PATH, local:PATH, inet:PORT@HOST or inet6:PORT@HOST", key);
         return false;
     }
-    if (strncmp(value, "inet", 4) == 0 && strchr(value, '@') == NULL) {
-        /* libmilter accepts inet:PORT (all interfaces); allow it, but say so */
-    }
     return set_string(c, x, key, value, off);
 }
 
@@ -570,6 +564,11 @@ struct config *config_load(const char *path, struct strlist *errors)
     else
         ok = parse_text(c, &x, b.data ? b.data : "", b.len);
     sbuf_free(&b);
+    if (!ok && !rerr) {
+        /* report the allowlist's problems too, so one -n run shows everything */
+        struct allowlist *al = allowlist_load(c->allowlist_path, errors);
+        allowlist_free(al);
+    }
     if (ok) {
         struct ctx a = {c->allowlist_path, 0, errors};
         ok = path_guard(&a, "allowlist", c->allowlist_path);

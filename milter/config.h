@@ -72,7 +72,7 @@ void config_install(struct config *c);
 
 /* true when addr (local@domain) is a watched recipient under c. */
 bool config_watched_rcpt(const struct config *c, const char *addr);
-/* Human-readable description of every key, for the man page check and -n output. */
+/* "approve" or "dry-run". */
 const char *config_mode_name(enum acm_mode m);
 
 #endif

@@ -17,7 +17,8 @@ static atomic_bool log_dbg;
 
 void log_init(int facility, bool to_stderr)
 {
-    log_stderr = to_stderr;
+    /* Under systemd, stderr already goes to the journal, as does syslog: do not say it twice. */
+    log_stderr = to_stderr && !getenv("JOURNAL_STREAM");
     openlog(LOG_IDENT, LOG_PID | LOG_NDELAY, facility);
 }
 

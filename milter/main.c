@@ -45,7 +45,7 @@ static const char *conf_path = CONF_DEFAULT_PATH;
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: acm-milter [-x CONFIG] [-f] [-n] [-V] [-t MESSAGE [-r RCPT]... [-s SENDER]]\n"
+            "usage: acm-milter [-x CONFIG] [-f] [-n] [-q] [-V] [-t MESSAGE [-r RCPT]... [-s SENDER]]\n"
             "  -x CONFIG  configuration file (default %s)\n"
             "  -f         stay in the foreground, log to stderr as well as syslog\n"
             "  -n         check the configuration and the allowlist, then exit 0 or 1\n"
@@ -161,8 +161,13 @@ static void *signal_thread(void *arg)
         }
         strlist_free(&errors);
         struct config *old = config_current();
-        if (old && (strcmp(old->socket, nc->socket) != 0 || strcmp(old->user, nc->user) != 0))
-            log_warn("Socket and UserID changes take effect only at restart");
+        if (old && (strcmp(old->socket, nc->socket) != 0 || strcmp(old->user, nc->user) != 0 ||
+                    strcmp(old->spool_dir, nc->spool_dir) != 0 ||
+                    !!old->pidfile != !!nc->pidfile ||
+                    (old->pidfile && strcmp(old->pidfile, nc->pidfile) != 0)))
+            log_warn("Socket, UserID, SpoolDir and PidFile changes take effect only at restart");
+        if (old && old->facility != nc->facility)
+            log_set_facility(nc->facility);
         config_unref(old);
         log_set_debug(nc->log_debug);
         size_t rules = nc->allowlist->n;
