@@ -29,7 +29,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=build/san/tests/%)
 
-.PHONY: all check unit unit-san clang cli install-test approval dkim systemd memcheck sendmail man-lint corpus protocol e2e install uninstall clean bench
+.PHONY: all demo check unit unit-san clang cli install-test approval dkim systemd memcheck sendmail man-lint corpus protocol e2e install uninstall clean bench
 
 all: milter/acm-milter
 
@@ -117,6 +117,10 @@ memcheck: all
 
 bench: all
 	bash bench/run.sh
+
+# A throwaway Postfix + acm-milter + fake approval site: see README.md, Quick start.
+demo:
+	bash demo/run.sh
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(CONFDIR) $(DESTDIR)$(UNITDIR) \
