@@ -29,7 +29,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=build/san/tests/%)
 
-.PHONY: all demo check unit unit-san clang cli install-test approval dkim systemd memcheck sendmail man-lint corpus protocol e2e install uninstall clean bench
+.PHONY: all demo check hostile unit unit-san clang cli install-test approval dkim systemd memcheck sendmail man-lint corpus protocol e2e install uninstall clean bench
 
 all: milter/acm-milter
 
@@ -47,6 +47,10 @@ build/libacm.a: $(LIB_OBJS)
 build/san/libacm.a: $(SAN_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
+# The daemon itself under AddressSanitizer + UndefinedBehaviorSanitizer (tests only).
+build/san/acm-milter: build/san/milter/main.o build/san/libacm.a
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+
 milter/acm-milter: build/milter/main.o build/libacm.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
@@ -61,7 +65,7 @@ build/san/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/san/libacm.a
 # Unit tests, then the same tests under AddressSanitizer + UndefinedBehaviorSanitizer, then
 # the corpus through `acm-milter -t`, the milter protocol over real sockets, and a real
 # Postfix end to end. Any failure fails `make check`.
-check: all clang unit unit-san cli install-test systemd man-lint corpus protocol memcheck e2e sendmail approval dkim
+check: all clang unit unit-san cli install-test systemd man-lint corpus hostile protocol memcheck e2e sendmail approval dkim
 	@echo "make check: all tests passed"
 
 unit: $(UNIT_BINS)
@@ -89,6 +93,9 @@ systemd: all
 
 corpus: all
 	bash tests/run-corpus.sh
+
+hostile: build/san/acm-milter
+	bash tests/hostile/run.sh
 
 protocol: all
 	bash tests/protocol/run.sh
