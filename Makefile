@@ -127,7 +127,7 @@ bench: all
 
 # A throwaway Postfix + acm-milter + fake approval site: see README.md, Quick start.
 demo:
-	bash demo/run.sh
+	+bash demo/run.sh
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(CONFDIR) $(DESTDIR)$(UNITDIR) \
