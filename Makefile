@@ -29,7 +29,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=build/san/tests/%)
 
-.PHONY: all demo check hostile unit unit-san clang cli install-test approval dkim systemd memcheck sendmail man-lint corpus protocol e2e install uninstall clean bench
+.PHONY: all demo check hostile daemon unit unit-san clang cli install-test approval dkim systemd memcheck sendmail man-lint corpus protocol e2e install uninstall clean bench
 
 all: milter/acm-milter
 
@@ -65,7 +65,7 @@ build/san/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/san/libacm.a
 # Unit tests, then the same tests under AddressSanitizer + UndefinedBehaviorSanitizer, then
 # the corpus through `acm-milter -t`, the milter protocol over real sockets, and a real
 # Postfix end to end. Any failure fails `make check`.
-check: all clang unit unit-san cli install-test systemd man-lint corpus hostile protocol memcheck e2e sendmail approval dkim
+check: all clang unit unit-san cli daemon install-test systemd man-lint corpus hostile protocol memcheck e2e sendmail approval dkim
 	@echo "make check: all tests passed"
 
 unit: $(UNIT_BINS)
@@ -84,6 +84,9 @@ clang:
 
 cli: all
 	bash tests/cli.sh
+
+daemon: all
+	bash tests/daemon.sh
 
 install-test: all
 	bash tests/install.sh
