@@ -29,7 +29,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=build/san/tests/%)
 
-.PHONY: all demo check hostile daemon unit unit-san clang cli install-test approval dkim systemd memcheck sendmail man-lint corpus protocol e2e install uninstall clean bench
+.PHONY: all demo check hostile daemon soak faults unit unit-san clang cli install-test approval dkim systemd memcheck sendmail man-lint corpus protocol e2e install uninstall clean bench
 
 all: milter/acm-milter
 
@@ -65,7 +65,7 @@ build/san/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/san/libacm.a
 # Unit tests, then the same tests under AddressSanitizer + UndefinedBehaviorSanitizer, then
 # the corpus through `acm-milter -t`, the milter protocol over real sockets, and a real
 # Postfix end to end. Any failure fails `make check`.
-check: all clang unit unit-san cli daemon install-test systemd man-lint corpus hostile protocol memcheck e2e sendmail approval dkim
+check: all clang unit unit-san cli daemon install-test systemd man-lint corpus hostile protocol memcheck e2e sendmail approval dkim faults
 	@echo "make check: all tests passed"
 
 unit: $(UNIT_BINS)
@@ -127,6 +127,15 @@ memcheck: all
 
 bench: all
 	bash bench/run.sh
+
+# 20,000 messages through Postfix over 50 sessions (not part of make check: ~1 minute of load).
+soak: all
+	bash tests/soak/soak.sh
+
+# kill -9 under load, approval site down then back, spool on a full file system, 100 reloads
+# under load.
+faults: all
+	bash tests/soak/faults.sh
 
 # A throwaway Postfix + acm-milter + fake approval site: see README.md, Quick start.
 demo:
