@@ -29,7 +29,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=build/san/tests/%)
 
-.PHONY: all demo check hostile daemon soak faults unit unit-san clang cli install-test approval dkim systemd memcheck sendmail man-lint corpus protocol e2e install uninstall clean bench
+.PHONY: all demo check hostile daemon soak faults fuzz fuzz-replay fuzz-quick unit unit-san clang cli install-test approval dkim systemd memcheck sendmail man-lint corpus protocol e2e install uninstall clean bench
 
 all: milter/acm-milter
 
@@ -65,7 +65,7 @@ build/san/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/san/libacm.a
 # Unit tests, then the same tests under AddressSanitizer + UndefinedBehaviorSanitizer, then
 # the corpus through `acm-milter -t`, the milter protocol over real sockets, and a real
 # Postfix end to end. Any failure fails `make check`.
-check: all clang unit unit-san cli daemon install-test systemd man-lint corpus hostile protocol memcheck e2e sendmail approval dkim faults
+check: all clang unit unit-san cli daemon install-test systemd man-lint corpus hostile fuzz-quick protocol memcheck e2e sendmail approval dkim faults
 	@echo "make check: all tests passed"
 
 unit: $(UNIT_BINS)
@@ -99,6 +99,19 @@ corpus: all
 
 hostile: build/san/acm-milter
 	bash tests/hostile/run.sh
+
+# libFuzzer targets (clang + libclang-rt-14-dev), built into build/fuzz/ by fuzz/build.sh.
+# `make fuzz` fuzzes each for FUZZ_SECONDS (default 300) and fails on any finding, saving the
+# input under tests/fuzz-regressions/; `make fuzz-replay` reruns seeds + regressions once;
+# make check runs the replay and 15 s of each target.
+fuzz:
+	bash fuzz/run.sh
+
+fuzz-replay:
+	bash fuzz/replay.sh
+
+fuzz-quick: fuzz-replay
+	FUZZ_SECONDS=$${FUZZ_QUICK_SECONDS:-15} bash fuzz/run.sh
 
 protocol: all
 	bash tests/protocol/run.sh

@@ -1,0 +1,52 @@
+/*
+ * fuzz_html - html_extract() (the text and links of an HTML part) and page_read() (the
+ * approval page: label/value pairs, markers, the approval form) on the same input.
+ * The input is passed as is (not NUL-terminated) with its length.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "html.h"
+#include "page.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    html_init();
+    return 0;
+}
+
+static void check_str(const char *s, size_t size)
+{
+    if (memchr(s, '\0', size) == NULL)   /* every fixed field stays NUL-terminated */
+        abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct html_text ht;
+    if (html_extract((const char *)data, size, &ht)) {
+        /* contract: output bounded by the input size; text NUL-terminated when present */
+        if (ht.text.data && (ht.text.data[ht.text.len] != '\0' || ht.text.len > size * 2 + 1024))
+            abort();
+        for (size_t i = 0; i < ht.hrefs.n; i++)
+            if (strpbrk(ht.hrefs.v[i], "\t\r\n"))   /* tabs, CR, LF removed from hrefs */
+                abort();
+    }
+    html_text_free(&ht);
+
+    struct page_info pi;
+    page_read((const char *)data, size, &pi);
+    check_str(pi.domain, sizeof(pi.domain));
+    check_str(pi.account, sizeof(pi.account));
+    check_str(pi.region, sizeof(pi.region));
+    check_str(pi.cert, sizeof(pi.cert));
+    check_str(pi.form.action, sizeof(pi.form.action));
+    check_str(pi.form.method, sizeof(pi.form.method));
+    if (pi.form.names.n != pi.form.values.n || pi.form.names.n > PAGE_MAX_FIELDS)
+        abort();
+    page_free(&pi);
+    return 0;
+}
