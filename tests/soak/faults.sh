@@ -304,7 +304,11 @@ info "==== all cases"
 check "every message of every case at the sink ($SENT; sink $(sink_count))" poll_slow 60 sink_ge "$SENT"
 check "no extra message at the sink" test "$(sink_count)" = "$SENT"
 check "Postfix log: no fatal/panic" test "$(grep -cE 'postfix/[a-z/-]+\[[0-9]+\]: (fatal|panic):' "$PLOG")" = 0
-pw=$(grep -E 'postfix/[a-z/-]+\[[0-9]+\]: warning:' "$PLOG" | grep -vE 'Milter|milter')
+# Postfix's cleanup warns when the host's file system clock runs ahead of its own under heavy
+# load ("file system clock is N seconds ahead", "resetting file time stamps"): a property of
+# the host, not of mail handling, and timing-dependent; everything else counts.
+pw=$(grep -E 'postfix/[a-z/-]+\[[0-9]+\]: warning:' "$PLOG" | grep -vE 'Milter|milter' |
+    grep -vE 'warning: (file system clock is [0-9]+ seconds ahead of local clock|resetting file time stamps - this hurts performance)$')
 npw=0; [ -n "$pw" ] && npw=$(grep -c . <<<"$pw")
 check "Postfix log: no warning other than about the milter being down in case a ($npw found)" test "$npw" = 0
 [ -n "$pw" ] && head -n 5 <<<"$pw" | sed 's/^/#   /'
