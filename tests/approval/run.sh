@@ -771,7 +771,7 @@ check "$c: retry while the site is down: ${l:-no 'approval=retry' line}" grep -q
 KPID=$MPID
 [ "$KPID" = "$LAUNCHER_PID" ] && disown "$KPID" 2>/dev/null # (-f) no "Killed" job report from bash
 kill -KILL "$KPID"
-check "$c: milter $KPID killed with SIGKILL" wait_gone "$KPID" 5
+check "$c: milter $KPID killed with SIGKILL" wait_gone "$KPID" 60
 MPID=''
 check "$c: spool entry still pending after kill -9" spool_has pending $c
 start_fake "$FPORT" || { fail "fake site did not restart on port $FPORT: $(tail -n3 "$T/log/fake.err")"; exit 1; }

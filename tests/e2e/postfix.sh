@@ -540,7 +540,7 @@ postfix -c "$PCONF" stop >>"$T/log/postfix-ctl.log" 2>&1
 check "postfix stop: master $MASTER_PID gone" wait_gone "$MASTER_PID" 15
 kill -TERM "$MPID" 2>/dev/null
 t0=$(date +%s.%N)
-check "milter $MPID stops on SIGTERM" wait_gone "$MPID" 15
+check "milter $MPID stops on SIGTERM" wait_gone "$MPID" 60
 info "milter stopped $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s after SIGTERM"
 how=""
 if [ "$MPID" = "$LAUNCHER_PID" ]; then # our child (-f): its exit status is known

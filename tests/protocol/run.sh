@@ -233,12 +233,12 @@ sigterm_case() {
 	fi
 	kill -TERM "$pid" 2>/dev/null
 	# bounded wait for the exit (a safety net, not a timing assertion)
-	for _ in $(seq 1 300); do
+	for _ in $(seq 1 600); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
 	if kill -0 "$pid" 2>/dev/null; then
-		rc=1; why="${why:+$why; }still running 30 s after SIGTERM (killed)"
+		rc=1; why="${why:+$why; }still running 60 s after SIGTERM (killed)"
 		kill -KILL "$pid" 2>/dev/null
 	fi
 	wait "$pid"

@@ -627,7 +627,7 @@ left=$(sm_pids)
 check "no Sendmail child left${left:+: $left}" test -z "$left"
 kill -TERM "$MPID" 2>/dev/null
 t0=$(date +%s.%N)
-check "milter $MPID stops on SIGTERM" wait_gone "$MPID" 15
+check "milter $MPID stops on SIGTERM" wait_gone "$MPID" 60
 info "milter stopped $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s after SIGTERM"
 poll 2 grep -qE "acm-milter\[$MPID\]: stopping" "$SYSLOG"
 stopline=$(grep -E "acm-milter\[$MPID\]: stopping" "$SYSLOG")
