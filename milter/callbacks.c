@@ -241,11 +241,9 @@ static sfsistat cb_eoh(SMFICTX *ctx)
         d.verdict = V_IGNORE;
         d.reason = "not-acm";
         str_copy(d.detail, sizeof(d.detail), why);
-        for (size_t i = 0; i < m->env.rcpts.n; i++)
-            if (config_watched_rcpt(m->cfg, m->env.rcpts.v[i])) {
-                str_copy(d.rcpt, sizeof(d.rcpt), m->env.rcpts.v[i]);
-                break;
-            }
+        const char *w = config_first_watched(m->cfg, &m->env.rcpts);
+        if (w)
+            str_copy(d.rcpt, sizeof(d.rcpt), w);
         log_decision(qid_of(ctx), &d);
         stats_decision(&d);
         finish(ctx, c);

@@ -649,6 +649,14 @@ bool config_watched_rcpt(const struct config *c, const char *addr)
     return false;
 }
 
+const char *config_first_watched(const struct config *c, const struct strlist *rcpts)
+{
+    for (size_t i = 0; i < rcpts->n; i++)
+        if (config_watched_rcpt(c, rcpts->v[i]))
+            return rcpts->v[i];
+    return NULL;
+}
+
 const char *config_mode_name(enum acm_mode m)
 {
     return m == MODE_DRY_RUN ? "dry-run" : "approve";

@@ -72,6 +72,8 @@ void config_install(struct config *c);
 
 /* true when addr (local@domain) is a watched recipient under c. */
 bool config_watched_rcpt(const struct config *c, const char *addr);
+/* The first of rcpts that is watched, or NULL. */
+const char *config_first_watched(const struct config *c, const struct strlist *rcpts);
 /* "approve" or "dry-run". */
 const char *config_mode_name(enum acm_mode m);
 

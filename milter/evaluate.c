@@ -36,11 +36,9 @@ void evaluate(const struct config *c, const struct envelope *env, const char *ra
     if (too_large) {
         d->verdict = V_IGNORE;
         d->reason = "too-large";
-        for (size_t i = 0; i < env->rcpts.n; i++)
-            if (config_watched_rcpt(c, env->rcpts.v[i])) {
-                str_copy(d->rcpt, sizeof(d->rcpt), env->rcpts.v[i]);
-                break;
-            }
+        const char *w = config_first_watched(c, &env->rcpts);
+        if (w)
+            str_copy(d->rcpt, sizeof(d->rcpt), w);
         return;
     }
     struct mime_view *mv = mime_parse(raw, len);

@@ -319,17 +319,8 @@ static int run_daemon(struct config *c, bool foreground)
     }
     if (root) {
         /* The spool belongs to the service user: create it (and its folders) if missing. */
-        if (mkdir(c->spool_dir, 0700) != 0 && errno != EEXIST)
-            log_fatal("SpoolDir %s: %s", c->spool_dir, strerror(errno));
-        if (chown(c->spool_dir, pw->pw_uid, gid) != 0)
-            log_fatal("chown %s: %s", c->spool_dir, strerror(errno));
-        static const char *const sub[] = {"tmp", "pending", "done", "pages"};
-        for (size_t i = 0; i < 4; i++) {
-            char p[4200];
-            snprintf(p, sizeof(p), "%s/%s", c->spool_dir, sub[i]);
-            if ((mkdir(p, 0700) != 0 && errno != EEXIST) || chown(p, pw->pw_uid, gid) != 0)
-                log_fatal("SpoolDir %s: %s", p, strerror(errno));
-        }
+        if (!queue_prepare(c->spool_dir, true, pw->pw_uid, gid))
+            log_fatal("cannot prepare SpoolDir %s for %s", c->spool_dir, c->user);
     }
     if (!foreground)
         daemonize();

@@ -151,10 +151,7 @@ void policy_decide(const struct config *c, const struct envelope *env,
         digest8(f->code, f->context, d->req);
 
     /* the first watched recipient, for the log even when a later check fails */
-    const char *first_watched = NULL;
-    for (size_t i = 0; i < env->rcpts.n && !first_watched; i++)
-        if (config_watched_rcpt(c, env->rcpts.v[i]))
-            first_watched = env->rcpts.v[i];
+    const char *first_watched = config_first_watched(c, &env->rcpts);
     if (first_watched)
         str_copy(d->rcpt, sizeof(d->rcpt), first_watched);
 

@@ -180,12 +180,7 @@ void queue_submit(const struct config *c, const char *qid, const struct decision
 {
     struct request r;
     memset(&r, 0, sizeof(r));
-    GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
-    g_checksum_update(sum, (const guchar *)d->f.code, (gssize)strlen(d->f.code));
-    g_checksum_update(sum, (const guchar *)"|", 1);
-    g_checksum_update(sum, (const guchar *)d->f.context, (gssize)strlen(d->f.context));
-    str_copy(r.key, sizeof(r.key), g_checksum_get_string(sum));
-    g_checksum_free(sum);
+    digest_hex(d->f.code, d->f.context, r.key, sizeof(r.key));
     bool dry = c->mode == MODE_DRY_RUN;
     str_copy(r.state, sizeof(r.state), dry ? "dry-run" : "pending");
     r.created = r.updated = r.next = (long)time(NULL);
@@ -428,19 +423,29 @@ static void *worker(void *arg)
     return NULL;
 }
 
-bool queue_start(const struct config *c)
+bool queue_prepare(const char *spool, bool give_to, uid_t uid, gid_t gid)
 {
-    if (mkdir(c->spool_dir, 0700) != 0 && errno != EEXIST) {
-        log_err("SpoolDir %s: %s", c->spool_dir, strerror(errno));
-        return false;
-    }
-    for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+    for (size_t i = 0; i <= sizeof(subdirs) / sizeof(subdirs[0]); i++) {
         char p[4200];
-        snprintf(p, sizeof(p), "%s/%s", c->spool_dir, subdirs[i]);
-        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+        if (i == 0)
+            str_copy(p, sizeof(p), spool);
+        else
+            snprintf(p, sizeof(p), "%s/%s", spool, subdirs[i - 1]);
+        if ((mkdir(p, 0700) != 0 && errno != EEXIST) || (give_to && chown(p, uid, gid) != 0)) {
             log_err("SpoolDir %s: %s", p, strerror(errno));
             return false;
         }
+    }
+    return true;
+}
+
+bool queue_start(const struct config *c)
+{
+    if (!queue_prepare(c->spool_dir, false, 0, 0))
+        return false;
+    for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+        char p[4200];
+        snprintf(p, sizeof(p), "%s/%s", c->spool_dir, subdirs[i]);
         if (access(p, W_OK) != 0) {
             log_err("SpoolDir %s is not writable: %s", p, strerror(errno));
             return false;

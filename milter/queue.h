@@ -15,6 +15,7 @@
 #define ACM_QUEUE_H
 
 #include <stdio.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "config.h"
@@ -38,7 +39,10 @@ struct request {
     char detail[96];
 };
 
-/* Creates the spool folders (after the privilege drop) and starts the worker. */
+/* Creates SpoolDir and its folders if missing; with give_to, chowns them to uid:gid (when
+ * still root, before the privilege drop). Logs and returns false on failure. */
+bool queue_prepare(const char *spool, bool give_to, uid_t uid, gid_t gid);
+/* Checks the spool folders are usable (after the privilege drop) and starts the worker. */
 bool queue_start(const struct config *c);
 void queue_submit(const struct config *c, const char *qid, const struct decision *d);
 /* Operator view (-q): one line per entry; returns the number of entries or -1. */

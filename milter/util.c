@@ -205,9 +205,14 @@ bool dns_name_at_or_below(const char *name, const char *parent)
 
 void digest8(const char *a, const char *b, char out[9])
 {
+    digest_hex(a, b, out, 9);
+}
+
+void digest_hex(const char *a, const char *b, char *out, size_t outsz)
+{
     GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
     if (!c) {
-        str_copy(out, 9, "00000000");
+        str_copy(out, outsz, "0000000000000000000000000000000000000000000000000000000000000000");
         return;
     }
     if (a)
@@ -215,7 +220,7 @@ void digest8(const char *a, const char *b, char out[9])
     g_checksum_update(c, (const guchar *)"|", 1);
     if (b)
         g_checksum_update(c, (const guchar *)b, (gssize)strlen(b));
-    str_copy(out, 9, g_checksum_get_string(c));
+    str_copy(out, outsz, g_checksum_get_string(c));
     g_checksum_free(c);
 }
 

@@ -43,7 +43,9 @@ bool dns_name_valid(const char *name, bool allow_wildcard);
 /* true when name equals parent or is below it ("a.b.example.com" under "example.com"). */
 bool dns_name_at_or_below(const char *name, const char *parent);
 
-/* Lowercase hex SHA-256 prefix (8 hex chars + NUL) of the concatenation a|b, for log digests. */
+/* Lowercase hex SHA-256 of the concatenation a|b, truncated to outsz-1 characters (64 at most). */
+void digest_hex(const char *a, const char *b, char *out, size_t outsz);
+/* Its first 8 characters, for log digests (req=). */
 void digest8(const char *a, const char *b, char out[9]);
 
 /* Sanitizes bytes for a log or header value: control chars and non-ASCII become '?', at most
