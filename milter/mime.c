@@ -40,6 +40,57 @@ static bool is_utf8_name(const char *cs)
            str_ieq(cs, "ascii");
 }
 
+/* RFC 2045 6.7 (3): white space before a line end of quoted-printable text is transport
+ * padding, added by relays, and must be deleted before decoding; "=" followed by padding
+ * and the line end is still a soft line break. GMime keeps the padding, so a padded soft
+ * break inside a URL would decode as "= " and cut the URL. Works in place on the encoded
+ * bytes; returns the new length. */
+size_t mime_qp_strip_padding(char *s, size_t len)
+{
+    size_t o = 0, i = 0;
+    while (i < len) {
+        size_t j = i;
+        while (j < len && (s[j] == ' ' || s[j] == '\t'))
+            j++;
+        if (j > i && (j == len || s[j] == '\n' || (s[j] == '\r' && j + 1 < len && s[j + 1] == '\n'))) {
+            i = j;   /* padding before a line end (or the end): dropped */
+            continue;
+        }
+        while (i < j)
+            s[o++] = s[i++];
+        if (i < len)
+            s[o++] = s[i++];
+    }
+    return o;
+}
+
+/* Writes the part's content, Content-Transfer-Encoding undone, to out (a filter stream that
+ * may convert the charset). Quoted-printable is decoded here, after its transport padding
+ * is deleted; every other encoding is left to GMime. */
+static bool write_decoded(GMimeDataWrapper *w, GMimeStream *out)
+{
+    if (g_mime_data_wrapper_get_encoding(w) != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)
+        return g_mime_data_wrapper_write_to_stream(w, out) >= 0;
+    GMimeStream *src = g_mime_data_wrapper_get_stream(w);
+    if (!src || g_mime_stream_reset(src) < 0)
+        return false;
+    GByteArray *raw = g_byte_array_new();
+    GMimeStream *mem = g_mime_stream_mem_new_with_byte_array(raw);   /* owns raw */
+    bool ok = g_mime_stream_write_to_stream(src, mem) >= 0;
+    if (ok) {
+        g_byte_array_set_size(raw, (guint)mime_qp_strip_padding((char *)raw->data, raw->len));
+        GMimeStream *qp = g_mime_stream_filter_new(out);
+        GMimeFilter *dec = g_mime_filter_basic_new(GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE, FALSE);
+        g_mime_stream_filter_add(GMIME_STREAM_FILTER(qp), dec);
+        g_object_unref(dec);
+        ok = g_mime_stream_reset(mem) >= 0 && g_mime_stream_write_to_stream(mem, qp) >= 0 &&
+             g_mime_stream_flush(qp) >= 0;
+        g_object_unref(qp);
+    }
+    g_object_unref(mem);
+    return ok;
+}
+
 static void add_text(struct mime_view *mv, GMimePart *part, bool html)
 {
     if (mv->nparts >= MIME_MAX_PARTS) {
@@ -61,7 +112,7 @@ static void add_text(struct mime_view *mv, GMimePart *part, bool html)
             mv->malformed = true;   /* unknown charset: match on the raw bytes */
         }
     }
-    if (g_mime_data_wrapper_write_to_stream(w, filt) < 0)
+    if (!write_decoded(w, filt))
         mv->malformed = true;
     g_mime_stream_flush(filt);
     GByteArray *arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));

@@ -1,7 +1,8 @@
 /*
  * mime - one RFC 5322 message, parsed with GMime into what the recognizer and the policy
  * read: the top-level header fields in order, and every inline text/plain and text/html
- * leaf part decoded (Content-Transfer-Encoding undone, charset converted to UTF-8).
+ * leaf part decoded (Content-Transfer-Encoding undone, quoted-printable transport padding
+ * deleted first as RFC 2045 6.7 (3) requires, charset converted to UTF-8).
  *
  * Contract: mime_parse() never fails on bad input; it returns a view with whatever could be
  * decoded and sets `malformed` or `too_deep` when parts were skipped. Multiparts nested
@@ -54,5 +55,9 @@ const char *mime_header(const struct mime_view *mv, const char *name, size_t idx
  * lower-casing the domain. Returns the number of mailboxes found. */
 struct strlist;
 int mime_addresses(const char *value, struct strlist *out);
+
+/* Deletes quoted-printable transport padding (RFC 2045 6.7 (3)) in place: spaces and tabs
+ * before a line end. Returns the new length. Exposed for tests. */
+size_t mime_qp_strip_padding(char *s, size_t len);
 
 #endif

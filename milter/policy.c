@@ -84,6 +84,15 @@ static bool aligned(const char *d, const char *from_domain)
     return dns_name_at_or_below(from_domain, d) || dns_name_at_or_below(d, from_domain);
 }
 
+/* The trust boundary (SenderAuth authres). This site's verifiers add their
+ * Authentication-Results fields on top of the message, one field each: OpenDKIM and
+ * OpenDMARC each insert their own, so with both the dmarc= field sits above the dkim= one.
+ * Fields are read from the top down while their authserv-id is in TrustedAuthservIDs; the
+ * first field that is not (another id, or a field that cannot be parsed) is the boundary,
+ * and nothing at or below it counts, whatever id it names: it came with the message. Within
+ * the trusted fields, the topmost one that reports any dkim result decides (one verifier's
+ * verdict; a dkim=pass forged below it under the same id never overrides a fail or none):
+ * it must hold dkim=pass for a d= (or i=) aligned with the From domain. */
 static bool authres_pass(const struct config *c, const struct mime_view *mv,
                          const char *from_domain, char *detail, size_t detailsz)
 {
@@ -94,19 +103,22 @@ static bool authres_pass(const struct config *c, const struct mime_view *mv,
             break;
         struct ar_field ar;
         if (!authres_parse(v, &ar) || !strlist_contains_ci(&c->authserv_ids, ar.authserv_id))
-            continue;
-        /* Only the topmost field from a trusted authserv-id counts: it is the one our own
-         * verifier added last; anything below it came with the message. */
+            break;
         trusted_seen = true;
+        bool has_dkim = false;
         for (size_t i = 0; i < ar.n; i++) {
             const struct ar_result *r = &ar.res[i];
-            if (strcmp(r->method, "dkim") != 0 || strcmp(r->result, "pass") != 0)
+            if (strcmp(r->method, "dkim") != 0)
+                continue;
+            has_dkim = true;
+            if (strcmp(r->result, "pass") != 0)
                 continue;
             const char *d = r->header_d[0] ? r->header_d : addr_domain(r->header_i);
             if (aligned(d, from_domain))
                 return true;
         }
-        break;
+        if (has_dkim)
+            break;
     }
     str_copy(detail, detailsz, trusted_seen ? "no-aligned-dkim-pass" : "no-trusted-authres");
     return false;
