@@ -10,13 +10,25 @@ TMPFILESDIR ?= /usr/lib/tmpfiles.d
 MANDIR     ?= $(PREFIX)/share/man
 DESTDIR    ?=
 
-CC      ?= cc
+# Build flags as GNU and Debian expect: CPPFLAGS, CFLAGS and LDFLAGS from the command line or
+# the environment (dpkg-buildflags) are honoured, the caller's CFLAGS last. -Werror only for
+# the project's own checks: make check (and CI) builds with WERROR=-Werror, make clang always;
+# a plain `make` does not, so a newer compiler's new warning cannot break a user's build.
+CC       ?= cc
+PKG_CONFIG ?= pkg-config
+CFLAGS   ?= -O2 -g
+CPPFLAGS ?=
+LDFLAGS  ?=
+WERROR   ?=
 PKGS    := gmime-3.0 libpcre2-8 libxml-2.0 libcurl
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
-CFLAGS  ?= -O2 -g
-WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
-ALL_CFLAGS := $(WARN) -D_GNU_SOURCE -DACM_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
+# (a missing module is reported by deps/libs.sh before the first compile, not here)
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+WARN    := -std=c11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral
+ALL_CPPFLAGS := -D_GNU_SOURCE -DACM_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CPPFLAGS)
+ALL_CFLAGS := $(WARN) $(WERROR) $(CFLAGS)
+# one .d file per object (-MMD -MP): an object depends on the headers it includes
+DEPFLAGS := -MMD -MP
 LIBS    := -lmilter -lopendkim $(PKG_LIBS) -lpthread
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g
@@ -24,22 +36,36 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 LIB_SRCS := $(filter-out milter/main.c,$(wildcard milter/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=build/%.o)
 SAN_OBJS := $(LIB_SRCS:%.c=build/san/%.o)
-HDRS     := $(wildcard milter/*.h)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=build/san/tests/%)
+DEPFILES  := $(LIB_OBJS:.o=.d) $(SAN_OBJS:.o=.d) build/milter/main.d build/san/milter/main.d \
+             $(UNIT_BINS:=.d) $(SAN_BINS:=.d)
 
-.PHONY: all demo check hostile daemon soak faults fuzz fuzz-replay fuzz-quick unit unit-san clang cli install-test approval dkim systemd memcheck sendmail man-lint corpus protocol e2e install uninstall clean bench
+.PHONY: all demo check deps hostile daemon soak faults fuzz fuzz-replay fuzz-quick unit unit-san clang cli install-test approval dkim systemd memcheck sendmail man-lint corpus protocol e2e install uninstall clean bench
 
 all: milter/acm-milter
 
-build/%.o: %.c $(HDRS)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+# A change of compiler, flags or libraries rebuilds everything: build/flags holds the current ones.
+FLAGS_NOW := $(CC) | $(ALL_CPPFLAGS) | $(ALL_CFLAGS) | $(LDFLAGS) | $(LIBS)
+ifneq ($(FLAGS_NOW),$(file <build/flags))
+$(shell mkdir -p build)
+$(file >build/flags,$(FLAGS_NOW))
+endif
 
-build/san/%.o: %.c $(HDRS)
+# Before the first compile: the compiler and the libraries, one line per missing one naming its
+# Debian package (deps/libs.sh).
+build/libs.ok:
+	@bash deps/libs.sh '$(CC)'
+	@mkdir -p $(dir $@) && touch $@
+
+build/%.o: %.c build/flags | build/libs.ok
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+build/san/%.o: %.c build/flags | build/libs.ok
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c -o $@ $<
 
 build/libacm.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
@@ -49,24 +75,41 @@ build/san/libacm.a: $(SAN_OBJS)
 
 # The daemon itself under AddressSanitizer + UndefinedBehaviorSanitizer (tests only).
 build/san/acm-milter: build/san/milter/main.o build/san/libacm.a
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 milter/acm-milter: build/milter/main.o build/libacm.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-build/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/libacm.a
+build/tests/%: tests/unit/%.c build/libacm.a build/flags
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Imilter -o $@ $< build/libacm.a $(LIBS)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(DEPFLAGS) -Imilter $(LDFLAGS) -o $@ $< build/libacm.a $(LIBS)
 
-build/san/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/san/libacm.a
+build/san/tests/%: tests/unit/%.c build/san/libacm.a build/flags
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Imilter -o $@ $< build/san/libacm.a $(LIBS)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -Imilter $(LDFLAGS) -o $@ $< build/san/libacm.a $(LIBS)
+
+-include $(DEPFILES)
+
+# make check: first the Debian packages every suite needs (deps/ensure.sh, the list is
+# deps/packages: as root it installs what is missing and says what; otherwise it names each
+# missing package and stops), then every suite below, built with -Werror.
+ifeq ($(ACM_CHECK_DEPS),)
+check:
+	@bash deps/ensure.sh build check
+	@$(MAKE) --no-print-directory ACM_CHECK_DEPS=done WERROR=-Werror check
+else
 
 # Unit tests, then the same tests under AddressSanitizer + UndefinedBehaviorSanitizer, then
 # the corpus through `acm-milter -t`, the milter protocol over real sockets, and a real
 # Postfix end to end. Any failure fails `make check`.
 check: all clang unit unit-san cli daemon install-test systemd man-lint corpus hostile fuzz-quick protocol memcheck e2e sendmail approval dkim faults
 	@echo "make check: all tests passed"
+
+endif
+
+# Every package of deps/packages (build, demo, check, deb).
+deps:
+	@bash deps/ensure.sh all
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; ./$$t; done
@@ -78,8 +121,8 @@ unit-san: $(SAN_BINS)
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./$$t; done
 
 # The same sources must also be warning-free under clang.
-clang:
-	@set -e; for f in milter/*.c; do clang $(ALL_CFLAGS) -fsyntax-only $$f; done; \
+clang: | build/libs.ok
+	@set -e; for f in milter/*.c; do clang $(ALL_CPPFLAGS) $(WARN) -Werror $(CFLAGS) -fsyntax-only $$f; done; \
 	  echo "clang: milter/*.c clean under -Wall -Wextra -Werror"
 
 cli: all

@@ -3,7 +3,7 @@
 #
 # Run from the repo root, as root, on Debian 12:   bash demo/run.sh   (or: make demo)
 #
-#  1. installs the missing build/run packages with apt-get (Postfix preseeded to
+#  1. installs the missing build/run packages (deps/ensure.sh build demo: Postfix preseeded to
 #     "No configuration": the system's Postfix instance is never configured or started);
 #  2. builds acm-milter (make);
 #  3. makes a throwaway test CA (tests/approval/mkca.sh) and starts the local fake of the ACM
@@ -36,8 +36,6 @@ unset http_proxy https_proxy HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 ROOT=$(cd "$(dirname "$0")/.." && pwd) || exit 2
 cd "$ROOT" || exit 2
 TIMEOUT=${DEMO_TIMEOUT:-30}
-PKGS=(build-essential pkg-config libmilter-dev libpcre2-dev libgmime-3.0-dev libxml2-dev
-      libcurl4-openssl-dev libopendkim-dev postfix python3 openssl)
 MUSER=nobody:postfix # the milter's UserID: the socket gets group postfix, so smtpd gets in
 VUSER=nobody         # owner of the delivered Maildirs
 NSTEPS=7
@@ -68,27 +66,9 @@ if [ -z "${DEMO_IN_NS:-}" ]; then
 
     # ---------------------------------------------------------------- 1. packages
     step 1 "Packages"
-    missing=()
-    for p in "${PKGS[@]}"; do
-        dpkg -s "$p" 2>/dev/null | grep -qx 'Status: install ok installed' || missing+=("$p")
-    done
-    if [ "${#missing[@]}" = 0 ]; then
-        item "all present: ${PKGS[*]}"
-    else
-        command -v apt-get >/dev/null 2>&1 || early_fail "missing packages (${missing[*]}) and no apt-get: this demo expects Debian 12"
-        item "installing with apt-get: ${missing[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        case " ${missing[*]} " in *" postfix "*)
-            # only a private test instance is run: leave the system's Postfix unconfigured
-            echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections >>"$LOG" 2>&1 ||
-                early_fail "debconf-set-selections failed" ;;
-        esac
-        t0=$SECONDS
-        { echo "== apt-get update"; apt-get update; } >>"$LOG" 2>&1 || early_fail "apt-get update failed"
-        { echo "== apt-get install"; apt-get install -y --no-install-recommends "${missing[@]}"; } >>"$LOG" 2>&1 ||
-            early_fail "apt-get install ${missing[*]} failed"
-        item "installed in $((SECONDS - t0)) s"
-    fi
+    # the list and the installing are deps/ensure.sh's (deps/packages, groups build and demo)
+    DEPS_PREFIX="      " DEPS_LOG="$LOG" bash "$ROOT/deps/ensure.sh" build demo ||
+        early_fail "missing packages (listed above)"
 
     # ---------------------------------------------------------------- 2. build
     step 2 "Build (make)"
