@@ -16,7 +16,7 @@
 #define ACM_APPROVER_H
 
 #include "config.h"
-#include "queue.h"
+#include "request.h"
 #include "util.h"
 
 #define APPROVER_MAX_PAGE (1u << 20)

@@ -30,13 +30,6 @@ static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 
 /* ---- entry files -------------------------------------------------------------------- */
 
-static const char *const subdirs[] = {"tmp", "pending", "done", "pages"};
-
-static void path_of(char *out, size_t sz, const char *spool, const char *sub, const char *key)
-{
-    snprintf(out, sz, "%s/%s/%s.req", spool, sub, key);
-}
-
 static bool fsync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -60,87 +53,6 @@ static bool write_all(int fd, const char *s, size_t n)
         n -= (size_t)w;
     }
     return true;
-}
-
-/* Writes r as DIR/KEY.req: temporary file in tmpdir, fsync, rename, directory fsync. */
-bool request_write(const char *dir, const char *tmpdir, const struct request *r)
-{
-    char tmp[4200], dst[4200];
-    snprintf(tmp, sizeof(tmp), "%s/%s.%ld.tmp", tmpdir, r->key, (long)getpid());
-    snprintf(dst, sizeof(dst), "%s/%s.req", dir, r->key);
-    struct sbuf b;
-    sbuf_init(&b, 16384);
-    sbuf_printf(&b,
-                "version=1\nkey=%s\nstate=%s\ncreated=%ld\nupdated=%ld\nnext=%ld\nattempts=%d\n"
-                "qid=%s\ndomain=%s\nrequested_domain=%s\naccount=%s\nregion=%s\narn=%s\n"
-                "code=%s\ncontext=%s\ndetail=%s\n",
-                r->key, r->state, r->created, r->updated, r->next, r->attempts, r->qid,
-                r->domain, r->requested_domain, r->account, r->region, r->arn, r->code,
-                r->context, r->detail);
-    if (b.overflow) {
-        sbuf_free(&b);
-        errno = ENOMEM;
-        return false;
-    }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    bool ok = fd >= 0 && write_all(fd, b.data, b.len) && fsync(fd) == 0;
-    int saved = errno;
-    if (fd >= 0 && close(fd) != 0 && ok) {
-        ok = false;
-        saved = errno;
-    }
-    sbuf_free(&b);
-    if (ok && rename(tmp, dst) != 0) {
-        ok = false;
-        saved = errno;
-    }
-    if (!ok) {
-        unlink(tmp);
-        errno = saved;
-        return false;
-    }
-    fsync_dir(dir);
-    return true;
-}
-
-static void field(struct request *r, const char *k, const char *v)
-{
-#define STR(name)                                                                              \
-    if (strcmp(k, #name) == 0) {                                                               \
-        str_copy(r->name, sizeof(r->name), v);                                                 \
-        return;                                                                                \
-    }
-#define NUM(name)                                                                              \
-    if (strcmp(k, #name) == 0) {                                                               \
-        r->name = strtol(v, NULL, 10);                                                         \
-        return;                                                                                \
-    }
-    STR(key) STR(state) STR(qid) STR(domain) STR(requested_domain) STR(account) STR(region)
-    STR(arn) STR(code) STR(context) STR(detail)
-    NUM(created) NUM(updated) NUM(next)
-    if (strcmp(k, "attempts") == 0)
-        r->attempts = (int)strtol(v, NULL, 10);
-#undef STR
-#undef NUM
-}
-
-bool request_read(const char *path, struct request *r)
-{
-    memset(r, 0, sizeof(*r));
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return false;
-    char line[1024];
-    while (fgets(line, sizeof(line), f)) {
-        line[strcspn(line, "\n")] = '\0';
-        char *eq = strchr(line, '=');
-        if (!eq)
-            continue;
-        *eq = '\0';
-        field(r, line, eq + 1);
-    }
-    fclose(f);
-    return r->key[0] && r->state[0] && r->code[0] && r->context[0] && r->arn[0];
 }
 
 /* ---- submit ------------------------------------------------------------------------- */
@@ -180,7 +92,7 @@ void queue_submit(const struct config *c, const char *qid, const struct decision
 {
     struct request r;
     memset(&r, 0, sizeof(r));
-    digest_hex(d->f.code, d->f.context, r.key, sizeof(r.key));
+    request_key(d->f.code, d->f.context, r.key);
     bool dry = c->mode == MODE_DRY_RUN;
     str_copy(r.state, sizeof(r.state), dry ? "dry-run" : "pending");
     r.created = r.updated = r.next = (long)time(NULL);
@@ -193,18 +105,17 @@ void queue_submit(const struct config *c, const char *qid, const struct decision
     str_copy(r.code, sizeof(r.code), d->f.code);
     str_copy(r.context, sizeof(r.context), d->f.context);
 
-    char pend[4200], done[4200], dir[4200], tmp[4200];
-    path_of(pend, sizeof(pend), c->spool_dir, "pending", r.key);
-    path_of(done, sizeof(done), c->spool_dir, "done", r.key);
-    snprintf(dir, sizeof(dir), "%s/%s", c->spool_dir, dry ? "done" : "pending");
-    snprintf(tmp, sizeof(tmp), "%s/tmp", c->spool_dir);
+    char pend[4200], done[4200];
+    spool_path(pend, sizeof(pend), c->spool_dir, SF_PENDING, r.key);
+    spool_path(done, sizeof(done), c->spool_dir, SF_DONE, r.key);
+    struct stat st;
     pthread_mutex_lock(&lock);
-    if (access(pend, F_OK) == 0 || access(done, F_OK) == 0) {
+    if (lstat(pend, &st) == 0 || lstat(done, &st) == 0) {
         pthread_mutex_unlock(&lock);
         approval_line(&r, "duplicate", NULL);
         return;
     }
-    bool ok = request_write(dir, tmp, &r);
+    bool ok = request_write(c->spool_dir, dry ? SF_DONE : SF_PENDING, &r);
     int saved = errno;
     pthread_cond_signal(&wake);
     pthread_mutex_unlock(&lock);
@@ -255,20 +166,18 @@ static void keep_page(const struct config *c, const struct request *r, const str
 /* Moves a finished entry to done/ (write there, then remove from pending/). */
 static void finish(const struct config *c, struct request *r, const char *state)
 {
-    char dir[4200], tmp[4200], pend[4200];
+    char dir[4200], pend[4200];
     str_copy(r->state, sizeof(r->state), state);
     r->updated = (long)time(NULL);
     r->next = 0;
-    snprintf(dir, sizeof(dir), "%s/done", c->spool_dir);
-    snprintf(tmp, sizeof(tmp), "%s/tmp", c->spool_dir);
-    path_of(pend, sizeof(pend), c->spool_dir, "pending", r->key);
+    spool_path(pend, sizeof(pend), c->spool_dir, SF_PENDING, r->key);
     pthread_mutex_lock(&lock);
-    if (!request_write(dir, tmp, r))
-        log_err("%s: cannot record the end of an approval in %s: %s", r->qid, dir,
-                strerror(errno));
+    if (!request_write(c->spool_dir, SF_DONE, r))
+        log_err("%s: cannot record the end of an approval in %s/done: %s", r->qid,
+                c->spool_dir, strerror(errno));
     else {
         unlink(pend);
-        snprintf(dir, sizeof(dir), "%s/pending", c->spool_dir);
+        spool_path(dir, sizeof(dir), c->spool_dir, SF_PENDING, NULL);
         fsync_dir(dir);
     }
     pthread_mutex_unlock(&lock);
@@ -319,11 +228,8 @@ static long work_one(const struct config *c, struct request *r)
         r->updated = now;
         if (r->next - r->created > c->max_age)
             r->next = r->created + c->max_age + 1;
-        char dir[4200], tmp[4200];
-        snprintf(dir, sizeof(dir), "%s/pending", c->spool_dir);
-        snprintf(tmp, sizeof(tmp), "%s/tmp", c->spool_dir);
         pthread_mutex_lock(&lock);
-        bool ok = request_write(dir, tmp, r);
+        bool ok = request_write(c->spool_dir, SF_PENDING, r);
         pthread_mutex_unlock(&lock);
         if (!ok)
             log_err("%s: cannot update the approval queue: %s", r->qid, strerror(errno));
@@ -379,11 +285,11 @@ static long pass(const struct config *c)
     closedir(d);
     long soonest = WORKER_IDLE;
     for (size_t i = 0; i < names.n; i++) {
-        char p[4500];
-        snprintf(p, sizeof(p), "%s/%s", dir, names.v[i]);
         struct request r;
-        if (!request_read(p, &r)) {
-            log_warn("unreadable approval queue entry %s: left for the operator", p);
+        const char *why;
+        if (request_load(c->spool_dir, SF_PENDING, names.v[i], &r, &why) != LOAD_OK) {
+            log_warn("unreadable approval queue entry %s/%s (%s): left for the operator", dir,
+                     names.v[i], why);
             continue;
         }
         long now = (long)time(NULL);
@@ -425,12 +331,12 @@ static void *worker(void *arg)
 
 bool queue_prepare(const char *spool, bool give_to, uid_t uid, gid_t gid)
 {
-    for (size_t i = 0; i <= sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+    for (int i = -1; i < SF_COUNT; i++) {
         char p[4200];
-        if (i == 0)
+        if (i < 0)
             str_copy(p, sizeof(p), spool);
         else
-            snprintf(p, sizeof(p), "%s/%s", spool, subdirs[i - 1]);
+            spool_path(p, sizeof(p), spool, (enum spool_folder)i, NULL);
         if ((mkdir(p, 0700) != 0 && errno != EEXIST) || (give_to && chown(p, uid, gid) != 0)) {
             log_err("SpoolDir %s: %s", p, strerror(errno));
             return false;
@@ -443,9 +349,9 @@ bool queue_start(const struct config *c)
 {
     if (!queue_prepare(c->spool_dir, false, 0, 0))
         return false;
-    for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+    for (int i = 0; i < SF_COUNT; i++) {
         char p[4200];
-        snprintf(p, sizeof(p), "%s/%s", c->spool_dir, subdirs[i]);
+        spool_path(p, sizeof(p), c->spool_dir, (enum spool_folder)i, NULL);
         if (access(p, W_OK) != 0) {
             log_err("SpoolDir %s is not writable: %s", p, strerror(errno));
             return false;
@@ -487,11 +393,10 @@ int queue_list(const char *spool, FILE *out)
         while ((e = readdir(d))) {
             if (!g_str_has_suffix(e->d_name, ".req"))
                 continue;
-            char p[4500];
-            snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
             struct request r;
-            if (!request_read(p, &r)) {
-                fprintf(out, "unreadable %s\n", p);
+            const char *why;
+            if (request_load(spool, k ? SF_DONE : SF_PENDING, e->d_name, &r, &why) != LOAD_OK) {
+                fprintf(out, "unreadable %s/%s detail=%s\n", dir, e->d_name, why);
                 continue;
             }
             char next[32], created[32], req[9];
@@ -507,4 +412,36 @@ int queue_list(const char *spool, FILE *out)
         closedir(d);
     }
     return any_dir ? n : -1;
+}
+
+long queue_pending_count(const char *spool, long *oldest)
+{
+    if (oldest)
+        *oldest = 0;
+    char dir[4200];
+    if (!spool_path(dir, sizeof(dir), spool, SF_PENDING, NULL))
+        return -1;
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    long n = 0, first = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        struct request r;
+        const char *why;
+        if (request_load(spool, SF_PENDING, e->d_name, &r, &why) != LOAD_OK)
+            continue;
+        if (strcmp(r.state, "pending") == 0) {
+            n++;
+            if (!first || r.created < first)
+                first = r.created;
+        }
+        explicit_bzero(&r, sizeof(r));
+    }
+    closedir(d);
+    if (oldest && first) {
+        long age = (long)time(NULL) - first;
+        *oldest = age > 0 ? age : 0;
+    }
+    return n;
 }

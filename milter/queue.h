@@ -20,24 +20,9 @@
 
 #include "config.h"
 #include "policy.h"
+#include "request.h"
 
 #define QUEUE_HISTORY (30L * 86400)
-
-struct request {
-    char key[65];
-    char state[24];          /* pending, approved, already-approved, expired, failed, dry-run */
-    long created, updated, next;
-    int attempts;
-    char qid[64];
-    char domain[DOMAIN_MAX];
-    char requested_domain[DOMAIN_MAX];
-    char account[13];
-    char region[ARN_REGION_MAX];
-    char arn[ARN_TEXT_MAX];
-    char code[37];
-    char context[128];
-    char detail[96];
-};
 
 /* Creates SpoolDir and its folders if missing; with give_to, chowns them to uid:gid (when
  * still root, before the privilege drop). Logs and returns false on failure. */
@@ -47,9 +32,8 @@ bool queue_start(const struct config *c);
 void queue_submit(const struct config *c, const char *qid, const struct decision *d);
 /* Operator view (-q): one line per entry; returns the number of entries or -1. */
 int queue_list(const char *spool, FILE *out);
-
-/* Entry files (exposed for tests). */
-bool request_write(const char *dir, const char *tmpdir, const struct request *r);
-bool request_read(const char *path, struct request *r);
+/* Entries waiting in SpoolDir/pending/ (-1: cannot read it); with oldest, the age in
+ * seconds of the oldest one (0 when none). */
+long queue_pending_count(const char *spool, long *oldest);
 
 #endif

@@ -3,12 +3,12 @@
  */
 #include "stats.h"
 
-#include <dirent.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "log.h"
+#include "queue.h"
 
 static atomic_ulong seen, watched, recognized, approve, ignore, other_deny;
 static const char *const deny_reasons[] = {"bad-url",   "incomplete",      "malformed",
@@ -56,22 +56,6 @@ void stats_approval(const char *o)
             atomic_fetch_add(&outcome[i], 1);
 }
 
-static long pending(const char *spool)
-{
-    char dir[4200];
-    snprintf(dir, sizeof(dir), "%s/pending", spool);
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    long n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strstr(e->d_name, ".req"))
-            n++;
-    closedir(d);
-    return n;
-}
-
 void stats_log(const char *why, const char *spool_dir)
 {
     struct kvline kv;
@@ -96,6 +80,6 @@ void stats_log(const char *why, const char *spool_dir)
         snprintf(k, sizeof(k), "approval.%s", outcomes[i]);
         kv_addf(&kv, k, "%lu", atomic_load(&outcome[i]));
     }
-    kv_addf(&kv, "queue", "%ld", spool_dir ? pending(spool_dir) : -1L);
+    kv_addf(&kv, "queue", "%ld", spool_dir ? queue_pending_count(spool_dir, NULL) : -1L);
     log_info("%s", kv.buf);
 }

@@ -1,11 +1,7 @@
 /* Unit tests: the approval-page reader (label/value pairs in several markups, markers,
- * the approval form and its fields) and the spool entry files. */
-#include <sys/stat.h>
-#include <unistd.h>
-
+ * the approval form and its fields). */
 #include "html.h"
 #include "page.h"
-#include "queue.h"
 #include "t.h"
 
 #define ARN "arn:aws:acm:us-east-1:123456789012:certificate/3b4d78e1-0882-4f51-954a-298ee44ff369"
@@ -89,37 +85,5 @@ int main(void)
     CHECK(!pi.form.found && !pi.domain[0]);
     page_free(&pi);
 
-    /* spool entry files: atomic write, read back, mode 0600 */
-    char dir[] = "/tmp/acm-test-spool-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
-    struct request r, back;
-    memset(&r, 0, sizeof(r));
-    strcpy(r.key, "abc123");
-    strcpy(r.state, "pending");
-    r.created = 1700000000;
-    r.next = 1700000060;
-    r.attempts = 2;
-    strcpy(r.qid, "4Xb2kq1ZQnz9sb");
-    strcpy(r.domain, "www.example.com");
-    strcpy(r.account, "123456789012");
-    strcpy(r.region, "us-east-1");
-    strcpy(r.arn, ARN);
-    strcpy(r.code, "11e23c40-7a2b-4754-a97c-1607e8e78a6c");
-    strcpy(r.context, "111a222c-6e1d-4333-bbc4-40b961461df5-75732d656173742d31");
-    CHECK(request_write(dir, dir, &r));
-    char p[200];
-    snprintf(p, sizeof(p), "%s/abc123.req", dir);
-    struct stat st;
-    CHECK(stat(p, &st) == 0 && (st.st_mode & 0777) == 0600);
-    CHECK(request_read(p, &back));
-    CHECK_STR(back.state, "pending");
-    CHECK_STR(back.code, r.code);
-    CHECK_STR(back.context, r.context);
-    CHECK_STR(back.arn, ARN);
-    CHECK(back.created == 1700000000 && back.next == 1700000060 && back.attempts == 2);
-    CHECK(queue_list(dir, stdout) == -1);   /* not a spool: no pending/ or done/ */
-    CHECK(!request_write("/nonexistent-dir", "/nonexistent-dir", &r));
-    unlink(p);
-    rmdir(dir);
     return t_done("test_page");
 }
