@@ -32,9 +32,6 @@ struct msg {
     bool in_body;
     size_t nhdrs;
     int existing;            /* X-ACM-Milter fields that came with the message */
-    char *from;              /* first From value */
-    char *ctype;             /* first Content-Type value */
-    char *subject;           /* first Subject value */
 };
 
 struct conn {
@@ -57,15 +54,17 @@ static void msg_free(struct msg *m)
     strlist_free(&m->env.rcpts);
     free((char *)m->env.sender);
     sbuf_free(&m->raw);
-    free(m->from);
-    free(m->ctype);
-    free(m->subject);
     free(m);
 }
 
+/* The private data of a connection negotiated without the memory for its own: that
+ * connection is accepted unfiltered at connect, and conn_of() never returns it. */
+static struct conn unfiltered;
+
 static struct conn *conn_of(SMFICTX *ctx)
 {
-    return (struct conn *)smfi_getpriv(ctx);
+    struct conn *c = smfi_getpriv(ctx);
+    return c == &unfiltered ? NULL : c;
 }
 
 static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
@@ -75,8 +74,17 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     (void)f2, (void)f3;
     struct conn *c = calloc(1, sizeof(*c));
     if (!c) {
+        /* Fail open: anything but CONTINUE at negotiation makes libmilter abort the
+         * connection, and the MTA then applies its default action for a failed milter
+         * (Postfix: tempfail). So negotiate no action at all, and let cb_connect accept the
+         * connection: its mail passes untouched. */
         log_err("out of memory at connect: this connection is not filtered");
-        return SMFIS_ACCEPT;
+        *pf0 = 0;
+        *pf1 = 0;
+        *pf2 = 0;
+        *pf3 = 0;
+        smfi_setpriv(ctx, &unfiltered);
+        return SMFIS_CONTINUE;
     }
     c->actions = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS);
     c->steps = f1 & (SMFIP_SKIP | SMFIP_HDR_LEADSPC);
@@ -91,6 +99,10 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 static sfsistat cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
 {
     (void)host, (void)addr;   /* Postfix may pass NULL for local submissions */
+    if (smfi_getpriv(ctx) == &unfiltered) {   /* negotiated without memory */
+        smfi_setpriv(ctx, NULL);
+        return SMFIS_ACCEPT;
+    }
     if (!conn_of(ctx)) {      /* an MTA that skipped negotiation */
         struct conn *c = calloc(1, sizeof(*c));
         if (!c) {
@@ -195,12 +207,6 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
     m->nhdrs++;
     if (str_ieq(name, HDR_NAME))
         m->existing++;
-    if (!m->from && str_ieq(name, "From"))
-        m->from = strdup(value);
-    if (!m->ctype && str_ieq(name, "Content-Type"))
-        m->ctype = strdup(value);
-    if (!m->subject && str_ieq(name, "Subject"))
-        m->subject = strdup(value);
     if (m->nhdrs > MIME_MAX_HEADERS)
         m->too_large = true;
     if (!m->too_large) {
@@ -229,21 +235,14 @@ static sfsistat cb_eoh(SMFICTX *ctx)
         return SMFIS_ACCEPT;
     struct msg *m = c->msg;
     sbuf_puts(&m->raw, "\r\n");
-    struct strlist from = {0};
-    int nfrom = m->from ? mime_addresses(m->from, &from) : 0;
-    char why[32];
-    bool out = policy_rule_out(m->cfg, nfrom == 1 && from.n == 1 ? from.v[0] : NULL, m->ctype,
-                               m->subject, why, sizeof(why));
-    strlist_free(&from);
-    if (out && m->existing == 0) {
-        struct decision d;
-        memset(&d, 0, sizeof(d));
-        d.verdict = V_IGNORE;
-        d.reason = "not-acm";
-        str_copy(d.detail, sizeof(d.detail), why);
-        const char *w = config_first_watched(m->cfg, &m->env.rcpts);
-        if (w)
-            str_copy(d.rcpt, sizeof(d.rcpt), w);
+    if (m->raw.overflow)
+        m->too_large = true;
+    /* The decision evaluate() would take first, on the same header fields (so the log line
+     * is the one of `-t`). Not when X-ACM-Milter fields came with the message: they are
+     * removed at end of message. Not when too large: end of message says so. */
+    struct decision d;
+    if (m->existing == 0 && !m->too_large &&
+        evaluate_headers(m->cfg, &m->env, m->raw.data, m->raw.len, &d)) {
         log_decision(qid_of(ctx), &d);
         stats_decision(&d);
         finish(ctx, c);
@@ -322,8 +321,8 @@ static sfsistat cb_close(SMFICTX *ctx)
     if (c) {
         msg_free(c->msg);
         free(c);
-        smfi_setpriv(ctx, NULL);
     }
+    smfi_setpriv(ctx, NULL);   /* also the unfiltered mark */
     return SMFIS_CONTINUE;
 }
 

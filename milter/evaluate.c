@@ -29,16 +29,54 @@ void evaluate_shutdown(void)
     mime_shutdown();
 }
 
+static void too_large_decision(const struct config *c, const struct envelope *env,
+                               struct decision *d)
+{
+    memset(d, 0, sizeof(*d));
+    d->verdict = V_IGNORE;
+    d->reason = "too-large";
+    const char *w = config_first_watched(c, &env->rcpts);
+    if (w)
+        str_copy(d->rcpt, sizeof(d->rcpt), w);
+}
+
+/* The decision the header fields alone allow: shared by evaluate() and evaluate_headers(). */
+static bool decide_on_headers(const struct config *c, const struct envelope *env,
+                              const struct mime_view *mv, struct decision *d)
+{
+    if (mv->too_many_headers) {
+        too_large_decision(c, env, d);
+        return true;
+    }
+    char why[32];
+    if (!policy_rule_out(c, mv->from_addr, mv->content_type,
+                         mime_header(mv, "Subject", 0), why, sizeof(why)))
+        return false;
+    struct acm_fields none;
+    memset(&none, 0, sizeof(none));
+    policy_decide(c, env, mv, RECOG_NOT_ACM, &none, NULL, d);
+    str_copy(d->detail, sizeof(d->detail), why);
+    return true;
+}
+
+bool evaluate_headers(const struct config *c, const struct envelope *env, const char *hdrs,
+                      size_t len, struct decision *d)
+{
+    memset(d, 0, sizeof(*d));
+    struct mime_view *mv = mime_parse(hdrs, len);
+    if (!mv)
+        return false;
+    bool decided = decide_on_headers(c, env, mv, d);
+    mime_free(mv);
+    return decided;
+}
+
 void evaluate(const struct config *c, const struct envelope *env, const char *raw, size_t len,
               bool too_large, struct decision *d)
 {
     memset(d, 0, sizeof(*d));
     if (too_large) {
-        d->verdict = V_IGNORE;
-        d->reason = "too-large";
-        const char *w = config_first_watched(c, &env->rcpts);
-        if (w)
-            str_copy(d->rcpt, sizeof(d->rcpt), w);
+        too_large_decision(c, env, d);
         return;
     }
     struct mime_view *mv = mime_parse(raw, len);
@@ -47,14 +85,7 @@ void evaluate(const struct config *c, const struct envelope *env, const char *ra
         d->reason = "no-memory";
         return;
     }
-    char why[32];
-    if (policy_rule_out(c, mv->from_addr, mime_header(mv, "Content-Type", 0),
-                        mime_header(mv, "Subject", 0), why, sizeof(why))) {
-        struct acm_fields none;
-        memset(&none, 0, sizeof(none));
-        policy_decide(c, env, mv, RECOG_NOT_ACM, &none, NULL, d);
-        str_copy(d->detail, sizeof(d->detail), why);
-    } else {
+    if (!decide_on_headers(c, env, mv, d)) {
         struct acm_fields f;
         enum recog_status st = recognize(mv, &f);
         /* DKIM (I/O: DNS) only for a request that could otherwise be approved */

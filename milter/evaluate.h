@@ -1,9 +1,13 @@
 /*
  * evaluate - one whole message in, one decision out: the same code path for the milter
- * (at end of message), for `acm-milter -t` and for the tests.
+ * (at end of headers and at end of message), for `acm-milter -t` and for the tests.
  *
- * Contract: no I/O, no logging. `raw` is the message as the MTA sent it (header fields,
- * blank line, body); `too_large` says the milter stopped buffering it at MaxMessageSize.
+ * Contract: no logging, no file I/O; the message is a memory buffer. The one I/O that can
+ * happen under evaluate() is DKIM's key look-up in DNS (dkimv_verify(), SenderAuth dkim,
+ * only for a message that could otherwise be approved, never when offline without
+ * DKIMTestKeys). evaluate_headers() does no I/O at all. `raw` is the message as the MTA
+ * sent it (header fields, blank line, body); `too_large` says the milter stopped
+ * buffering it at MaxMessageSize.
  */
 #ifndef ACM_EVALUATE_H
 #define ACM_EVALUATE_H
@@ -17,5 +21,15 @@ void evaluate_set_offline(bool offline);
 void evaluate_shutdown(void);
 void evaluate(const struct config *c, const struct envelope *env, const char *raw, size_t len,
               bool too_large, struct decision *d);
+
+/* The end-of-headers decision. `hdrs` is the header block alone (the fields, then the blank
+ * line). Returns true, with the decision in d, when the header fields decide by themselves
+ * (more than MIME_MAX_HEADERS fields: too-large; policy_rule_out() on the parsed From list,
+ * the first Content-Type and the first Subject: not-acm); false when the body must be read.
+ * evaluate() takes this very decision first, on the same parsed header fields: whether the
+ * milter decides at end of headers or at end of message, and for `-t`, the line is the same.
+ * Out of memory: false (read on; evaluate() decides). */
+bool evaluate_headers(const struct config *c, const struct envelope *env, const char *hdrs,
+                      size_t len, struct decision *d);
 
 #endif

@@ -206,6 +206,7 @@ struct mime_view *mime_parse(const char *raw, size_t len)
     if (nh > MIME_MAX_HEADERS) {
         nh = MIME_MAX_HEADERS;
         mv->malformed = true;
+        mv->too_many_headers = true;
     }
     if (nh > 0)
         mv->hdrs = calloc((size_t)nh, sizeof(*mv->hdrs));
@@ -221,6 +222,16 @@ struct mime_view *mime_parse(const char *raw, size_t len)
             free(mv->hdrs[mv->nhdrs].name);
             free(mv->hdrs[mv->nhdrs].value);
         }
+    }
+    GMimeObject *top = g_mime_message_get_mime_part(msg);
+    GMimeHeaderList *phl = top ? g_mime_object_get_header_list(top) : NULL;
+    int np = phl ? g_mime_header_list_get_count(phl) : 0;
+    for (int i = 0; i < np && !mv->content_type; i++) {
+        GMimeHeader *h = g_mime_header_list_get_header_at(phl, i);
+        const char *name = g_mime_header_get_name(h);
+        const char *rawv = g_mime_header_get_raw_value(h);
+        if (name && str_ieq(name, "Content-Type"))
+            mv->content_type = unfold(rawv ? rawv : "");
     }
     const char *subj = g_mime_message_get_subject(msg);
     mv->subject = str_dup(subj);
@@ -251,6 +262,7 @@ void mime_free(struct mime_view *mv)
         free(mv->parts[i].text);
     free(mv->parts);
     free(mv->subject);
+    free(mv->content_type);
     free(mv->from_addr);
     free(mv);
 }

@@ -6,7 +6,9 @@
  *
  * Contract: mime_parse() never fails on bad input; it returns a view with whatever could be
  * decoded and sets `malformed` or `too_deep` when parts were skipped. Multiparts nested
- * deeper than MIME_MAX_DEPTH and more than MIME_MAX_PARTS leaves are not read. No I/O:
+ * deeper than MIME_MAX_DEPTH, more than MIME_MAX_PARTS leaves and more than MIME_MAX_HEADERS
+ * top-level header fields are not read (`too_many_headers` says so: the milter calls such a
+ * message too large). No I/O:
  * the input is a memory buffer. mime_init() must run once before threads start.
  */
 #ifndef ACM_MIME_H
@@ -36,10 +38,13 @@ struct mime_view {
     struct mime_text *parts;
     size_t nparts;
     char *subject;   /* RFC 2047 decoded, or NULL */
+    char *content_type;  /* the first top-level Content-Type value, unfolded, or NULL (GMime
+                            keeps the Content-* fields with the top-level part, not in hdrs) */
     char *from_addr; /* the single From mailbox address, or NULL (none, several, unparsable) */
     int from_count;  /* number of From mailboxes found over all From fields */
     bool malformed;
     bool too_deep;
+    bool too_many_headers;  /* more than MIME_MAX_HEADERS top-level fields (only those read) */
     const char *defect;  /* first structural defect GMime reported (truncated, conflicting
                             headers, multipart without boundary, ...), or NULL */
 };

@@ -7,7 +7,10 @@ command -v valgrind >/dev/null || { echo "FAIL valgrind is not installed"; exit 
 export VG_LOGDIR=$(mktemp -d /tmp/acm-vg.XXXXXX)
 chmod 1777 "$VG_LOGDIR"     # the daemon writes its log after dropping to nobody
 trap 'rm -rf "$VG_LOGDIR"' EXIT
-ACM_MILTER=tests/valgrind/acm-milter-vg PROTOCOL_TIMEOUT_SCALE=4 bash tests/protocol/run.sh "$@"
+# t12 fails calloc() with an LD_PRELOAD shim; under valgrind, valgrind's allocator replaces
+# calloc() first, so that case runs only in `make protocol`.
+ACM_MILTER=tests/valgrind/acm-milter-vg PROTOCOL_TIMEOUT_SCALE=4 PROTOCOL_SKIP=t12 \
+    bash tests/protocol/run.sh "$@"
 rc=$?
 fail=0
 n=0

@@ -1,0 +1,189 @@
+/* Unit tests: the end-of-headers decision (evaluate_headers(), what the milter logs at end of
+ * headers) against evaluate() on the whole message (what the milter logs at end of message
+ * and `-t` prints). Whenever the headers alone decide, both must give the same line; a From
+ * list or several From fields never let the first field decide alone. */
+#include <dirent.h>
+#include <glib.h>
+#include <unistd.h>
+
+#include "evaluate.h"
+#include "msg.h"
+#include "t.h"
+
+static struct config *C;
+
+static void line_of(const struct decision *d, char *out, size_t n)
+{
+    struct kvline kv;
+    kv_init(&kv);
+    decision_format(d, &kv);
+    str_copy(out, n, kv.buf);
+}
+
+/* Length of the header block (the fields and the blank line), as the milter rebuilds it. */
+static size_t header_len(const char *raw, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (raw[i] == '\n' && raw[i + 1] == '\n')
+            return i + 2;
+        if (raw[i] == '\n' && raw[i + 1] == '\r' && i + 2 < len && raw[i + 2] == '\n')
+            return i + 3;
+    }
+    return len;
+}
+
+/* Both paths on one message; returns whether the headers decided, and checks agreement. */
+static bool agree(const char *what, const char *raw, size_t len, char *line, size_t linesz)
+{
+    struct envelope env = {.sender = "bounce@bounces.certificates.amazon.com"};
+    strlist_add(&env.rcpts, "admin@example.com");
+    struct decision dh, dw;
+    bool decided = evaluate_headers(C, &env, raw, header_len(raw, len), &dh);
+    evaluate(C, &env, raw, len, false, &dw);
+    char lh[1024], lw[1024];
+    line_of(&dh, lh, sizeof(lh));
+    line_of(&dw, lw, sizeof(lw));
+    t_count++;
+    if (decided && strcmp(lh, lw) != 0) {
+        t_fail++;
+        fprintf(stderr, "FAIL %s: end of headers [%s], whole message [%s]\n", what, lh, lw);
+    }
+    if (line)
+        str_copy(line, linesz, lw);
+    strlist_free(&env.rcpts);
+    return decided;
+}
+
+static bool agree_str(const char *what, const char *raw, char *line, size_t linesz)
+{
+    return agree(what, raw, strlen(raw), line, linesz);
+}
+
+static const char ORD_BODY[] = "Hello,\r\n\r\nsee you tomorrow.\r\n";
+
+static char *ordinary(const char *hdrs)
+{
+    return g_strdup_printf("%sTo: admin@example.com\r\nMIME-Version: 1.0\r\n"
+                           "Content-Type: text/plain\r\n\r\n%s", hdrs, ORD_BODY);
+}
+
+int main(void)
+{
+    CHECK(evaluate_init());
+    struct strlist errs = {0};
+    C = config_load("tests/data/test.conf", &errs);
+    for (size_t i = 0; i < errs.n; i++)
+        fprintf(stderr, "%s\n", errs.v[i]);
+    strlist_free(&errs);
+    CHECK(C != NULL);
+    if (!C)
+        return t_done("test_evaluate");
+    char line[1024];
+
+    /* one From outside SenderDomains, an ordinary Subject: the headers decide */
+    char *m = ordinary("From: alice@example.net\r\nSubject: lunch\r\n");
+    CHECK(agree_str("one from", m, line, sizeof(line)));
+    CHECK(strstr(line, "decision=ignore reason=not-acm") && strstr(line, "detail=sender"));
+    g_free(m);
+
+    /* two From fields, the first outside SenderDomains: the list has two mailboxes, so the
+     * first one alone must not decide (it did once, at end of headers only) */
+    m = ordinary("From: alice@example.net\r\nFrom: no-reply@certificates.amazon.com\r\n"
+                 "Subject: lunch\r\n");
+    CHECK(!agree_str("two from fields", m, line, sizeof(line)));
+    CHECK(strstr(line, "reason=not-acm") && !strstr(line, "detail=sender"));
+    g_free(m);
+
+    /* the same with one From field holding a list, and with a group */
+    m = ordinary("From: alice@example.net, no-reply@certificates.amazon.com\r\nSubject: x\r\n");
+    CHECK(!agree_str("from list", m, NULL, 0));
+    g_free(m);
+    m = ordinary("From: team: alice@example.net, bob@example.org;\r\nSubject: x\r\n");
+    CHECK(!agree_str("from group", m, NULL, 0));
+    g_free(m);
+    m = ordinary("From: team: alice@example.net;\r\nSubject: x\r\n");   /* a group of one */
+    CHECK(agree_str("from group of one", m, line, sizeof(line)));
+    CHECK(strstr(line, "detail=sender") != NULL);
+    g_free(m);
+    /* folded across lines, and an encoded display name */
+    m = ordinary("From: =?utf-8?q?Amazon_Web_Services?=\r\n <alice@example.net>\r\nSubject: x\r\n");
+    CHECK(agree_str("folded from", m, line, sizeof(line)));
+    CHECK(strstr(line, "detail=sender") != NULL);
+    g_free(m);
+    /* no From at all: nothing to rule out on */
+    m = ordinary("Subject: x\r\n");
+    CHECK(!agree_str("no from", m, NULL, 0));
+    g_free(m);
+
+    /* two Subject fields: the first one counts, on both paths */
+    m = ordinary("From: alice@example.net\r\nSubject: lunch\r\n"
+                 "Subject: Certificate request for www.example.com\r\n");
+    CHECK(agree_str("two subjects", m, NULL, 0));
+    g_free(m);
+    m = ordinary("From: alice@example.net\r\nSubject: Certificate request for www.example.com\r\n"
+                 "Subject: lunch\r\n");
+    CHECK(!agree_str("two subjects, ACM's first", m, NULL, 0));
+    g_free(m);
+
+    /* a Content-Type that cannot carry a request; the first of two counts */
+    m = g_strdup_printf("From: no-reply@certificates.amazon.com\r\nSubject: x\r\n"
+                        "Content-Type: application/pdf\r\nContent-Type: text/plain\r\n\r\n%s",
+                        ORD_BODY);
+    CHECK(agree_str("content-type", m, line, sizeof(line)));
+    CHECK(strstr(line, "detail=content-type") != NULL);
+    g_free(m);
+
+    /* more than MIME_MAX_HEADERS fields: too large on both paths */
+    GString *g = g_string_new("From: no-reply@certificates.amazon.com\r\n");
+    for (int i = 0; i < MIME_MAX_HEADERS + 1; i++)
+        g_string_append_printf(g, "X-Filler-%d: %d\r\n", i, i);
+    g_string_append_printf(g, "Subject: x\r\n\r\n%s", ORD_BODY);
+    CHECK(agree("too many headers", g->str, g->len, line, sizeof(line)));
+    CHECK(strstr(line, "reason=too-large") != NULL);
+    g_string_free(g, TRUE);
+
+    /* an ACM request whose From is a list: read on, denied on the whole message */
+    struct tm_opts o = tm_default();
+    o.from = "Amazon <no-reply@certificates.amazon.com>, alice@example.net";
+    char *acm = tm_build(&o);
+    CHECK(!agree_str("acm with from list", acm, line, sizeof(line)));
+    CHECK(strstr(line, "reason=unauthenticated") && strstr(line, "detail=several-from"));
+    g_free(acm);
+    o = tm_default();
+    o.headers = "From: alice@example.net\r\n";   /* a second From field before ACM's */
+    acm = tm_build(&o);
+    CHECK(!agree_str("acm with two from fields", acm, line, sizeof(line)));
+    CHECK(strstr(line, "decision=deny reason=malformed") &&   /* GMime: conflicting header */
+          strstr(line, "detail=mime-conflicting-header"));
+    g_free(acm);
+
+    /* every message of the corpus */
+    DIR *dir = opendir("tests/data/corpus");
+    CHECK(dir != NULL);
+    int n = 0, decided = 0;
+    struct dirent *e;
+    while (dir && (e = readdir(dir))) {
+        size_t l = strlen(e->d_name);
+        if (l < 5 || strcmp(e->d_name + l - 4, ".eml") != 0)
+            continue;
+        char path[600];
+        snprintf(path, sizeof(path), "tests/data/corpus/%s", e->d_name);
+        gchar *data = NULL;
+        gsize dl = 0;
+        CHECK(g_file_get_contents(path, &data, &dl, NULL));
+        if (data) {
+            n++;
+            decided += agree(e->d_name, data, dl, NULL, 0);
+            g_free(data);
+        }
+    }
+    if (dir)
+        closedir(dir);
+    CHECK(n > 50);
+    CHECK(decided > 0);
+    printf("test_evaluate: %d corpus messages, %d decided at end of headers\n", n, decided);
+
+    config_unref(C);
+    evaluate_shutdown();
+    return t_done("test_evaluate");
+}
