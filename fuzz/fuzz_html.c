@@ -39,13 +39,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     struct page_info pi;
     page_read((const char *)data, size, &pi);
-    check_str(pi.domain, sizeof(pi.domain));
-    check_str(pi.account, sizeof(pi.account));
-    check_str(pi.region, sizeof(pi.region));
-    check_str(pi.cert, sizeof(pi.cert));
+    for (int f = 0; f < PAGE_NFIELDS; f++) {
+        check_str(pi.labels.f[f].v, sizeof(pi.labels.f[f].v));
+        check_str(pi.form.fields.f[f].v, sizeof(pi.form.fields.f[f].v));
+    }
     check_str(pi.form.action, sizeof(pi.form.action));
     check_str(pi.form.method, sizeof(pi.form.method));
     if (pi.form.names.n != pi.form.values.n || pi.form.names.n > PAGE_MAX_FIELDS)
+        abort();
+    if (pi.form.found && pi.form.button > pi.form.names.n)
+        abort();
+    /* the cross-check never passes a page that names another account */
+    const struct page_want w = {"www.example.com", "123456789012", "us-east-1",
+                                "arn:aws:acm:us-east-1:123456789012:certificate/"
+                                "3b4d78e1-0882-4f51-954a-298ee44ff369",
+                                "11e23c40-7a2b-4754-a97c-1607e8e78a6c", "ctx"};
+    const char *why = page_check(&pi, &w);
+    if (!why && ((pi.form.fields.f[PAGE_ACCOUNT].seen &&
+                  strcmp(pi.form.fields.f[PAGE_ACCOUNT].v, "123456789012") != 0) ||
+                 !pi.form.found))
         abort();
     page_free(&pi);
     return 0;

@@ -159,73 +159,112 @@ static void common_options(CURL *h, const struct config *c, struct sbuf *body)
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, NULL);
 }
 
-/* Safety rule 6: the page shows this request, and the allowlist still wants it. */
+/* Safety rule 6: every source the page offers states this request, and the allowlist still
+ * wants it. */
 static bool page_matches(const struct config *c, const struct request *r,
                          const struct page_info *pi, struct approval_outcome *o)
 {
-    if (pi->conflict) {
-        verdict(o, AV_FAILED, "page-conflicting-values");
-        return false;
-    }
-    if (!pi->domain[0] || !pi->account[0] || !pi->region[0] || !pi->cert[0]) {
-        verdict(o, AV_FAILED, "page-incomplete");
-        return false;
-    }
-    char acct[32];
-    size_t k = 0;
-    for (const char *p = pi->account; *p && k + 1 < sizeof(acct); p++)
-        if (*p != '-' && *p != ' ')
-            acct[k++] = *p;
-    acct[k] = '\0';
     struct arn want;
     if (!arn_parse(r->arn, false, &want)) {
         verdict(o, AV_FAILED, "spool-entry-arn");
         return false;
     }
-    char cert[ARN_TEXT_MAX];
-    str_copy(cert, sizeof(cert), pi->cert);
-    str_lower(cert);
-    if (!str_ieq(pi->domain, r->domain))
-        verdict(o, AV_FAILED, "page-mismatch-domain");
-    else if (strcmp(acct, r->account) != 0)
-        verdict(o, AV_FAILED, "page-mismatch-account");
-    else if (!str_ieq(pi->region, r->region))
-        verdict(o, AV_FAILED, "page-mismatch-region");
-    else if (strcmp(cert, r->arn) != 0 && strcmp(cert, want.certid) != 0)
-        verdict(o, AV_FAILED, "page-mismatch-certificate");
-    else {
-        const char *domains[2] = {r->domain, r->requested_domain};
-        size_t nd = r->requested_domain[0] ? 2 : 1;
-        if (allowlist_match(c->allowlist, &want, domains, nd))
-            return true;
-        verdict(o, AV_FAILED, "not-allowlisted");
+    const struct page_want w = {r->domain, r->account, r->region, r->arn, r->code, r->context};
+    const char *why = page_check(pi, &w);
+    if (why) {
+        verdict(o, AV_FAILED, why);
+        if (strcmp(why, "page-unknown-layout") == 0)
+            o->action = APPROVER_ACTION_BY_HAND;
+        return false;
     }
+    const char *domains[2] = {r->domain, r->requested_domain};
+    size_t nd = r->requested_domain[0] ? 2 : 1;
+    if (allowlist_match(c->allowlist, &want, domains, nd))
+        return true;
+    verdict(o, AV_FAILED, "not-allowlisted");
     return false;
 }
 
-static char *form_body(CURL *h, const struct page_form *f)
+/* Keeps the pages of this attempt for the operator, each under a comment naming it. */
+static void keep(struct approval_outcome *o, const struct sbuf *page, const struct sbuf *answer,
+                 const struct sbuf *again)
+{
+    const struct {
+        const char *what;
+        const struct sbuf *b;
+    } parts[] = {{"the approval page", page},
+                 {"the answer to the approving POST", answer},
+                 {"the approval page fetched again", again}};
+    bool several = answer != NULL;   /* else the file is the page itself, as fetched */
+    sbuf_reset(&o->page);
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        if (!parts[i].b || !parts[i].b->data)
+            continue;
+        if (several)
+            sbuf_printf(&o->page, "<!-- acm-milter: %s -->\n", parts[i].what);
+        sbuf_append(&o->page, parts[i].b->data, parts[i].b->len);
+        if (several)
+            sbuf_putc(&o->page, '\n');
+    }
+}
+
+/* The url-encoded body of the click, or NULL (and the verdict): nothing is left out. */
+static char *form_body(CURL *h, const struct page_form *f, struct approval_outcome *o)
 {
     struct sbuf b;
-    sbuf_init(&b, 64 * 1024);
-    for (size_t i = 0; i < f->names.n; i++) {
+    sbuf_init(&b, APPROVER_MAX_PAGE);
+    sbuf_puts(&b, "");
+    bool escaped = true;
+    for (size_t i = 0; i < f->names.n && escaped; i++) {
         char *n = curl_easy_escape(h, f->names.v[i], 0);
         char *v = curl_easy_escape(h, f->values.v[i], 0);
-        if (n && v)
+        escaped = n && v;
+        if (escaped)
             sbuf_printf(&b, "%s%s=%s", i ? "&" : "", n, v);
         curl_free(n);
         curl_free(v);
     }
-    if (b.overflow || !b.data) {
+    if (!escaped || b.overflow || !b.data) {
+        bool big = b.overflow && b.len >= APPROVER_MAX_PAGE / 2;
+        verdict(o, big ? AV_FAILED : AV_RETRY, big ? "page-form-too-large" : "no-memory");
         sbuf_free(&b);
-        return str_dup("");
+        return NULL;
     }
     return b.data;
+}
+
+/* GETs url into body; false (and the verdict) when it did not answer 2xx. */
+static bool get(CURL *h, const char *url, struct sbuf *body, struct approval_outcome *o)
+{
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    CURLcode rc = curl_easy_perform(h);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    if (rc != CURLE_OK) {
+        curl_failure(o, body->overflow ? CURLE_WRITE_ERROR : rc);
+        return false;
+    }
+    return status_ok(o, status);
+}
+
+/* Where a click posts: the action resolved against <base href> (itself against the page URL),
+ * an empty action being the page URL itself, as a browser does. */
+static bool target_of(const char *url, const struct page_form *f, char *out, size_t outsz)
+{
+    char base[1200];
+    if (!f->action[0])
+        return str_copy(out, outsz, url);
+    if (!f->base[0])
+        return resolve(url, f->action, out, outsz);
+    return resolve(url, f->base, base, sizeof(base)) && resolve(base, f->action, out, outsz);
 }
 
 void approver_run(const struct config *c, const struct request *r, struct approval_outcome *o)
 {
     memset(o, 0, sizeof(*o));
-    sbuf_init(&o->page, APPROVER_MAX_PAGE);
+    sbuf_init(&o->page, 3 * (size_t)APPROVER_MAX_PAGE + 1024);
     struct arn a;
     if (!arn_parse(r->arn, false, &a)) {
         verdict(o, AV_FAILED, "spool-entry-arn");
@@ -250,80 +289,85 @@ void approver_run(const struct config *c, const struct request *r, struct approv
         verdict(o, AV_RETRY, "no-memory");
         return;
     }
-    common_options(h, c, &o->page);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    CURLcode rc = curl_easy_perform(h);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    if (rc != CURLE_OK) {
-        curl_failure(o, o->page.overflow ? CURLE_WRITE_ERROR : rc);
-        sbuf_reset(&o->page);
+    struct sbuf page, answer, again;
+    sbuf_init(&page, APPROVER_MAX_PAGE);
+    sbuf_init(&answer, APPROVER_MAX_PAGE);
+    sbuf_init(&again, APPROVER_MAX_PAGE);
+    common_options(h, c, &page);
+    if (!get(h, url, &page, o))
         goto out;
-    }
-    if (!status_ok(o, status)) {
-        sbuf_reset(&o->page);
-        goto out;
-    }
     struct page_info pi;
-    page_read(o->page.data ? o->page.data : "", o->page.len, &pi);
+    page_read(page.data ? page.data : "", page.len, &pi);
     if (pi.already && !pi.form.found) {
         verdict(o, AV_ALREADY, "page");
         page_free(&pi);
         goto out;
     }
     if (!page_matches(c, r, &pi, o)) {
+        keep(o, &page, NULL, NULL);
         page_free(&pi);
         goto out;
     }
-    if (!pi.form.found) {
-        verdict(o, pi.already ? AV_ALREADY : AV_FAILED, pi.already ? "page" : "no-approval-form");
-        page_free(&pi);
-        goto out;
-    }
-    char target[600];
-    if (strcmp(pi.form.method, "post") != 0 ||
-        !resolve(url, pi.form.action, target, sizeof(target))) {
-        verdict(o, AV_FAILED, "no-approval-form");
-        page_free(&pi);
-        goto out;
-    }
-    if (!same_origin(url, target)) {
+    char target[1200];
+    if (!target_of(url, &pi.form, target, sizeof(target)) || !same_origin(url, target)) {
         verdict(o, AV_FAILED, "form-action-host");
+        keep(o, &page, NULL, NULL);
         page_free(&pi);
         goto out;
     }
-    char *body = form_body(h, &pi.form);
+    char *body = form_body(h, &pi.form, o);
     page_free(&pi);
-    struct sbuf answer;
-    sbuf_init(&answer, APPROVER_MAX_PAGE);
+    if (!body) {
+        if (o->v == AV_FAILED)
+            keep(o, &page, NULL, NULL);
+        goto out;
+    }
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer);
     curl_easy_setopt(h, CURLOPT_URL, target);
     curl_easy_setopt(h, CURLOPT_REFERER, url);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    rc = curl_easy_perform(h);
-    status = 0;
+    CURLcode rc = curl_easy_perform(h);
+    long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+    curl_easy_setopt(h, CURLOPT_REFERER, NULL);
     free(body);
     if (rc != CURLE_OK) {
         curl_failure(o, answer.overflow ? CURLE_WRITE_ERROR : rc);
-    } else if (status_ok(o, status)) {
-        struct page_info done;
-        page_read(answer.data ? answer.data : "", answer.len, &done);
-        if (done.success)
-            verdict(o, AV_APPROVED, "");
-        else if (done.already)
-            verdict(o, AV_ALREADY, "after-post");
-        else {
-            verdict(o, AV_FAILED, "no-success-marker");
-            sbuf_reset(&o->page);
-            sbuf_append(&o->page, answer.data ? answer.data : "", answer.len);
-        }
-        page_free(&done);
+        goto out;
     }
-    sbuf_free(&answer);
-    if (o->v != AV_FAILED || strcmp(o->detail, "no-success-marker") != 0)
-        sbuf_reset(&o->page);
+    if (!status_ok(o, status))
+        goto out;
+    struct page_info done;
+    page_read(answer.data ? answer.data : "", answer.len, &done);
+    bool success = done.success, already = done.already;
+    page_free(&done);
+    if (success) {
+        verdict(o, AV_APPROVED, "");
+        goto out;
+    }
+    if (already) {
+        verdict(o, AV_ALREADY, "after-post");
+        goto out;
+    }
+    /* 2xx without a marker we know: the approval page itself says whether it took */
+    struct approval_outcome probe;
+    memset(&probe, 0, sizeof(probe));
+    bool fetched = get(h, url, &again, &probe);
+    struct page_info now;
+    page_read(again.data ? again.data : "", again.len, &now);
+    if (fetched && now.already && !now.form.found)
+        verdict(o, AV_APPROVED, "confirmed-by-refetch");
+    else {
+        verdict(o, AV_FAILED, "no-success-marker");
+        keep(o, &page, &answer, &again);
+    }
+    page_free(&now);
 out:
+    if (o->v != AV_FAILED)
+        sbuf_reset(&o->page);
+    sbuf_free(&page);
+    sbuf_free(&answer);
+    sbuf_free(&again);
     curl_easy_cleanup(h);
 }

@@ -6,11 +6,15 @@
  * amazonaws.cn for aws-cn; ApprovalEndpoint replaces the origin in tests): HTTPS only, peer
  * and host verified, no redirect followed, ApprovalTimeout per exchange, at most
  * APPROVER_MAX_PAGE bytes read, cookies kept within the attempt, a User-Agent naming
- * acm-milter. It reads the page (page.c), checks it shows the request's domain, account,
- * region and certificate and that the allowlist still matches (safety rule 6), and only then
- * posts the approval form to the same host, with the page as Referer. It returns a verdict;
- * it logs nothing (the queue does). When nothing was posted because the page was not
- * understood, the page is handed back for the spool.
+ * acm-milter. It reads the page (page.c) and posts only when every source the page offers (its
+ * visible labels and the approval form's fields) states the request's domain, account, region,
+ * certificate, code and context and the allowlist still matches (safety rule 6); then it posts
+ * exactly the approve click (the form's fields and the approve button's name=value) to the
+ * form's action, which must be on the approval URL's own scheme, host and port, with the page
+ * as Referer. Approved means a success marker in the answer, or, after a 2xx answer without
+ * one, a second GET of the approval URL that now says "already approved" (once; never a loop).
+ * It returns a verdict; it logs nothing (the queue does). When the attempt failed after the
+ * page was read, the pages of the attempt are handed back for the spool.
  */
 #ifndef ACM_APPROVER_H
 #define ACM_APPROVER_H
@@ -23,10 +27,18 @@
 
 enum approval_verdict { AV_APPROVED, AV_ALREADY, AV_RETRY, AV_EXPIRED, AV_FAILED };
 
+/* The operator's task when the approver did not understand the page. */
+#define APPROVER_ACTION_BY_HAND                                                                \
+    "approve by hand in the ACM console or with the link of the message: acm-milter does not " \
+    "know this layout of the approval page"
+
 struct approval_outcome {
     enum approval_verdict v;
     char detail[96];
-    struct sbuf page;   /* kept for the operator when v == AV_FAILED and the page was read */
+    const char *action;   /* for AV_FAILED: what the operator must do; NULL: the usual words */
+    struct sbuf page;     /* kept for the operator when v == AV_FAILED and the page was read;
+                           * after a POST without a success marker: the page, the answer and
+                           * the page fetched again, each under an HTML comment naming it */
 };
 
 bool approver_init(void);   /* curl_global_init, once before threads start */

@@ -7,32 +7,66 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 #include <string.h>
+#include <strings.h>
 
 #include "html.h"
 
-enum field { F_NONE, F_DOMAIN, F_ACCOUNT, F_REGION, F_CERT };
+#define NAME_MAX_LEN 256
+#define VALUE_MAX_LEN 4096
+#define MAX_CANDIDATES 8
+
+/* ------------------------------------------------------------------ the visible labels */
 
 static const struct {
     const char *label;   /* lower case, single blanks */
-    enum field f;
+    enum page_field f;
 } labels[] = {
-    {"domain name", F_DOMAIN},
-    {"domain", F_DOMAIN},
-    {"aws account number", F_ACCOUNT},
-    {"aws account id", F_ACCOUNT},
-    {"amazon web services account number", F_ACCOUNT},
-    {"amazon web services account id", F_ACCOUNT},
-    {"account number", F_ACCOUNT},
-    {"account id", F_ACCOUNT},
-    {"aws region", F_REGION},
-    {"aws region name", F_REGION},
-    {"amazon web services region", F_REGION},
-    {"amazon web services region name", F_REGION},
-    {"region", F_REGION},
-    {"certificate identifier", F_CERT},
-    {"certificate id", F_CERT},
-    {"certificate arn", F_CERT},
-    {"arn", F_CERT},
+    {"domain name", PAGE_DOMAIN},
+    {"domain", PAGE_DOMAIN},
+    {"aws account number", PAGE_ACCOUNT},
+    {"aws account id", PAGE_ACCOUNT},
+    {"amazon web services account number", PAGE_ACCOUNT},
+    {"amazon web services account id", PAGE_ACCOUNT},
+    {"account number", PAGE_ACCOUNT},
+    {"account id", PAGE_ACCOUNT},
+    {"aws region", PAGE_REGION},
+    {"aws region name", PAGE_REGION},
+    {"amazon web services region", PAGE_REGION},
+    {"amazon web services region name", PAGE_REGION},
+    {"region", PAGE_REGION},
+    {"certificate identifier", PAGE_CERT},
+    {"certificate id", PAGE_CERT},
+    {"certificate arn", PAGE_CERT},
+    {"arn", PAGE_CERT},
+};
+
+/* The form's field names, lower case with '_', '-', '.' and blanks removed. */
+static const struct {
+    const char *name;
+    enum page_field f;
+} names[] = {
+    {"domainname", PAGE_DOMAIN},
+    {"domain", PAGE_DOMAIN},
+    {"accountid", PAGE_ACCOUNT},
+    {"account", PAGE_ACCOUNT},
+    {"accountnumber", PAGE_ACCOUNT},
+    {"awsaccountid", PAGE_ACCOUNT},
+    {"awsaccountnumber", PAGE_ACCOUNT},
+    {"region", PAGE_REGION},
+    {"awsregion", PAGE_REGION},
+    {"regionname", PAGE_REGION},
+    {"certificateidentifier", PAGE_CERT},
+    {"certificateid", PAGE_CERT},
+    {"certid", PAGE_CERT},
+    {"certificate", PAGE_CERT},
+    {"validationarn", PAGE_ARN},
+    {"certificatearn", PAGE_ARN},
+    {"arn", PAGE_ARN},
+    {"validationtoken", PAGE_CODE},
+    {"validationcode", PAGE_CODE},
+    {"code", PAGE_CODE},
+    {"context", PAGE_CONTEXT},
+    {"validationcontext", PAGE_CONTEXT},
 };
 
 /* Lower-cases, collapses blanks and drops a trailing ':' into out. */
@@ -53,49 +87,69 @@ static void norm_label(const char *s, size_t n, char *out, size_t outsz)
     out[o] = '\0';
 }
 
-static enum field label_of(const char *s, size_t n)
+static int label_of(const char *s, size_t n)
 {
     char l[64];
     if (n >= sizeof(l))
-        return F_NONE;
+        return -1;
     norm_label(s, n, l, sizeof(l));
     for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
         if (strcmp(l, labels[i].label) == 0)
-            return labels[i].f;
-    return F_NONE;
+            return (int)labels[i].f;
+    return -1;
 }
 
-static void set(struct page_info *pi, enum field f, const char *v, size_t n)
+static int name_of(const char *s)
+{
+    char l[64];
+    size_t o = 0;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '_' || c == '-' || c == '.' || isspace(c))
+            continue;
+        if (o + 1 >= sizeof(l))
+            return -1;
+        l[o++] = (char)tolower(c);
+    }
+    l[o] = '\0';
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(l, names[i].name) == 0)
+            return (int)names[i].f;
+    return -1;
+}
+
+/* Records one statement of field f by a source: a second, different value is a conflict. */
+static void state(struct page_source *src, enum page_field f, const char *v, size_t n)
+{
+    struct page_value *pv = &src->f[f];
+    char val[PAGE_VALUE_MAX + 1];
+    if (n > PAGE_VALUE_MAX || memchr(v, '\0', n)) {
+        pv->seen = pv->conflict = true;   /* too long to be a real value */
+        return;
+    }
+    memcpy(val, v, n);
+    val[n] = '\0';
+    if (pv->seen && strcmp(pv->v, val) != 0)
+        pv->conflict = true;
+    else if (!pv->seen) {
+        pv->seen = true;
+        memcpy(pv->v, val, n + 1);
+    }
+}
+
+static void state_label(struct page_info *pi, enum page_field f, const char *v, size_t n)
 {
     while (n && isspace((unsigned char)*v))
         v++, n--;
     while (n && isspace((unsigned char)v[n - 1]))
         n--;
-    if (!n)
-        return;
-    char *slot;
-    size_t sz;
-    switch (f) {
-    case F_DOMAIN: slot = pi->domain; sz = sizeof(pi->domain); break;
-    case F_ACCOUNT: slot = pi->account; sz = sizeof(pi->account); break;
-    case F_REGION: slot = pi->region; sz = sizeof(pi->region); break;
-    case F_CERT: slot = pi->cert; sz = sizeof(pi->cert); break;
-    default: return;
-    }
-    char val[ARN_TEXT_MAX + 256];
-    if (!str_ncopy(val, sizeof(val) < sz ? sizeof(val) : sz, v, n)) {
-        pi->conflict = true;   /* too long to be a real value */
-        return;
-    }
-    if (slot[0] && strcmp(slot, val) != 0)
-        pi->conflict = true;
-    else
-        str_copy(slot, sz, val);
+    if (n)
+        state(&pi->labels, f, v, n);
 }
 
 static void read_lines(struct page_info *pi, const char *text, size_t len)
 {
-    enum field pending = F_NONE;
+    int pending = -1;
     size_t pos = 0;
     while (pos < len) {
         const char *nl = memchr(text + pos, '\n', len - pos);
@@ -107,37 +161,39 @@ static void read_lines(struct page_info *pi, const char *text, size_t len)
             k++;
         if (k == n)
             continue;   /* blank line: keep waiting for the value */
-        enum field f = label_of(line, n);
-        if (f != F_NONE) {
+        int f = label_of(line, n);
+        if (f >= 0) {
             pending = f;
             continue;
         }
-        if (pending != F_NONE) {
-            set(pi, pending, line, n);
-            pending = F_NONE;
+        if (pending >= 0) {
+            state_label(pi, (enum page_field)pending, line, n);
+            pending = -1;
             continue;
         }
         const char *colon = memchr(line, ':', n);
         if (colon) {
             f = label_of(line, (size_t)(colon - line));
-            if (f != F_NONE)
-                set(pi, f, colon + 1, n - (size_t)(colon - line) - 1);
+            if (f >= 0)
+                state_label(pi, (enum page_field)f, colon + 1, n - (size_t)(colon - line) - 1);
         }
     }
 }
 
-static bool attr_has(xmlNodePtr n, const char *attr, const char *word)
+/* ------------------------------------------------------------------ the DOM */
+
+static bool is_elem(xmlNodePtr n, const char *name)
 {
-    xmlChar *v = xmlGetProp(n, (const xmlChar *)attr);
-    if (!v)
-        return false;
-    char low[256];
-    str_copy(low, sizeof(low), (const char *)v);
-    xmlFree(v);
-    str_lower(low);
-    return strstr(low, word) != NULL;
+    return n && n->type == XML_ELEMENT_NODE && n->name &&
+           strcmp((const char *)n->name, name) == 0;
 }
 
+static bool has_prop(xmlNodePtr n, const char *name)
+{
+    return xmlHasProp(n, (const xmlChar *)name) != NULL;
+}
+
+/* The attribute's value (malloc'd, NULL when absent). */
 static char *prop(xmlNodePtr n, const char *name)
 {
     xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
@@ -148,119 +204,475 @@ static char *prop(xmlNodePtr n, const char *name)
     return s;
 }
 
-static bool is_approve_text(const char *s)
+/* The attribute's value lower-cased into out ("" when absent); false when absent. */
+static bool prop_lower(xmlNodePtr n, const char *name, char *out, size_t outsz)
 {
-    if (!s)
+    out[0] = '\0';
+    xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+    if (!v)
         return false;
-    char l[64];
-    norm_label(s, strlen(s), l, sizeof(l));
-    return strcmp(l, "i approve") == 0;
+    str_copy(out, outsz, (const char *)v);
+    xmlFree(v);
+    str_lower(out);
+    return true;
 }
 
-static bool is_elem(xmlNodePtr n, const char *name)
+/* Next node in document order (pre-order); descend=false skips n's subtree. */
+static xmlNodePtr next_node(xmlNodePtr n, bool descend)
 {
-    return n->type == XML_ELEMENT_NODE && n->name && strcmp((const char *)n->name, name) == 0;
-}
-
-/* Next node in document order under root (pre-order), or NULL. */
-static xmlNodePtr next_in(xmlNodePtr n, xmlNodePtr root)
-{
-    if (n->children && n->type == XML_ELEMENT_NODE)
+    if (descend && n->children && n->type == XML_ELEMENT_NODE)
         return n->children;
-    while (n && n != root) {
+    while (n) {
         if (n->next)
             return n->next;
         n = n->parent;
+        if (n && n->type != XML_ELEMENT_NODE)
+            return NULL;
     }
     return NULL;
 }
 
-static bool is_approval_form(xmlNodePtr form)
+/* Walks every element outside <template> content (not part of the document a browser shows). */
+#define FOR_EACH_ELEMENT(n, root)                                                              \
+    for (xmlNodePtr n = (root); n; n = next_node(n, !is_elem(n, "template")))                  \
+        if (n->type == XML_ELEMENT_NODE)
+
+struct forms {
+    xmlNodePtr form[PAGE_MAX_FORMS];
+    char *id[PAGE_MAX_FORMS];
+    bool first[PAGE_MAX_FORMS];   /* the first element of the page with that id */
+    size_t n;
+    bool too_many;
+};
+
+static void forms_free(struct forms *fs)
 {
-    for (xmlNodePtr n = form->children ? form->children : NULL; n; n = next_in(n, form)) {
-        if (n->type != XML_ELEMENT_NODE)
+    for (size_t i = 0; i < fs->n; i++)
+        free(fs->id[i]);
+}
+
+/* The form that owns a control, as a browser decides it: form="ID", else the nearest form. */
+static xmlNodePtr owner_of(xmlNodePtr el, const struct forms *fs)
+{
+    xmlChar *f = xmlGetProp(el, (const xmlChar *)"form");
+    if (f) {
+        xmlNodePtr o = NULL;
+        for (size_t i = 0; i < fs->n && !o; i++)
+            if (fs->id[i] && fs->first[i] && strcmp(fs->id[i], (const char *)f) == 0)
+                o = fs->form[i];
+        xmlFree(f);
+        return o;
+    }
+    for (xmlNodePtr p = el->parent; p && p->type == XML_ELEMENT_NODE; p = p->parent)
+        if (is_elem(p, "form"))
+            return p;
+    return NULL;
+}
+
+/* Disabled as a browser sees it: its own attribute or a disabled fieldset around it (outside
+ * that fieldset's first legend). */
+static bool disabled(xmlNodePtr el)
+{
+    if (has_prop(el, "disabled"))
+        return true;
+    xmlNodePtr child = el;
+    for (xmlNodePtr p = el->parent; p && p->type == XML_ELEMENT_NODE; child = p, p = p->parent) {
+        if (!is_elem(p, "fieldset") || !has_prop(p, "disabled"))
             continue;
-        if (attr_has(n, "class", "approve-button") || attr_has(n, "id", "approve-button") ||
-            attr_has(n, "name", "approve-button") || attr_has(n, "class", "approval_button"))
+        xmlNodePtr legend = NULL;
+        for (xmlNodePtr c = p->children; c && !legend; c = c->next)
+            if (is_elem(c, "legend"))
+                legend = c;
+        if (child != legend)
             return true;
-        if (is_elem(n, "input") && attr_has(n, "type", "submit")) {
-            char *v = prop(n, "value");
-            bool yes = is_approve_text(v);
-            free(v);
-            if (yes)
-                return true;
-        }
-        if (is_elem(n, "button")) {
-            xmlChar *t = xmlNodeGetContent(n);
-            bool yes = t && is_approve_text((const char *)t);
-            xmlFree(t);
-            if (yes)
-                return true;
-        }
     }
     return false;
 }
 
-static void add_field(struct page_form *f, const char *name, const char *value)
+static bool is_submit_button(xmlNodePtr n)
 {
-    if (!name || !*name || f->names.n >= PAGE_MAX_FIELDS || strlen(name) > 256 ||
-        strlen(value ? value : "") > 4096)
-        return;
-    strlist_add(&f->names, name);
-    strlist_add(&f->values, value ? value : "");
+    char t[32];
+    if (is_elem(n, "input"))
+        return prop_lower(n, "type", t, sizeof(t)) && strcmp(t, "submit") == 0;
+    if (is_elem(n, "button"))   /* a missing or invalid type is "submit" */
+        return !prop_lower(n, "type", t, sizeof(t)) ||
+               (strcmp(t, "button") != 0 && strcmp(t, "reset") != 0);
+    return false;
 }
 
-static void read_form(xmlNodePtr form, struct page_form *f)
+static bool word_in(const char *list, const char *word)
 {
-    f->found = true;
-    char *action = prop(form, "action"), *method = prop(form, "method");
-    str_copy(f->action, sizeof(f->action), action ? action : "");
-    str_copy(f->method, sizeof(f->method), method ? method : "get");
-    str_lower(f->method);
-    free(action);
-    free(method);
-    for (xmlNodePtr n = form->children; n; n = next_in(n, form)) {
-        if (n->type != XML_ELEMENT_NODE)
-            continue;
-        char *name = prop(n, "name");
-        if (is_elem(n, "input")) {
-            char *type = prop(n, "type"), *value = prop(n, "value");
-            if (type)
-                str_lower(type);
-            const char *t = type ? type : "text";
-            if (!strcmp(t, "submit") || !strcmp(t, "image") || !strcmp(t, "button") ||
-                !strcmp(t, "reset")) {
-                if (!strcmp(t, "submit") && is_approve_text(value))
-                    add_field(f, name, value);   /* the button we click, when named */
-            } else if (!strcmp(t, "checkbox") || !strcmp(t, "radio")) {
-                xmlChar *checked = xmlGetProp(n, (const xmlChar *)"checked");
-                if (checked)
-                    add_field(f, name, value ? value : "on");
-                xmlFree(checked);
-            } else if (strcmp(t, "file") != 0) {
-                add_field(f, name, value);
-            }
-            free(type);
-            free(value);
-        } else if (is_elem(n, "textarea")) {
-            xmlChar *t = xmlNodeGetContent(n);
-            add_field(f, name, t ? (const char *)t : "");
-            xmlFree(t);
-        } else if (is_elem(n, "button") && name) {
-            xmlChar *t = xmlNodeGetContent(n);
-            char *value = prop(n, "value");
-            if (t && is_approve_text((const char *)t))
-                add_field(f, name, value ? value : "");
-            free(value);
-            xmlFree(t);
-        }
-        free(name);
+    size_t wl = strlen(word);
+    for (const char *p = list; *p;) {
+        while (*p && isspace((unsigned char)*p))
+            p++;
+        const char *e = p;
+        while (*e && !isspace((unsigned char)*e))
+            e++;
+        if ((size_t)(e - p) == wl && strncmp(p, word, wl) == 0)
+            return true;
+        p = e;
     }
+    return false;
+}
+
+static bool approve_container(xmlNodePtr n)
+{
+    static const char *const words[] = {"approve-button", "approval_button", "approve_button",
+                                        "approval-button"};
+    char v[512];
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        if (prop_lower(n, "class", v, sizeof(v)) && word_in(v, words[i]))
+            return true;
+        if (prop_lower(n, "id", v, sizeof(v)) && strcmp(v, words[i]) == 0)
+            return true;
+        if (prop_lower(n, "name", v, sizeof(v)) && strcmp(v, words[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool says_no(const char *s)
+{
+    static const char *const no[] = {"reject", "deny", "denied", "decline", "cancel",
+                                     "disapprove", "refuse", "not approve", "don't approve"};
+    char l[128];
+    if (!s)
+        return false;
+    norm_label(s, strlen(s), l, sizeof(l));
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        if (strstr(l, no[i]))
+            return true;
+    return false;
+}
+
+static bool says_approve(const char *s)
+{
+    char l[64];
+    if (!s)
+        return false;
+    norm_label(s, strlen(s), l, sizeof(l));
+    return strcmp(l, "i approve") == 0 || strcmp(l, "approve") == 0 ||
+           strcmp(l, "approved") == 0;
+}
+
+/* A submit button a click on which approves: identified positively, and nothing says no. */
+static bool is_approve_button(xmlNodePtr b)
+{
+    char *value = prop(b, "value");
+    char *text = NULL;
+    if (is_elem(b, "button")) {
+        xmlChar *t = xmlNodeGetContent(b);
+        text = t ? str_dup((const char *)t) : NULL;
+        xmlFree(t);
+    }
+    bool yes = false;
+    if (!says_no(value) && !says_no(text)) {
+        yes = says_approve(value) || says_approve(text);
+        for (xmlNodePtr p = b; !yes && p && p->type == XML_ELEMENT_NODE; p = p->parent)
+            yes = approve_container(p);
+    }
+    free(value);
+    free(text);
+    return yes;
+}
+
+/* Same click: same form, same name, value and overrides. */
+static bool same_click(xmlNodePtr a, xmlNodePtr b, const struct forms *fs)
+{
+    static const char *const attrs[] = {"name", "value", "formaction", "formmethod",
+                                        "formenctype"};
+    if (owner_of(a, fs) != owner_of(b, fs))
+        return false;
+    for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+        char *x = prop(a, attrs[i]), *y = prop(b, attrs[i]);
+        bool same = (!x && !y) || (x && y && strcmp(x, y) == 0);
+        free(x);
+        free(y);
+        if (!same)
+            return false;
+    }
+    return true;
+}
+
+static void add_field(struct page_form *f, const char *name, const char *value)
+{
+    if (f->names.n >= PAGE_MAX_FIELDS || strlen(name) > NAME_MAX_LEN ||
+        strlen(value) > VALUE_MAX_LEN) {
+        f->too_large = true;
+        return;
+    }
+    if (!strlist_add(&f->names, name)) {
+        f->too_large = true;   /* out of memory: refuse rather than post less */
+        return;
+    }
+    if (!strlist_add(&f->values, value)) {
+        free(f->names.v[--f->names.n]);   /* names and values stay in step */
+        f->too_large = true;
+        return;
+    }
+    int k = name_of(name);
+    if (k >= 0)
+        state(&f->fields, (enum page_field)k, value, strlen(value));
+}
+
+/* value with CR and LF removed (and blanks trimmed when trim), as a browser sanitizes it. */
+static char *sanitized(const char *value, bool trim)
+{
+    char *s = str_dup(value ? value : "");
+    if (!s)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; s[i]; i++)
+        if (s[i] != '\r' && s[i] != '\n')
+            s[o++] = s[i];
+    s[o] = '\0';
+    if (trim) {
+        char *t = str_trim(s);
+        memmove(s, t, strlen(t) + 1);
+    }
+    return s;
+}
+
+/* A textarea's value: its text, a first newline dropped, line breaks sent as CRLF. */
+static char *textarea_value(xmlNodePtr n)
+{
+    xmlChar *t = xmlNodeGetContent(n);
+    const char *s = t ? (const char *)t : "";
+    if (s[0] == '\r' && s[1] == '\n')
+        s += 2;
+    else if (s[0] == '\n' || s[0] == '\r')
+        s++;
+    size_t len = strlen(s);
+    char *out = malloc(len * 2 + 1);
+    if (out) {
+        size_t o = 0;
+        for (size_t i = 0; i < len; i++) {
+            if (s[i] == '\r' || s[i] == '\n') {
+                out[o++] = '\r';
+                out[o++] = '\n';
+                if (s[i] == '\r' && s[i + 1] == '\n')
+                    i++;
+            } else
+                out[o++] = s[i];
+        }
+        out[o] = '\0';
+    }
+    xmlFree(t);
+    return out;
+}
+
+/* One control of the approval form: adds what a click sends; false when it cannot say. */
+static bool read_control(struct page_form *f, xmlNodePtr n, xmlNodePtr submitter)
+{
+    char *name = prop(n, "name");
+    bool ok = true;
+    if (is_elem(n, "select")) {
+        ok = false;   /* which option a browser sends is not worth guessing */
+    } else if (!name || !*name) {
+        /* nothing sent */
+    } else if (is_elem(n, "button")) {
+        if (n == submitter) {
+            char *v = prop(n, "value");
+            add_field(f, name, v ? v : "");
+            free(v);
+        }
+    } else if (is_elem(n, "textarea")) {
+        char *v = textarea_value(n);
+        if (v)
+            add_field(f, name, v);
+        else
+            f->too_large = true;
+        free(v);
+    } else if (is_elem(n, "input")) {
+        char t[32];
+        if (!prop_lower(n, "type", t, sizeof(t)))
+            strcpy(t, "text");
+        char *v = prop(n, "value");
+        static const char *const unknown[] = {"file", "number", "range", "color", "date",
+                                              "datetime-local", "month", "week", "time"};
+        for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
+            if (strcmp(t, unknown[i]) == 0)
+                ok = false;
+        if (!ok) {
+            /* refused below */
+        } else if (!strcmp(t, "submit") || !strcmp(t, "image") || !strcmp(t, "button") ||
+                   !strcmp(t, "reset")) {
+            if (n == submitter)
+                add_field(f, name, v ? v : "");
+        } else if (!strcmp(t, "checkbox") || !strcmp(t, "radio")) {
+            if (has_prop(n, "checked"))
+                add_field(f, name, v ? v : "on");
+        } else if (!strcmp(t, "hidden")) {
+            add_field(f, name, str_ieq(name, "_charset_") ? "UTF-8" : v ? v : "");
+        } else {
+            bool trim = !strcmp(t, "email") || !strcmp(t, "url");
+            char *s = sanitized(v, trim);
+            if (s)
+                add_field(f, name, s);
+            else
+                f->too_large = true;
+            free(s);
+        }
+        free(v);
+    }
+    free(name);
+    return ok;
+}
+
+static bool has_form_inside(xmlNodePtr form)
+{
+    xmlNodePtr n = form->children;
+    while (n) {
+        if (is_elem(n, "form"))
+            return true;
+        if (n->children && n->type == XML_ELEMENT_NODE) {
+            n = n->children;
+            continue;
+        }
+        while (n && n != form && !n->next)
+            n = n->parent;
+        if (!n || n == form)
+            break;
+        n = n->next;
+    }
+    return false;
+}
+
+static bool is_control(xmlNodePtr n)
+{
+    return is_elem(n, "input") || is_elem(n, "button") || is_elem(n, "select") ||
+           is_elem(n, "textarea");
+}
+
+static void read_dom(struct page_info *pi, xmlNodePtr root)
+{
+    struct forms fs;
+    memset(&fs, 0, sizeof(fs));
+    struct page_form *f = &pi->form;
+    bool have_base = false;
+    FOR_EACH_ELEMENT(n, root) {
+        if (is_elem(n, "script") || is_elem(n, "noscript"))
+            pi->scripted = true;
+        if (is_elem(n, "base") && !have_base && has_prop(n, "href")) {
+            char *b = prop(n, "href");
+            have_base = true;
+            if (!b || !str_copy(f->base, sizeof(f->base), b))
+                fs.too_many = true;   /* cannot resolve the action as a browser would */
+            free(b);
+        }
+        if (is_elem(n, "form")) {
+            if (fs.n == PAGE_MAX_FORMS) {
+                fs.too_many = true;
+                continue;
+            }
+            fs.form[fs.n] = n;
+            fs.id[fs.n] = prop(n, "id");
+            fs.n++;
+        }
+    }
+    /* form="ID" names the first element of the page with that id, if it is a form */
+    for (size_t i = 0; i < fs.n; i++) {
+        if (!fs.id[i])
+            continue;
+        FOR_EACH_ELEMENT(n, root) {
+            xmlChar *id = xmlGetProp(n, (const xmlChar *)"id");
+            bool hit = id && strcmp((const char *)id, fs.id[i]) == 0;
+            xmlFree(id);
+            if (hit) {
+                fs.first[i] = n == fs.form[i];
+                break;
+            }
+        }
+    }
+    if (fs.too_many) {
+        pi->layout = "too many forms";
+        goto out;
+    }
+    /* the approve button */
+    xmlNodePtr cand[MAX_CANDIDATES];
+    size_t nc = 0;
+    FOR_EACH_ELEMENT(n, root) {
+        if (!is_submit_button(n) || disabled(n) || !owner_of(n, &fs) || !is_approve_button(n))
+            continue;
+        if (nc == MAX_CANDIDATES) {
+            pi->layout = "too many approve buttons";
+            goto out;
+        }
+        cand[nc++] = n;
+    }
+    if (nc == 0) {
+        pi->layout = "no approval form";
+        goto out;
+    }
+    for (size_t i = 1; i < nc; i++)
+        if (!same_click(cand[0], cand[i], &fs)) {
+            pi->layout = "two different approve buttons";
+            goto out;
+        }
+    xmlNodePtr button = cand[0], form = owner_of(button, &fs);
+    for (xmlNodePtr p = form->parent; p && p->type == XML_ELEMENT_NODE; p = p->parent)
+        if (is_elem(p, "form")) {
+            pi->layout = "nested forms";
+            goto out;
+        }
+    if (has_form_inside(form)) {
+        pi->layout = "nested forms";
+        goto out;
+    }
+    /* where and how a click on it posts */
+    char method[16], enctype[64], *action;
+    if (!prop_lower(button, "formmethod", method, sizeof(method)) &&
+        !prop_lower(form, "method", method, sizeof(method)))
+        strcpy(method, "get");
+    if (!prop_lower(button, "formenctype", enctype, sizeof(enctype)))
+        prop_lower(form, "enctype", enctype, sizeof(enctype));
+    action = has_prop(button, "formaction") ? prop(button, "formaction") : prop(form, "action");
+    bool action_ok = str_copy(f->action, sizeof(f->action), action ? action : "");
+    free(action);
+    str_copy(f->method, sizeof(f->method), method);
+    if (strcmp(method, "post") != 0) {
+        pi->layout = "not a POST form";
+        goto out;
+    }
+    if (!strcmp(enctype, "multipart/form-data") || !strcmp(enctype, "text/plain")) {
+        pi->layout = "form encoding";
+        goto out;
+    }
+    if (!action_ok) {
+        pi->layout = "form action too long";
+        goto out;
+    }
+    /* the fields, in document order */
+    f->button = PAGE_MAX_FIELDS + 1;
+    FOR_EACH_ELEMENT(n, root) {
+        if (!is_control(n) || disabled(n) || owner_of(n, &fs) != form)
+            continue;
+        size_t before = f->names.n;
+        if (!read_control(f, n, button)) {
+            pi->layout = "a form control it does not know";
+            goto out;
+        }
+        if (n == button && f->names.n > before)
+            f->button = before;
+    }
+    if (f->button > f->names.n)
+        f->button = f->names.n;   /* nameless button: sends nothing of its own */
+    f->found = true;
+    pi->layout = "";
+out:
+    if (!f->found) {
+        strlist_free(&f->names);
+        strlist_free(&f->values);
+        f->button = 0;
+    }
+    forms_free(&fs);
 }
 
 void page_read(const char *html, size_t len, struct page_info *pi)
 {
     memset(pi, 0, sizeof(*pi));
+    pi->layout = "no approval form";
     struct html_text ht;
     if (html_extract(html, len, &ht) && ht.text.data) {
         read_lines(pi, ht.text.data, ht.text.len);
@@ -281,12 +693,8 @@ void page_read(const char *html, size_t len, struct page_info *pi)
     if (!doc)
         return;
     xmlNodePtr root = xmlDocGetRootElement(doc);
-    for (xmlNodePtr n = root; n; n = next_in(n, NULL)) {
-        if (is_elem(n, "form") && is_approval_form(n)) {
-            read_form(n, &pi->form);
-            break;
-        }
-    }
+    if (root)
+        read_dom(pi, root);
     xmlFreeDoc(doc);
 }
 
@@ -294,4 +702,118 @@ void page_free(struct page_info *pi)
 {
     strlist_free(&pi->form.names);
     strlist_free(&pi->form.values);
+}
+
+/* ------------------------------------------------------------------ the cross-check */
+
+const char *page_field_name(enum page_field f)
+{
+    switch (f) {
+    case PAGE_DOMAIN: return "domain";
+    case PAGE_ACCOUNT: return "account";
+    case PAGE_REGION: return "region";
+    case PAGE_CERT:
+    case PAGE_ARN: return "certificate";
+    case PAGE_CODE: return "code";
+    case PAGE_CONTEXT: return "context";
+    case PAGE_NFIELDS: break;
+    }
+    return "?";
+}
+
+static const char *mismatch(enum page_field f)
+{
+    switch (f) {
+    case PAGE_DOMAIN: return "page-mismatch-domain";
+    case PAGE_ACCOUNT: return "page-mismatch-account";
+    case PAGE_REGION: return "page-mismatch-region";
+    case PAGE_CERT:
+    case PAGE_ARN: return "page-mismatch-certificate";
+    case PAGE_CODE: return "page-mismatch-code";
+    case PAGE_CONTEXT: return "page-mismatch-context";
+    case PAGE_NFIELDS: break;
+    }
+    return "page-mismatch";
+}
+
+/* Equal strings, in a time that does not depend on where they differ (secrets). */
+static bool ct_eq(const char *page, const char *secret)
+{
+    size_t np = strlen(page), ns = strlen(secret);
+    unsigned char d = np != ns;
+    for (size_t i = 0; i < ns; i++)
+        d |= (unsigned char)((i < np ? page[i] : 0) ^ secret[i]);
+    return d == 0;
+}
+
+static bool value_eq(enum page_field f, const char *v, const struct page_want *w,
+                     const char *certid)
+{
+    char acct[PAGE_VALUE_MAX + 1];
+    size_t k = 0;
+    switch (f) {
+    case PAGE_DOMAIN: return w->domain && str_ieq(v, w->domain);
+    case PAGE_ACCOUNT:
+        for (const char *p = v; *p; p++)
+            if (*p != '-' && *p != ' ')
+                acct[k++] = *p;
+        acct[k] = '\0';
+        return w->account && strcmp(acct, w->account) == 0;
+    case PAGE_REGION: return w->region && str_ieq(v, w->region);
+    case PAGE_CERT: return (w->arn && str_ieq(v, w->arn)) || (certid && str_ieq(v, certid));
+    case PAGE_ARN: return w->arn && str_ieq(v, w->arn);
+    case PAGE_CODE: return w->code && ct_eq(v, w->code);
+    case PAGE_CONTEXT: return w->context && ct_eq(v, w->context);
+    case PAGE_NFIELDS: break;
+    }
+    return false;
+}
+
+static bool says_reject(const char *v)
+{
+    static const char *const no[] = {"reject", "rejected", "deny", "denied", "decline",
+                                     "declined", "disapprove", "disapproved"};
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        if (str_ieq(v, no[i]))
+            return true;
+    return false;
+}
+
+const char *page_check(const struct page_info *pi, const struct page_want *w)
+{
+    struct arn a;
+    const char *certid = w->arn && arn_parse(w->arn, false, &a) ? a.certid : NULL;
+    const struct page_source *src[2] = {&pi->labels, &pi->form.fields};
+    for (int f = 0; f < PAGE_NFIELDS; f++)
+        for (size_t s = 0; s < 2; s++) {
+            const struct page_value *pv = &src[s]->f[f];
+            if (pv->conflict || (pv->seen && !value_eq((enum page_field)f, pv->v, w, certid)))
+                return mismatch((enum page_field)f);
+        }
+    const struct page_form *fm = &pi->form;
+    for (size_t i = 0; i < fm->names.n; i++) {
+        const char *v = fm->values.v[i];
+        if (i == fm->button)
+            continue;
+        if (fm->button < fm->names.n && strcmp(fm->names.v[i], fm->names.v[fm->button]) == 0 &&
+            strcmp(v, fm->values.v[fm->button]) != 0)
+            return "page-mismatch-button";   /* a second value for the approve button's name */
+        if (says_reject(v))
+            return "page-mismatch-button";
+        if (strncasecmp(v, "arn:", 4) == 0 && !(w->arn && str_ieq(v, w->arn)))
+            return "page-mismatch-certificate";
+    }
+    if (fm->too_large)
+        return "page-form-too-large";
+    if (!fm->found)
+        return "page-unknown-layout";
+    static const enum page_field needed[] = {PAGE_DOMAIN, PAGE_ACCOUNT, PAGE_REGION, PAGE_CERT};
+    for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
+        enum page_field f = needed[i];
+        bool seen = pi->labels.f[f].seen || fm->fields.f[f].seen ||
+                    (f == PAGE_CERT && fm->fields.f[PAGE_ARN].seen);
+        if (!seen)
+            return "page-incomplete";
+    }
+    return NULL;
 }

@@ -217,8 +217,8 @@ static long work_one(const struct config *c, struct request *r)
         keep_page(c, r, &o.page, page, sizeof(page));
         finish(c, r, "failed");
         snprintf(extra, sizeof(extra),
-                 "detail=%s%s%s action=\"a human must check this request in the ACM console\"",
-                 o.detail, page[0] ? " page=" : "", page);
+                 "detail=%s%s%s action=\"%s\"", o.detail, page[0] ? " page=" : "", page,
+                 o.action ? o.action : "a human must check this request in the ACM console");
         approval_line(r, "failed", extra);
         break;
     }

@@ -27,11 +27,11 @@ int main(void)
     html_init();
     struct page_info pi;
     page_read(new_page, sizeof(new_page) - 1, &pi);
-    CHECK_STR(pi.domain, "www.example.com");
-    CHECK_STR(pi.account, "123456789012");
-    CHECK_STR(pi.region, "us-east-1");
-    CHECK_STR(pi.cert, ARN);
-    CHECK(!pi.conflict && !pi.already && !pi.success);
+    CHECK_STR(pi.labels.f[PAGE_DOMAIN].v, "www.example.com");
+    CHECK_STR(pi.labels.f[PAGE_ACCOUNT].v, "123456789012");
+    CHECK_STR(pi.labels.f[PAGE_REGION].v, "us-east-1");
+    CHECK_STR(pi.labels.f[PAGE_CERT].v, ARN);
+    CHECK(!pi.labels.f[PAGE_DOMAIN].conflict && !pi.already && !pi.success);
     CHECK(pi.form.found);
     CHECK_STR(pi.form.action, "/approvevalidation");
     CHECK_STR(pi.form.method, "post");
@@ -49,9 +49,9 @@ int main(void)
         "<form action=\"/approvals\" method=\"POST\"><div class='approval_button'>"
         "<input type=submit name=commit value='I Approve'></div></form>";
     page_read(old_page, sizeof(old_page) - 1, &pi);
-    CHECK_STR(pi.domain, "www.example.com");
-    CHECK_STR(pi.account, "1234-5678-9012");
-    CHECK_STR(pi.cert, "3b4d78e1-0882-4f51-954a-298ee44ff369");
+    CHECK_STR(pi.labels.f[PAGE_DOMAIN].v, "www.example.com");
+    CHECK_STR(pi.labels.f[PAGE_ACCOUNT].v, "1234-5678-9012");
+    CHECK_STR(pi.labels.f[PAGE_CERT].v, "3b4d78e1-0882-4f51-954a-298ee44ff369");
     CHECK(pi.form.found && pi.form.names.n == 1);
     CHECK(pi.form.names.n == 1 && strcmp(pi.form.names.v[0], "commit") == 0);
     CHECK_STR(pi.form.method, "post");
@@ -62,8 +62,8 @@ int main(void)
                            "<p>Domain name: www.example.com<br>Arn: " ARN "</p>";
     page_read(success, sizeof(success) - 1, &pi);
     CHECK(pi.success && !pi.form.found);
-    CHECK_STR(pi.domain, "www.example.com");
-    CHECK_STR(pi.cert, ARN);
+    CHECK_STR(pi.labels.f[PAGE_DOMAIN].v, "www.example.com");
+    CHECK_STR(pi.labels.f[PAGE_CERT].v, ARN);
     page_free(&pi);
     const char already[] = "<p>This request has already been approved.</p>";
     page_read(already, sizeof(already) - 1, &pi);
@@ -73,7 +73,7 @@ int main(void)
     /* a label shown twice with two values is a conflict */
     const char twice[] = "<p>Domain name: www.example.com</p><p>Domain name: www.evil.example</p>";
     page_read(twice, sizeof(twice) - 1, &pi);
-    CHECK(pi.conflict);
+    CHECK(pi.labels.f[PAGE_DOMAIN].conflict);
     page_free(&pi);
 
     /* no approval form: a form without the approve button is not it */
@@ -82,7 +82,7 @@ int main(void)
     CHECK(!pi.form.found);
     page_free(&pi);
     page_read("", 0, &pi);
-    CHECK(!pi.form.found && !pi.domain[0]);
+    CHECK(!pi.form.found && !pi.labels.f[PAGE_DOMAIN].seen);
     page_free(&pi);
 
     return t_done("test_page");
