@@ -201,7 +201,8 @@ static long work_one(const struct config *c, struct request *r)
     switch (o.v) {
     case AV_APPROVED:
         finish(c, r, "approved");
-        approval_line(r, "approved", NULL);
+        snprintf(extra, sizeof(extra), "detail=%s", o.detail);
+        approval_line(r, "approved", o.detail[0] ? extra : NULL);
         break;
     case AV_ALREADY:
         finish(c, r, "already-approved");
