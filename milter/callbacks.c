@@ -15,6 +15,7 @@
 #include "evaluate.h"
 #include "log.h"
 #include "mime.h"
+#include "notify.h"
 #include "policy.h"
 #include "queue.h"
 #include "stats.h"
@@ -288,6 +289,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
     evaluate(m->cfg, &m->env, m->raw.data ? m->raw.data : "", m->raw.len, m->too_large, &d);
     log_decision(qid, &d);
     stats_decision(&d);
+    notify_decision(m->cfg, qid, &d);   /* only enqueues: the notice is sent elsewhere */
     if (d.recognized && m->cfg->add_header && (c->actions & SMFIF_ADDHDRS)) {
         struct kvline kv;
         kv_init(&kv);

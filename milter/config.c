@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dkimv.h"
@@ -325,6 +326,145 @@ static bool set_socket(struct config *c, struct ctx *x, const char *key, char *v
     return set_string(c, x, key, value, off);
 }
 
+bool config_address_valid(const char *s)
+{
+    const char *at = strrchr(s, '@');
+    if (!at || at == s || (size_t)(at - s) > 64 || strlen(at + 1) > 253)
+        return false;
+    /* dot-atom local part: atext, single dots, not first or last */
+    for (const char *p = s; p < at; p++) {
+        if (*p == '.') {
+            if (p == s || p + 1 == at || p[1] == '.')
+                return false;
+        } else if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+/=?^_`{|}~-", *p)) {
+            return false;
+        }
+    }
+    if (s[0] == '-')
+        return false;
+    return dns_name_valid(at + 1, false);
+}
+
+static bool set_notify_address(struct config *c, struct ctx *x, const char *key, char *value,
+                               size_t off)
+{
+    (void)off;
+    c->notify_address_line = x->line;
+    if (!split_list(x, key, value, &c->notify_address))
+        return false;
+    bool ok = true;
+    if (c->notify_address.n > 20) {
+        cerr(x, "%s: at most 20 addresses, not %zu", key, c->notify_address.n);
+        ok = false;
+    }
+    for (size_t i = 0; i < c->notify_address.n; i++) {
+        if (!config_address_valid(c->notify_address.v[i])) {
+            char clean[300];
+            str_sanitize(clean, sizeof(clean), c->notify_address.v[i], 255);
+            cerr(x, "%s: \"%s\" is not an address (want local@domain, comma-separated)", key,
+                 clean);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+#define ARGV_MAX 32
+bool config_split_argv(const char *cmd, struct strlist *argv, char *why, size_t whysz)
+{
+    strlist_free(argv);
+    char arg[4096];
+    const char *p = cmd;
+    for (;;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        size_t n = 0;
+        char quote = 0;
+        for (; *p; p++) {
+            char ch = *p;
+            if (quote == '\'') {
+                if (ch == '\'') {
+                    quote = 0;
+                    continue;
+                }
+            } else if (quote == '"') {
+                if (ch == '"') {
+                    quote = 0;
+                    continue;
+                }
+                if (ch == '\\' && (p[1] == '"' || p[1] == '\\'))
+                    ch = *++p;
+            } else {
+                if (ch == ' ' || ch == '\t')
+                    break;
+                if (ch == '\'' || ch == '"') {
+                    quote = ch;
+                    continue;
+                }
+                if (ch == '\\' && p[1])
+                    ch = *++p;
+            }
+            if (n + 1 >= sizeof(arg)) {
+                str_copy(why, whysz, "argument too long");
+                strlist_free(argv);
+                return false;
+            }
+            arg[n++] = ch;
+        }
+        if (quote) {
+            str_copy(why, whysz, "unterminated quote");
+            strlist_free(argv);
+            return false;
+        }
+        arg[n] = '\0';
+        if (argv->n >= ARGV_MAX) {
+            snprintf(why, whysz, "more than %d arguments", ARGV_MAX);
+            strlist_free(argv);
+            return false;
+        }
+        if (!strlist_add(argv, arg)) {
+            str_copy(why, whysz, "out of memory");
+            strlist_free(argv);
+            return false;
+        }
+    }
+    if (argv->n == 0) {
+        str_copy(why, whysz, "empty command");
+        return false;
+    }
+    return true;
+}
+
+static bool set_notify_command(struct config *c, struct ctx *x, const char *key, char *value,
+                               size_t off)
+{
+    c->notify_command_line = x->line;
+    char why[80];
+    if (!config_split_argv(value, &c->notify_argv, why, sizeof(why))) {
+        cerr(x, "%s: %s", key, why);
+        return false;
+    }
+    if (c->notify_argv.v[0][0] != '/') {
+        cerr(x, "%s: want the program's absolute path (it runs without a shell or PATH), not "
+                "\"%s\"", key, c->notify_argv.v[0]);
+        return false;
+    }
+    return set_string(c, x, key, value, off);
+}
+
+static bool set_metrics_file(struct config *c, struct ctx *x, const char *key, char *value,
+                             size_t off)
+{
+    c->metrics_file_line = x->line;
+    if (value[0] != '/' || value[strlen(value) - 1] == '/') {
+        cerr(x, "%s: want an absolute file path, not \"%s\"", key, value);
+        return false;
+    }
+    return set_path(c, x, key, value, off);
+}
+
 #define OFF(f) offsetof(struct config, f)
 static const struct {
     const char *name;
@@ -342,7 +482,10 @@ static const struct {
     {"LogLevel", set_loglevel, 0},
     {"MaxAge", set_duration, OFF(max_age)},
     {"MaxMessageSize", set_size, OFF(max_message_size)},
+    {"MetricsFile", set_metrics_file, OFF(metrics_file)},
     {"Mode", set_mode, 0},
+    {"NotifyAddress", set_notify_address, 0},
+    {"NotifyCommand", set_notify_command, OFF(notify_command)},
     {"PidFile", set_path, OFF(pidfile)},
     {"Recipients", set_recipients, 0},
     {"RetryInterval", set_seconds, OFF(retry_interval)},
@@ -386,6 +529,10 @@ static struct config *config_defaults(const char *path)
     c->retry_interval = 60;
     c->add_header = true;
     c->max_message_size = 1L << 20;
+    c->notify_command = strdup(NOTIFY_DEFAULT_COMMAND);
+    char why[80];
+    config_split_argv(c->notify_command, &c->notify_argv, why, sizeof(why));
+    c->loaded_at = (long)time(NULL);
     return c;
 }
 
@@ -409,6 +556,10 @@ static void config_free(struct config *c)
     free(c->ca_file);
     free(c->https_proxy);
     free(c->approval_endpoint);
+    strlist_free(&c->notify_address);
+    free(c->notify_command);
+    strlist_free(&c->notify_argv);
+    free(c->metrics_file);
     free(c);
 }
 
@@ -517,6 +668,52 @@ static bool path_guard(struct ctx *x, const char *what, const char *path)
     }
 }
 
+/* What the notices and the metrics need from the file system: an executable NotifyCommand
+ * (when NotifyAddress is set) and a writable MetricsFile folder, reported at their lines. */
+static bool check_outputs(const struct config *c, const char *path, struct strlist *errors)
+{
+    bool ok = true;
+    if (c->notify_address.n) {
+        struct ctx x = {path, c->notify_command_line ? c->notify_command_line
+                                                     : c->notify_address_line, errors};
+        const char *prog = c->notify_argv.v[0];
+        struct stat st;
+        if (stat(prog, &st) != 0) {
+            cerr(&x, "NotifyCommand: %s: %s", prog, strerror(errno));
+            ok = false;
+        } else if (!S_ISREG(st.st_mode) || access(prog, X_OK) != 0) {
+            cerr(&x, "NotifyCommand: %s is not an executable file", prog);
+            ok = false;
+        }
+    }
+    if (c->metrics_file) {
+        struct ctx x = {path, c->metrics_file_line, errors};
+        char dir[PATH_MAX];
+        str_copy(dir, sizeof(dir), c->metrics_file);
+        char *slash = strrchr(dir, '/');
+        if (slash == dir)
+            dir[1] = '\0';
+        else if (slash)
+            *slash = '\0';
+        struct stat st;
+        if (stat(dir, &st) != 0) {
+            cerr(&x, "MetricsFile: folder %s: %s", dir, strerror(errno));
+            ok = false;
+        } else if (!S_ISDIR(st.st_mode)) {
+            cerr(&x, "MetricsFile: %s is not a folder", dir);
+            ok = false;
+        } else if (access(dir, W_OK | X_OK) != 0) {
+            cerr(&x, "MetricsFile: folder %s is not writable by uid %ld: %s", dir,
+                 (long)geteuid(), strerror(errno));
+            ok = false;
+        } else if (stat(c->metrics_file, &st) == 0 && !S_ISREG(st.st_mode)) {
+            cerr(&x, "MetricsFile: %s is not a regular file", c->metrics_file);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
 struct config *config_parse(const char *name, const char *text, size_t len,
                             struct strlist *errors)
 {
@@ -583,6 +780,8 @@ struct config *config_load(const char *path, struct strlist *errors)
         cerr(&k, "DKIMTestKeys: cannot read: %s", strerror(errno));
         ok = false;
     }
+    if (ok)
+        ok = check_outputs(c, path, errors);
     if (ok && (c->sender_auth & SA_DKIM)) {
         char why[160] = "";
         c->dkim = dkimv_lib_new(c->dkim_test_keys, c->dns_timeout, why, sizeof(why));

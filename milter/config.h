@@ -26,6 +26,7 @@ enum acm_mode { MODE_APPROVE, MODE_DRY_RUN };
 #define SA_DKIM 0x4u
 
 #define CONF_DEFAULT_PATH "/etc/acm-milter/acm-milter.conf"
+#define NOTIFY_DEFAULT_COMMAND "/usr/sbin/sendmail -t -i"
 
 struct config {
     atomic_int refs;
@@ -56,6 +57,12 @@ struct config {
     long dns_timeout;                /* seconds for one DKIM key look-up */
     void *dkim;                      /* libopendkim handle of this snapshot (SA_DKIM) */
     long max_message_size;           /* bytes buffered per message */
+    struct strlist notify_address;   /* who gets a notice when a human must act; empty: none */
+    char *notify_command;            /* program and arguments, run without a shell */
+    struct strlist notify_argv;      /* notify_command split into arguments */
+    char *metrics_file;              /* Prometheus text file, or NULL */
+    long loaded_at;                  /* time this snapshot was read (seconds since 1970) */
+    unsigned notify_address_line, notify_command_line, metrics_file_line;   /* for reports */
 };
 
 struct config *config_load(const char *path, struct strlist *errors);
@@ -74,6 +81,12 @@ void config_install(struct config *c);
 bool config_watched_rcpt(const struct config *c, const char *addr);
 /* The first of rcpts that is watched, or NULL. */
 const char *config_first_watched(const struct config *c, const struct strlist *rcpts);
+/* Splits a command line into arguments, without a shell: blanks separate, '...' is literal,
+ * "..." allows \" and \\, a backslash outside quotes escapes the next byte. Returns false
+ * with a reason on an unterminated quote, an empty command or more than 32 arguments. */
+bool config_split_argv(const char *cmd, struct strlist *argv, char *why, size_t whysz);
+/* true when s is an address local@domain (dot-atom local part, DNS name domain). */
+bool config_address_valid(const char *s);
 /* "approve" or "dry-run". */
 const char *config_mode_name(enum acm_mode m);
 

@@ -29,7 +29,9 @@
 #include "config.h"
 #include "evaluate.h"
 #include "log.h"
+#include "metrics.h"
 #include "mime.h"
+#include "notify.h"
 #include "policy.h"
 #include "queue.h"
 #include "approver.h"
@@ -144,6 +146,8 @@ static void *signal_thread(void *arg)
             struct config *c = config_current();
             stats_log(sig < 0 ? "hourly" : "signal", c ? c->spool_dir : NULL);
             config_unref(c);
+            if (sig == SIGUSR2)
+                metrics_kick();   /* MetricsFile now, not at the next minute */
             if (sig < 0)
                 next_stats = time(NULL) + 3600;
             continue;
@@ -250,6 +254,7 @@ static void daemonize(void)
 
 static int run_daemon(struct config *c, bool foreground)
 {
+    metrics_set_start_time((long)time(NULL));
     log_init(c->facility, foreground);
     log_set_debug(c->log_debug);
     if (c->approval_endpoint)
@@ -321,6 +326,9 @@ static int run_daemon(struct config *c, bool foreground)
         /* The spool belongs to the service user: create it (and its folders) if missing. */
         if (!queue_prepare(c->spool_dir, true, pw->pw_uid, gid))
             log_fatal("cannot prepare SpoolDir %s for %s", c->spool_dir, c->user);
+        if (!notify_prepare(c->spool_dir, true, pw->pw_uid, gid))
+            log_err("notices to NotifyAddress will be off: cannot prepare %s/notify",
+                    c->spool_dir);
     }
     if (!foreground)
         daemonize();
@@ -340,6 +348,11 @@ static int run_daemon(struct config *c, bool foreground)
     umask(0077);
     if (!queue_start(c))
         log_fatal("cannot use SpoolDir %s (it must be writable by %s)", c->spool_dir, c->user);
+    /* notices and metrics each have their own thread: a slow NotifyCommand or file system
+     * never holds up mail or approvals */
+    if (!notify_start(c->spool_dir))
+        log_err("notices to NotifyAddress are off: cannot use %s/notify", c->spool_dir);
+    metrics_start();
 
     pthread_t th;
     if (pthread_create(&th, NULL, signal_thread, &set) != 0)

@@ -151,6 +151,34 @@ static bool dkim_pass(const struct dkim_result *dk, const char *from_domain, cha
     return false;
 }
 
+/* Safety rule 4: any one configured method passing is enough; why says what failed. */
+static bool sender_authenticated(const struct config *c, const struct mime_view *mv,
+                                 const struct dkim_result *dk, char *why, size_t whysz)
+{
+    bool ok = false;
+    if (!mv->from_addr)
+        str_copy(why, whysz, mv->from_count ? "several-from" : "no-from");
+    else if (!sender_domain_ok(c, mv->from_addr))
+        str_copy(why, whysz, "from-domain");
+    else {
+        const char *fd = addr_domain(mv->from_addr);
+        char w2[64] = "";
+        if (c->sender_auth & SA_DKIM)
+            ok = dkim_pass(dk, fd, why, whysz);
+        if (!ok && (c->sender_auth & SA_AUTHRES)) {
+            ok = authres_pass(c, mv, fd, w2, sizeof(w2));
+            if (!ok && !why[0])
+                str_copy(why, whysz, w2);
+            else if (!ok && strcmp(why, "dkim-dns-failure") != 0) {
+                char both[130];
+                snprintf(both, sizeof(both), "%s,%s", why, w2);
+                str_copy(why, whysz, both);
+            }
+        }
+    }
+    return ok;
+}
+
 void policy_decide(const struct config *c, const struct envelope *env,
                    const struct mime_view *mv, enum recog_status st,
                    const struct acm_fields *f, const struct dkim_result *dk,
@@ -198,6 +226,9 @@ void policy_decide(const struct config *c, const struct envelope *env,
             match = r;
     }
     if (!match) {
+        char why[64];
+        d->authenticated = !(c->sender_auth & SA_NONE) &&
+                           sender_authenticated(c, mv, dk, why, sizeof(why));
         deny(d, V_DENY, "domain-mismatch", NULL);
         return;
     }
@@ -206,32 +237,11 @@ void policy_decide(const struct config *c, const struct envelope *env,
     /* Safety rule 4: sender authentication. */
     if (!(c->sender_auth & SA_NONE)) {
         char why[64] = "";
-        bool ok = false;
-        if (!mv->from_addr)
-            str_copy(why, sizeof(why), mv->from_count ? "several-from" : "no-from");
-        else if (!sender_domain_ok(c, mv->from_addr))
-            str_copy(why, sizeof(why), "from-domain");
-        else {
-            /* any one configured method passing is enough */
-            const char *fd = addr_domain(mv->from_addr);
-            char w2[64] = "";
-            if (c->sender_auth & SA_DKIM)
-                ok = dkim_pass(dk, fd, why, sizeof(why));
-            if (!ok && (c->sender_auth & SA_AUTHRES)) {
-                ok = authres_pass(c, mv, fd, w2, sizeof(w2));
-                if (!ok && !why[0])
-                    str_copy(why, sizeof(why), w2);
-                else if (!ok && strcmp(why, "dkim-dns-failure") != 0) {
-                    char both[130];
-                    snprintf(both, sizeof(both), "%s,%s", why, w2);
-                    str_copy(why, sizeof(why), both);
-                }
-            }
-        }
-        if (!ok) {
+        if (!sender_authenticated(c, mv, dk, why, sizeof(why))) {
             deny(d, V_DENY, "unauthenticated", why);
             return;
         }
+        d->authenticated = true;
     }
 
     /* The allowlist: default deny. */

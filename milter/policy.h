@@ -37,6 +37,7 @@ struct decision {
     char rcpt[320];
     char rule[PATH_MAX + 16];
     char req[9];                 /* digest of code and context, never the secrets */
+    bool authenticated;          /* the sender passed SenderAuth (none: never counts) */
 };
 
 const char *verdict_name(enum verdict v);

@@ -20,6 +20,7 @@
 
 #include "approver.h"
 #include "log.h"
+#include "notify.h"
 #include "stats.h"
 
 #define RETRY_CAP 3600L
@@ -78,9 +79,12 @@ static void approval_line2(const struct request *r, const char *what, const char
     char req[9];
     digest8(r->code, r->context, req);
     kv_add(&kv, "req", req);
-    log_info("%s: %s%s%s", r->qid[0] ? r->qid : "NOQUEUE", kv.buf, extra ? " " : "",
-             extra ? extra : "");
+    char line[KV_MAX + 4900];
+    snprintf(line, sizeof(line), "%s: %s%s%s", r->qid[0] ? r->qid : "NOQUEUE", kv.buf,
+             extra ? " " : "", extra ? extra : "");
+    log_info("%s", line);
     stats_approval(what);
+    notify_approval(r, what, line);   /* failed, expired: a person must act */
 }
 
 static void approval_line(const struct request *r, const char *what, const char *extra)
