@@ -529,7 +529,7 @@ static struct config *config_defaults(const char *path)
     c->retry_interval = 60;
     c->add_header = true;
     c->max_message_size = 1L << 20;
-    c->notify_command = strdup(NOTIFY_DEFAULT_COMMAND);
+    c->notify_command = strdup("/usr/sbin/sendmail -t -i");
     char why[80];
     config_split_argv(c->notify_command, &c->notify_argv, why, sizeof(why));
     c->loaded_at = (long)time(NULL);

@@ -26,7 +26,6 @@ enum acm_mode { MODE_APPROVE, MODE_DRY_RUN };
 #define SA_DKIM 0x4u
 
 #define CONF_DEFAULT_PATH "/etc/acm-milter/acm-milter.conf"
-#define NOTIFY_DEFAULT_COMMAND "/usr/sbin/sendmail -t -i"
 
 struct config {
     atomic_int refs;
