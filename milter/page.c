@@ -24,6 +24,8 @@ static const struct {
     {"domain name", PAGE_DOMAIN},
     {"domain", PAGE_DOMAIN},
     {"aws account number", PAGE_ACCOUNT},
+    {"aws account", PAGE_ACCOUNT},
+    {"amazon web services account", PAGE_ACCOUNT},
     {"aws account id", PAGE_ACCOUNT},
     {"amazon web services account number", PAGE_ACCOUNT},
     {"amazon web services account id", PAGE_ACCOUNT},
@@ -177,6 +179,71 @@ static void read_lines(struct page_info *pi, const char *text, size_t len)
             if (f >= 0)
                 state_label(pi, (enum page_field)f, colon + 1, n - (size_t)(colon - line) - 1);
         }
+    }
+}
+
+static void note_id(struct page_info *pi, const char *s, size_t n)
+{
+    if (pi->text_ids.n >= PAGE_MAX_FIELDS || n > ARN_TEXT_MAX) {
+        pi->text_ids_overflow = true;
+        return;
+    }
+    char v[ARN_TEXT_MAX + 1];
+    memcpy(v, s, n);
+    v[n] = '\0';
+    for (size_t i = 0; i < pi->text_ids.n; i++)
+        if (strcmp(pi->text_ids.v[i], v) == 0)
+            return;
+    if (!strlist_add(&pi->text_ids, v))
+        pi->text_ids_overflow = true;
+}
+
+static bool arn_char(char c)
+{
+    return isalnum((unsigned char)c) || c == ':' || c == '/' || c == '-' || c == '_' || c == '.' ||
+           c == '*';
+}
+
+/* Every ARN and account number of the visible text, wherever it stands. */
+static void read_ids(struct page_info *pi, const char *t, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        bool start = i == 0 || !isalnum((unsigned char)t[i - 1]);
+        if (start && i + 4 <= len && strncasecmp(t + i, "arn:", 4) == 0) {
+            size_t e = i;
+            while (e < len && arn_char(t[e]))
+                e++;
+            size_t n = e - i;
+            while (n && t[i + n - 1] == '.')   /* a sentence's full stop */
+                n--;
+            size_t colons = 0;
+            for (size_t k = 0; k < n; k++)
+                colons += t[i + k] == ':';
+            if (colons >= 5)   /* arn:PARTITION:SERVICE:REGION:ACCOUNT:..., not "Arn:" */
+                note_id(pi, t + i, n);
+            i = e;
+            continue;
+        }
+        if (isdigit((unsigned char)t[i]) && (i == 0 || (!isalnum((unsigned char)t[i - 1]) &&
+                                                        t[i - 1] != '-'))) {
+            size_t e = i;
+            while (e < len && (isdigit((unsigned char)t[e]) || t[e] == '-'))
+                e++;
+            size_t n = e - i;
+            while (n && t[i + n - 1] == '-')
+                n--;
+            bool glued = e < len && isalpha((unsigned char)t[e]);
+            size_t digits = 0;
+            for (size_t k = 0; k < n; k++)
+                digits += isdigit((unsigned char)t[i + k]) != 0;
+            bool shaped = !glued && digits == 12 &&
+                          (n == 12 || (n == 14 && t[i + 4] == '-' && t[i + 9] == '-'));
+            if (shaped)
+                note_id(pi, t + i, n);
+            i = e;
+            continue;
+        }
+        i++;
     }
 }
 
@@ -462,8 +529,49 @@ static char *textarea_value(xmlNodePtr n)
     return out;
 }
 
+/* A URL attribute as a browser reads it: tabs and line breaks removed, blanks trimmed. */
+static bool copy_url(char *out, size_t outsz, const char *v)
+{
+    size_t o = 0;
+    const char *s = v ? v : "";
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f')
+        s++;
+    for (; *s; s++) {
+        if (*s == '\t' || *s == '\n' || *s == '\r')
+            continue;
+        if (o + 1 >= outsz)
+            return false;
+        out[o++] = *s;
+    }
+    while (o && (out[o - 1] == ' ' || out[o - 1] == '\f'))
+        o--;
+    out[o] = '\0';
+    return true;
+}
+
+/* A checked radio button: the last checked one of its group is what a browser sends. */
+static void drop_earlier_radio(struct page_form *f, bool *radio, const char *name)
+{
+    for (size_t i = 0; i < f->names.n; i++) {
+        if (!radio[i] || strcmp(f->names.v[i], name) != 0)
+            continue;
+        free(f->names.v[i]);
+        free(f->values.v[i]);
+        size_t rest = f->names.n - i - 1;
+        memmove(&f->names.v[i], &f->names.v[i + 1], rest * sizeof(char *));
+        memmove(&f->values.v[i], &f->values.v[i + 1], rest * sizeof(char *));
+        memmove(&radio[i], &radio[i + 1], rest * sizeof(bool));
+        f->names.n--;
+        f->values.n--;
+        radio[f->names.n] = false;
+        if (f->button <= PAGE_MAX_FIELDS && f->button > i)
+            f->button--;   /* the approve button's pair moved up */
+        return;   /* at most one earlier checked radio per group is kept */
+    }
+}
+
 /* One control of the approval form: adds what a click sends; false when it cannot say. */
-static bool read_control(struct page_form *f, xmlNodePtr n, xmlNodePtr submitter)
+static bool read_control(struct page_form *f, xmlNodePtr n, xmlNodePtr submitter, bool *radio)
 {
     char *name = prop(n, "name");
     bool ok = true;
@@ -501,8 +609,15 @@ static bool read_control(struct page_form *f, xmlNodePtr n, xmlNodePtr submitter
             if (n == submitter)
                 add_field(f, name, v ? v : "");
         } else if (!strcmp(t, "checkbox") || !strcmp(t, "radio")) {
-            if (has_prop(n, "checked"))
+            if (has_prop(n, "checked")) {
+                bool is_radio = !strcmp(t, "radio");
+                if (is_radio)
+                    drop_earlier_radio(f, radio, name);
+                size_t before = f->names.n;
                 add_field(f, name, v ? v : "on");
+                if (f->names.n > before)
+                    radio[before] = is_radio;
+            }
         } else if (!strcmp(t, "hidden")) {
             add_field(f, name, str_ieq(name, "_charset_") ? "UTF-8" : v ? v : "");
         } else {
@@ -557,7 +672,7 @@ static void read_dom(struct page_info *pi, xmlNodePtr root)
         if (is_elem(n, "base") && !have_base && has_prop(n, "href")) {
             char *b = prop(n, "href");
             have_base = true;
-            if (!b || !str_copy(f->base, sizeof(f->base), b))
+            if (!b || !copy_url(f->base, sizeof(f->base), b))
                 fs.too_many = true;   /* cannot resolve the action as a browser would */
             free(b);
         }
@@ -628,7 +743,7 @@ static void read_dom(struct page_info *pi, xmlNodePtr root)
     if (!prop_lower(button, "formenctype", enctype, sizeof(enctype)))
         prop_lower(form, "enctype", enctype, sizeof(enctype));
     action = has_prop(button, "formaction") ? prop(button, "formaction") : prop(form, "action");
-    bool action_ok = str_copy(f->action, sizeof(f->action), action ? action : "");
+    bool action_ok = copy_url(f->action, sizeof(f->action), action);
     free(action);
     str_copy(f->method, sizeof(f->method), method);
     if (strcmp(method, "post") != 0) {
@@ -643,13 +758,19 @@ static void read_dom(struct page_info *pi, xmlNodePtr root)
         pi->layout = "form action too long";
         goto out;
     }
+    if (has_prop(form, "onsubmit") || has_prop(button, "onclick")) {
+        pi->layout = "a script decides what the click sends";
+        goto out;
+    }
     /* the fields, in document order */
     f->button = PAGE_MAX_FIELDS + 1;
+    bool radio[PAGE_MAX_FIELDS + 1];
+    memset(radio, 0, sizeof(radio));
     FOR_EACH_ELEMENT(n, root) {
         if (!is_control(n) || disabled(n) || owner_of(n, &fs) != form)
             continue;
         size_t before = f->names.n;
-        if (!read_control(f, n, button)) {
+        if (!read_control(f, n, button, radio)) {
             pi->layout = "a form control it does not know";
             goto out;
         }
@@ -676,6 +797,7 @@ void page_read(const char *html, size_t len, struct page_info *pi)
     struct html_text ht;
     if (html_extract(html, len, &ht) && ht.text.data) {
         read_lines(pi, ht.text.data, ht.text.len);
+        read_ids(pi, ht.text.data, ht.text.len);
         char *low = str_ndup(ht.text.data, ht.text.len);
         if (low) {
             str_lower(low);
@@ -700,6 +822,7 @@ void page_read(const char *html, size_t len, struct page_info *pi)
 
 void page_free(struct page_info *pi)
 {
+    strlist_free(&pi->text_ids);
     strlist_free(&pi->form.names);
     strlist_free(&pi->form.values);
 }
@@ -779,6 +902,26 @@ static bool says_reject(const char *v)
     return false;
 }
 
+/* A value shaped like an account number: 12 digits, or dddd-dddd-dddd. */
+static bool account_shaped(const char *v, char out[13])
+{
+    size_t n = strlen(v), k = 0;
+    if (n != 12 && n != 14)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (n == 14 && (i == 4 || i == 9)) {
+            if (v[i] != '-')
+                return false;
+            continue;
+        }
+        if (!isdigit((unsigned char)v[i]))
+            return false;
+        out[k++] = v[i];
+    }
+    out[k] = '\0';
+    return true;
+}
+
 const char *page_check(const struct page_info *pi, const struct page_want *w)
 {
     struct arn a;
@@ -790,6 +933,17 @@ const char *page_check(const struct page_info *pi, const struct page_want *w)
             if (pv->conflict || (pv->seen && !value_eq((enum page_field)f, pv->v, w, certid)))
                 return mismatch((enum page_field)f);
         }
+    if (pi->text_ids_overflow)
+        return "page-mismatch-account";
+    for (size_t i = 0; i < pi->text_ids.n; i++) {
+        const char *v = pi->text_ids.v[i];
+        char acct[13];
+        if (strncasecmp(v, "arn:", 4) == 0) {
+            if (!(w->arn && str_ieq(v, w->arn)))
+                return "page-mismatch-certificate";
+        } else if (account_shaped(v, acct) && !(w->account && strcmp(acct, w->account) == 0))
+            return "page-mismatch-account";
+    }
     const struct page_form *fm = &pi->form;
     for (size_t i = 0; i < fm->names.n; i++) {
         const char *v = fm->values.v[i];
@@ -802,6 +956,12 @@ const char *page_check(const struct page_info *pi, const struct page_want *w)
             return "page-mismatch-button";
         if (strncasecmp(v, "arn:", 4) == 0 && !(w->arn && str_ieq(v, w->arn)))
             return "page-mismatch-certificate";
+        /* whatever its name, a posted account number or region is the request's */
+        char acct[13];
+        if (account_shaped(v, acct) && !(w->account && strcmp(acct, w->account) == 0))
+            return "page-mismatch-account";
+        if (region_valid(v) && region_partition(v) && !(w->region && str_ieq(v, w->region)))
+            return "page-mismatch-region";
     }
     if (fm->too_large)
         return "page-form-too-large";

@@ -19,7 +19,8 @@
  *    Known field names (domainName, accountId, region, certificateIdentifier, validationArn,
  *    validationToken or validation_token, context; case, '_' and '-' ignored) are the form's
  *    source.
- * A value stated twice with two values by one source is a conflict of that field. It notes the
+ * It also notes every account number (12 digits, or dddd-dddd-dddd) and ARN that stands anywhere
+ * in the visible text. A value stated twice with two values by one source is a conflict of that field. It notes the
  * "already approved" and success markers. A page whose approval form cannot be posted the way
  * a browser would (no approve button, two different ones, a GET or multipart form, nested
  * forms, a control it does not know) has no usable form and says why (pi->layout).
@@ -28,7 +29,8 @@
  * page_check() is safety rule 6 on what page_read() found: every source present states the
  * request's domain, account, region, certificate, code and context (code and context
  * compared in constant time), no posted field names another certificate ARN or says
- * reject, and nothing else shares the approve button's name. It never reads the allowlist
+ * reject, no account number, known region or ARN posted or shown anywhere is another one, and
+ * nothing else shares the approve button's name. It never reads the allowlist
  * (the approver does).
  */
 #ifndef ACM_PAGE_H
@@ -82,6 +84,8 @@ struct page_info {
     bool already;
     bool success;
     bool scripted;          /* <script> or <noscript> present */
+    struct strlist text_ids;   /* account numbers and ARNs anywhere in the visible text */
+    bool text_ids_overflow;    /* more than PAGE_MAX_FIELDS of them */
     const char *layout;     /* why there is no usable form ("" when there is one) */
     struct page_form form;
 };

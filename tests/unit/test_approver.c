@@ -68,14 +68,17 @@ static const char *page(const char *before, const char *inside, const char *afte
     return b;
 }
 
-static char inside[8192];
+/* The concatenation of its arguments (up to NULL), in one of four rotating buffers. */
 static const char *cat(const char *first, ...)
 {
+    static char bufs[4][8192];
+    static int next;
+    char *inside = bufs[next++ % 4];
     va_list ap;
     va_start(ap, first);
     inside[0] = '\0';
     for (const char *s = first; s; s = va_arg(ap, const char *))
-        strncat(inside, s, sizeof(inside) - strlen(inside) - 1);
+        strncat(inside, s, sizeof(bufs[0]) - strlen(inside) - 1);
     va_end(ap);
     return inside;
 }
@@ -453,6 +456,76 @@ static void limits(void)
             "page-unknown-layout");
 }
 
+static void anywhere(void)
+{
+    /* whatever its name, a posted account number, region or ARN of another request */
+    VERDICT(page(GOOD_LABELS, cat(GOOD_FIELDS, "<input type=hidden name=acct value=999988887777>",
+                                  BUTTONS, NULL),
+                 ""),
+            "page-mismatch-account");
+    VERDICT(page(GOOD_LABELS, cat(GOOD_FIELDS, "<input type=hidden name=x value=9999-8888-7777>",
+                                  BUTTONS, NULL),
+                 ""),
+            "page-mismatch-account");
+    VERDICT(page(GOOD_LABELS, cat(GOOD_FIELDS, "<input type=hidden name=loc value=eu-west-1>",
+                                  BUTTONS, NULL),
+                 ""),
+            "page-mismatch-region");
+    /* the same values under other names are fine; so are other numbers */
+    VERDICT(page(GOOD_LABELS, cat(GOOD_FIELDS, "<input type=hidden name=acct value=123456789012>"
+                                  "<input type=hidden name=n value=1234567890123>"
+                                  "<input type=hidden name=loc value=us-east-1>",
+                                  BUTTONS, NULL),
+                 ""),
+            "ok");
+    /* prose anywhere on the page naming another account or certificate */
+    VERDICT(page(cat(GOOD_LABELS, "<p>This certificate will be issued to AWS account "
+                                  "9999-8888-7777.</p>", NULL),
+                 cat(GOOD_FIELDS, BUTTONS, NULL), ""),
+            "page-mismatch-account");
+    VERDICT(page(cat(GOOD_LABELS, "<p>Certificate: " OTHER_ARN ".</p>", NULL),
+                 cat(GOOD_FIELDS, BUTTONS, NULL), ""),
+            "page-mismatch-certificate");
+    VERDICT(page(cat(GOOD_LABELS, "<p>Your account " ACCT " asked for " ARN ".</p>", NULL),
+                 cat(GOOD_FIELDS, BUTTONS, NULL), ""),
+            "ok");
+    /* "AWS account" is a label too */
+    VERDICT(page("<p>AWS account: 999988887777</p>", cat(GOOD_FIELDS, BUTTONS, NULL), ""),
+            "page-mismatch-account");
+
+    /* a script deciding what the click sends: not understood */
+    VERDICT(page(GOOD_LABELS, cat(GOOD_FIELDS, "<button name=s value=APPROVED onclick='go()'>"
+                                  "I Approve</button>", NULL), ""),
+            "page-unknown-layout");
+    VERDICT(cat("<form method=post onsubmit='return f()'>", GOOD_FIELDS, BUTTONS, "</form>", NULL),
+            "page-unknown-layout");
+    /* URL attributes as a browser reads them */
+    struct page_info pi;
+    const char *ws = page("<base href=' https://h.example/\n'>",
+                          cat(GOOD_FIELDS, "<button name=s value=APPROVED formaction=' /a\tb '>"
+                                           "I Approve</button>", NULL),
+                          "");
+    page_read(ws, strlen(ws), &pi);
+    CHECK_STR(pi.form.action, "/ab");
+    CHECK_STR(pi.form.base, "https://h.example/");
+    page_free(&pi);
+    /* radio groups: the last checked one is sent, the button keeps its place */
+    CHECK_STR(posted(page("", cat("<input type=radio name=g value=1 checked>"
+                                  "<input type=radio name=g value=2 checked>"
+                                  "<input type=hidden name=h value=3>", BUTTONS,
+                                  "<input type=radio name=k value=4 checked>"
+                                  "<input type=radio name=k value=5 checked>", NULL), "")),
+              "g=2&h=3&validationApprovalStatus=APPROVED&k=5");
+    page_read(page("", cat("<input type=radio name=k value=4 checked>", BUTTONS,
+                           "<input type=radio name=k value=5 checked>", NULL), ""),
+              strlen(page("", cat("<input type=radio name=k value=4 checked>", BUTTONS,
+                                  "<input type=radio name=k value=5 checked>", NULL), "")),
+              &pi);
+    CHECK(pi.form.found && pi.form.names.n == 2 && pi.form.button == 0 &&
+          strcmp(pi.form.names.v[pi.form.button], "validationApprovalStatus") == 0);
+    page_free(&pi);
+}
+
 int main(void)
 {
     html_init();
@@ -461,6 +534,7 @@ int main(void)
     the_click();
     unknown_layouts();
     limits();
+    anywhere();
     CHECK_STR(page_field_name(PAGE_ARN), "certificate");
     return t_done("test_approver");
 }
