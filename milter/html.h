@@ -4,9 +4,16 @@
  * Contract: html_extract() renders the document to plain text the way a reader sees it
  * closely enough for label matching: tags stripped, entities decoded, a newline at block
  * boundaries and <br>, script/style dropped; and it lists every <a href> value (tabs, CR and
- * LF removed as browsers do). Never fails on bad markup (libxml2 recovers); returns false
- * only on allocation failure. No network access (HTML_PARSE_NONET). Output is bounded by
- * the input size. html_init() once before threads start.
+ * LF removed as browsers do) with the offset in the text where its element starts.
+ * html_extract_all() is the reading of a mail part: it also renders what a reader may not see
+ * but a checker must (comments, <script>, <style>, each on its own lines, where they stand)
+ * and lists every link attribute (href of any element, form action, frame and iframe src).
+ * Limits are reported, never hidden: `limit` names the first one reached ("html-links": more
+ * than HTML_MAX_HREFS links; "html-depth": elements nested deeper than HTML_MAX_DEPTH, where
+ * libxml2 stops reading; "html-text": the rendered text outgrew its cap) and the output is
+ * then incomplete. Never fails on bad markup (libxml2 recovers); returns false only on
+ * allocation failure. No network access (HTML_PARSE_NONET). Output is bounded by the input
+ * size. html_init() once before threads start.
  */
 #ifndef ACM_HTML_H
 #define ACM_HTML_H
@@ -16,13 +23,19 @@
 
 #include "util.h"
 
+#define HTML_MAX_HREFS 256
+#define HTML_MAX_DEPTH 200
+
 struct html_text {
     struct sbuf text;
     struct strlist hrefs;
+    size_t *href_pos;      /* href_pos[i]: offset in text where the element of hrefs.v[i] starts */
+    const char *limit;     /* NULL, or the first limit reached (static string) */
 };
 
 void html_init(void);
 bool html_extract(const char *html, size_t len, struct html_text *out);
+bool html_extract_all(const char *html, size_t len, struct html_text *out);
 void html_text_free(struct html_text *t);
 
 #endif

@@ -91,10 +91,17 @@ static bool write_decoded(GMimeDataWrapper *w, GMimeStream *out)
     return ok;
 }
 
+static void unread(struct mime_view *mv, const char *why)
+{
+    mv->malformed = true;
+    if (!mv->unread)
+        mv->unread = why;
+}
+
 static void add_text(struct mime_view *mv, GMimePart *part, bool html)
 {
     if (mv->nparts >= MIME_MAX_PARTS) {
-        mv->malformed = true;
+        unread(mv, "mime-parts");
         return;
     }
     GMimeDataWrapper *w = g_mime_part_get_content(part);
@@ -109,11 +116,11 @@ static void add_text(struct mime_view *mv, GMimePart *part, bool html)
             g_mime_stream_filter_add(GMIME_STREAM_FILTER(filt), f);
             g_object_unref(f);
         } else {
-            mv->malformed = true;   /* unknown charset: match on the raw bytes */
+            unread(mv, "mime-charset");   /* unknown charset: match on the raw bytes */
         }
     }
     if (!write_decoded(w, filt))
-        mv->malformed = true;
+        unread(mv, "mime-decode");
     g_mime_stream_flush(filt);
     GByteArray *arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
     struct mime_text *p = realloc(mv->parts, (mv->nparts + 1) * sizeof(*p));
@@ -135,6 +142,7 @@ static void walk(struct mime_view *mv, GMimeObject *obj, int depth)
         return;
     if (depth > MIME_MAX_DEPTH) {
         mv->too_deep = true;
+        unread(mv, "mime-depth");
         if (!mv->defect)
             mv->defect = "mime-depth";
         return;
@@ -146,18 +154,103 @@ static void walk(struct mime_view *mv, GMimeObject *obj, int depth)
             walk(mv, g_mime_multipart_get_part(mp, i), depth + 1);
         return;
     }
-    if (!GMIME_IS_PART(obj))
-        return;   /* message/rfc822 and friends: a forwarded message is not ACM's own */
-    GMimeContentDisposition *disp = g_mime_object_get_content_disposition(obj);
-    if (disp && g_mime_content_disposition_is_attachment(disp))
+    if (GMIME_IS_MESSAGE_PART(obj)) {
+        /* an attached message is read too: what it says counts like any other part */
+        GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+        if (inner)
+            walk(mv, g_mime_message_get_mime_part(inner), depth + 1);
         return;
+    }
+    if (!GMIME_IS_PART(obj))
+        return;
+    /* every text leaf, inline or attachment: a field or link anywhere counts */
     GMimeContentType *ct = g_mime_object_get_content_type(obj);
     if (!ct)
         return;
-    if (g_mime_content_type_is_type(ct, "text", "plain"))
-        add_text(mv, GMIME_PART(obj), false);
-    else if (g_mime_content_type_is_type(ct, "text", "html"))
+    if (g_mime_content_type_is_type(ct, "text", "html") ||
+        g_mime_content_type_is_type(ct, "application", "xhtml+xml"))
         add_text(mv, GMIME_PART(obj), true);
+    else if (g_mime_content_type_is_type(ct, "text", "*"))
+        add_text(mv, GMIME_PART(obj), false);
+}
+
+/* Does the raw (undecoded) header value hold a NUL, or an RFC 2047 encoded word whose
+ * decoded bytes do (or whose charset is a wide one, where a NUL cannot be told apart)? */
+static bool value_has_nul(const char *v, size_t n)
+{
+    if (memchr(v, '\0', n))
+        return true;
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (v[i] != '=' || v[i + 1] != '?')
+            continue;
+        const char *cs = v + i + 2;
+        const char *q1 = memchr(cs, '?', n - (size_t)(cs - v));
+        if (!q1 || (size_t)(q1 - v) + 3 >= n || q1[2] != '?')
+            continue;
+        const char *data = q1 + 3;
+        const char *end = g_strstr_len(data, (gssize)(n - (size_t)(data - v)), "?=");
+        if (!end)
+            continue;
+        char csname[32];
+        str_ncopy(csname, sizeof(csname), cs, (size_t)(q1 - cs));
+        str_lower(csname);
+        if (strstr(csname, "16") || strstr(csname, "32") || strstr(csname, "ucs"))
+            return true;
+        char enc = (char)(q1[1] | 0x20);
+        size_t dl = (size_t)(end - data);
+        if (enc == 'q') {
+            for (size_t k = 0; k + 2 < dl; k++)
+                if (data[k] == '=' && data[k + 1] == '0' && data[k + 2] == '0')
+                    return true;
+        } else if (enc == 'b') {
+            char *tmp = str_ndup(data, dl);
+            if (tmp) {
+                gsize ol = 0;
+                guchar *dec = g_base64_decode(tmp, &ol);
+                bool nul = dec && memchr(dec, '\0', ol);
+                g_free(dec);
+                free(tmp);
+                if (nul)
+                    return true;
+            }
+        }
+        i = (size_t)(end - v) + 1;
+    }
+    return false;
+}
+
+/* The header section of raw, field by field (folded lines joined), for the NUL check: GMime
+ * hands header values out as C strings, so a NUL is looked for in the raw bytes. */
+static void header_nuls(struct mime_view *mv, const char *raw, size_t len)
+{
+    static const char *const names[] = {"From", "Subject", "Authentication-Results"};
+    size_t p = 0;
+    while (p < len && !mv->nul_header) {
+        size_t eol = p;
+        while (eol < len && raw[eol] != '\n')
+            eol++;
+        size_t lend = eol > p && raw[eol - 1] == '\r' ? eol - 1 : eol;
+        if (lend == p)
+            break;   /* the blank line: end of the header section */
+        /* extend over continuation lines */
+        size_t fend = eol;
+        while (fend + 1 < len && (raw[fend + 1] == ' ' || raw[fend + 1] == '\t')) {
+            fend++;
+            while (fend < len && raw[fend] != '\n')
+                fend++;
+        }
+        const char *colon = memchr(raw + p, ':', lend - p);
+        if (colon) {
+            size_t nl = (size_t)(colon - (raw + p));
+            while (nl && (raw[p + nl - 1] == ' ' || raw[p + nl - 1] == '\t'))
+                nl--;
+            for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+                if (nl == strlen(names[k]) && g_ascii_strncasecmp(raw + p, names[k], nl) == 0 &&
+                    value_has_nul(colon + 1, (fend < len ? fend : len) - (size_t)(colon + 1 - raw)))
+                    mv->nul_header = names[k];
+        }
+        p = fend + 1;
+    }
 }
 
 /* GMime's parser warnings that mean the structure itself is broken (a validation request
@@ -197,15 +290,16 @@ struct mime_view *mime_parse(const char *raw, size_t len)
     g_mime_parser_options_free(opts);
     g_object_unref(parser);
     g_object_unref(stream);
+    header_nuls(mv, raw, len);
     if (!msg) {
-        mv->malformed = true;
+        unread(mv, "mime-decode");
         return mv;
     }
     GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
     int nh = hl ? g_mime_header_list_get_count(hl) : 0;
     if (nh > MIME_MAX_HEADERS) {
         nh = MIME_MAX_HEADERS;
-        mv->malformed = true;
+        unread(mv, "mime-headers");
         mv->too_many_headers = true;
     }
     if (nh > 0)

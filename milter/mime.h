@@ -1,15 +1,22 @@
 /*
  * mime - one RFC 5322 message, parsed with GMime into what the recognizer and the policy
- * read: the top-level header fields in order, and every inline text/plain and text/html
- * leaf part decoded (Content-Transfer-Encoding undone, quoted-printable transport padding
- * deleted first as RFC 2045 6.7 (3) requires, charset converted to UTF-8).
+ * read: the top-level header fields in order, and every text leaf part (text/anything,
+ * wherever it stands: inline or attachment, after the alternative, inside nested multiparts
+ * and inside attached messages, message/rfc822) decoded (Content-Transfer-Encoding undone,
+ * quoted-printable transport padding deleted first as RFC 2045 6.7 (3) requires, charset
+ * converted to UTF-8).
  *
  * Contract: mime_parse() never fails on bad input; it returns a view with whatever could be
- * decoded and sets `malformed` or `too_deep` when parts were skipped. Multiparts nested
- * deeper than MIME_MAX_DEPTH, more than MIME_MAX_PARTS leaves and more than MIME_MAX_HEADERS
- * top-level header fields are not read (`too_many_headers` says so: the milter calls such a
- * message too large). No I/O:
- * the input is a memory buffer. mime_init() must run once before threads start.
+ * decoded, and `unread` names the first reason something was not read or not decoded, so a
+ * caller never decides on a partial reading unknowingly: "mime-parts" (more than
+ * MIME_MAX_PARTS text leaves), "mime-depth" (nesting deeper than MIME_MAX_DEPTH),
+ * "mime-headers" (more than MIME_MAX_HEADERS top-level header fields: only those are read,
+ * and `too_many_headers` says so; the milter calls such a message too large),
+ * "mime-charset" (a charset that cannot be converted: the raw bytes are kept), "mime-decode"
+ * (a part that could not be written out). `nul_header` names the first of From, Subject and
+ * Authentication-Results whose raw value holds a NUL byte (GMime's C strings would cut it
+ * there), or whose RFC 2047 encoded words decode to one. No I/O: the input is a memory
+ * buffer. mime_init() must run once before threads start.
  */
 #ifndef ACM_MIME_H
 #define ACM_MIME_H
@@ -42,8 +49,10 @@ struct mime_view {
                             keeps the Content-* fields with the top-level part, not in hdrs) */
     char *from_addr; /* the single From mailbox address, or NULL (none, several, unparsable) */
     int from_count;  /* number of From mailboxes found over all From fields */
-    bool malformed;
-    bool too_deep;
+    bool malformed;          /* unread != NULL */
+    bool too_deep;           /* unread is (or was also) mime-depth */
+    const char *unread;      /* static string, see the contract */
+    const char *nul_header;  /* static string, see the contract */
     bool too_many_headers;  /* more than MIME_MAX_HEADERS top-level fields (only those read) */
     const char *defect;  /* first structural defect GMime reported (truncated, conflicting
                             headers, multipart without boundary, ...), or NULL */

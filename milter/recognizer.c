@@ -1,11 +1,18 @@
 /*
  * recognizer - see recognizer.h for the contract.
  *
- * Shape: each decoded part becomes one normalized text (CRLF -> LF, NBSP -> space; HTML
- * rendered by html.c, whose links are checked too). In each text, every URL that looks like
- * an approval link is parsed strictly (joining a relay's hard line wrap when the first line
- * alone does not parse), and every labelled field is matched with a PCRE2 pattern. All
- * values of one field, in all parts, must be equal.
+ * Shape: each decoded part becomes one normalized text of the same length (CR -> LF or
+ * space, NBSP -> two spaces, NUL -> space, each noted; HTML rendered by html.c with its
+ * comments, scripts and styles, whose links are checked too). Each part is one reading: its
+ * links (white-space-delimited tokens that look like URLs, and HTML link attributes, each
+ * with its position) and its labelled fields (a PCRE2 pattern finds the label, the value is
+ * the whole token after it, read and validated here). Then:
+ *  - every approval-like link anywhere is parsed strictly (joining a relay's hard line wrap
+ *    when the first line alone does not parse); in a part that carries the template, the
+ *    first link after "To approve this request" must be a valid approval URL too;
+ *  - all values of one field, in all parts, must be equal;
+ *  - a part that carries the template (a label or that sentence) must have its own approval
+ *    link and every field that another part has.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "recognizer.h"
@@ -29,19 +36,22 @@ enum pat {
     P_CERT,
     P_RENEW,
     P_SUBJ,
+    P_APPROVE,
     P_COUNT,
 };
 
+/* Labels only: the value after each one is read by value_token(), to a white-space
+ * boundary, so that nothing glued to a value and no unreadable value goes unnoticed. */
+
 static const char *const pat_src[P_COUNT] = {
-    [P_FQDN] = "\\bdomain[ \\t]*:\\s*([^\\s<>\"]+)",
-    [P_REQ] = "request\\s+to\\s+issue\\s+an\\s+SSL/TLS\\s+certificate\\s+for\\s+([^\\s<>\"]+)",
-    [P_ACCT] = "\\b(?:AWS|Amazon\\s+Web\\s+Services)\\s+account\\s+(?:ID|number)\\s*:\\s*"
-               "([0-9][0-9 \\-]*[0-9])",
-    [P_REGION] = "\\b(?:AWS|Amazon\\s+Web\\s+Services)\\s+Region(?:\\s+name)?\\s*:\\s*"
-                 "([A-Za-z0-9\\-]+)",
-    [P_CERT] = "\\bCertificate\\s+Identifier\\s*:\\s*([^\\s<>\"]+)",
+    [P_FQDN] = "\\bdomain[ \\t]*:",
+    [P_REQ] = "request\\s+to\\s+issue\\s+an\\s+SSL/TLS\\s+certificate\\s+for(?=\\s)",
+    [P_ACCT] = "\\b(?:AWS|Amazon\\s+Web\\s+Services)\\s+account\\s+(?:ID|number)\\s*:",
+    [P_REGION] = "\\b(?:AWS|Amazon\\s+Web\\s+Services)\\s+Region(?:\\s+name)?\\s*:",
+    [P_CERT] = "\\bCertificate\\s+Identifier\\s*:",
     [P_RENEW] = "in\\s+order\\s+to\\s+renew",
-    [P_SUBJ] = "\\bCertificate\\s+(?:request|approval)\\s+for\\s+([^\\s<>\"]+)",
+    [P_SUBJ] = "\\bCertificate\\s+(?:request|approval)\\s+for\\s+(\\S+)",
+    [P_APPROVE] = "\\bTo\\s+approve\\s+this\\s+request\\b",
 };
 
 static pcre2_code *pat[P_COUNT];
@@ -95,7 +105,7 @@ const char *recog_status_name(enum recog_status s)
 
 /* ---- approval URL ------------------------------------------------------------------ */
 
-enum url_check { URL_BAD, URL_CTX_MISMATCH, URL_GOOD };
+enum url_check { URL_BAD, URL_CTX_NUL, URL_CTX_MISMATCH, URL_GOOD };
 
 static bool lower_hex(const char *s, size_t n)
 {
@@ -155,13 +165,17 @@ static enum url_check url_check(const char *url, char *host, size_t hostsz, char
     size_t tl = strlen(tail);
     if (tl % 2 || !lower_hex(tail, tl))
         return URL_BAD;
+    /* decoded bytes are compared with their length: a 00 never ends the region early */
     char dec[ARN_REGION_MAX];
-    for (size_t i = 0; i < tl / 2; i++) {
+    size_t dl = tl / 2;
+    bool nul = false;
+    for (size_t i = 0; i < dl; i++) {
         unsigned v;
         sscanf(tail + 2 * i, "%2x", &v);
         dec[i] = (char)v;
+        if (v == 0)
+            nul = true;
     }
-    dec[tl / 2] = '\0';
     if (host)
         str_copy(host, hostsz, hbuf);
     if (region)
@@ -170,7 +184,9 @@ static enum url_check url_check(const char *url, char *host, size_t hostsz, char
         str_ncopy(code, codesz, c, 36);
     if (context)
         str_copy(context, contextsz, x);
-    return strcmp(dec, reg) == 0 ? URL_GOOD : URL_CTX_MISMATCH;
+    if (nul)
+        return URL_CTX_NUL;
+    return dl == strlen(reg) && memcmp(dec, reg, dl) == 0 ? URL_GOOD : URL_CTX_MISMATCH;
 }
 
 bool approval_url_parse(const char *url, char *host, size_t hostsz, char *region,
@@ -181,7 +197,15 @@ bool approval_url_parse(const char *url, char *host, size_t hostsz, char *region
            URL_GOOD;
 }
 
-/* ---- per-part extraction ------------------------------------------------------------ */
+/* ---- per-part readings ---------------------------------------------------------------- */
+
+enum fld { F_FQDN, F_REQ, F_ACCT, F_REGION, F_CERT, F_URL, F_COUNT };
+
+static const char *const fld_name[F_COUNT] = {
+    [F_FQDN] = "domain",       [F_REQ] = "requested-domain",
+    [F_ACCT] = "account",      [F_REGION] = "region",
+    [F_CERT] = "certificate-identifier", [F_URL] = "approval-link",
+};
 
 struct fields {
     char fqdn[DOMAIN_MAX];
@@ -195,335 +219,537 @@ struct fields {
     bool renewal;
 };
 
-struct state {
-    struct fields all;           /* merged over every part */
-    bool bad_url, malformed, inconsistent, any_url;
-    char detail[160];
+#define MAX_LINKS_PART 512   /* links of one part kept for the approval-position check */
+#define MAX_SENTENCES 64      /* "To approve this request" sentences of one part */
+
+struct link {
+    size_t pos;          /* offset in the part's text */
+    bool good;           /* a valid approval URL */
 };
 
-static void note(struct state *st, bool *flag, const char *what)
+/* What one part says. */
+struct reading {
+    bool seen[F_COUNT];      /* the field has a value in this part */
+    bool label;              /* a field label appears (valid value or not) */
+    bool sentence;           /* "To approve this request" appears */
+    bool invisible;          /* a zero-width, bidi-control or soft-hyphen character */
+    struct link links[MAX_LINKS_PART];
+    size_t nlinks;
+    size_t sentences[MAX_SENTENCES];
+    size_t nsentences;
+};
+
+struct state {
+    struct fields all;           /* merged over every part */
+    bool any_seen[F_COUNT];
+    bool bad_url, malformed, inconsistent, any_url;
+    bool limit;                  /* a limit was reached: malformed even without a link */
+    char d_bad[160], d_mal[160], d_inc[160], d_lim[160];   /* the first detail of each kind */
+    struct reading *cur;         /* the part being read */
+};
+
+static void bad(struct state *st, const char *what)
 {
-    if (!*flag && !st->bad_url && !st->malformed && !st->inconsistent)
-        str_copy(st->detail, sizeof(st->detail), what);
-    *flag = true;
+    if (!st->bad_url)
+        str_copy(st->d_bad, sizeof(st->d_bad), what);
+    st->bad_url = true;
+}
+
+static void malformed(struct state *st, const char *what)
+{
+    if (!st->malformed)
+        str_copy(st->d_mal, sizeof(st->d_mal), what);
+    st->malformed = true;
+}
+
+/* A limit reached (or memory exhausted): part of the message was not read. */
+static void limit(struct state *st, const char *what)
+{
+    if (!st->limit)
+        str_copy(st->d_lim, sizeof(st->d_lim), what);
+    st->limit = true;
+    malformed(st, what);
+}
+
+static void inconsistent(struct state *st, const char *what)
+{
+    if (!st->inconsistent)
+        str_copy(st->d_inc, sizeof(st->d_inc), what);
+    st->inconsistent = true;
 }
 
 /* Records one value of a field; a different earlier value anywhere is an inconsistency. */
-static void set_field(struct state *st, char *slot, size_t slotsz, const char *v,
-                      const char *name)
+static void set_field(struct state *st, enum fld which, char *slot, size_t slotsz,
+                      const char *v, const char *name)
 {
+    st->cur->seen[which] = true;
+    st->any_seen[which] = true;
     if (slot[0] && strcmp(slot, v) != 0) {
         char d[64];
         snprintf(d, sizeof(d), "%s-differs", name);
-        note(st, &st->inconsistent, d);
+        inconsistent(st, d);
         return;
     }
     str_copy(slot, slotsz, v);
 }
 
-static bool url_char(unsigned char c)
+static bool is_ws(char c)
 {
-    return c > 0x20 && c != 0x7f && !strchr("<>\"'()[]{}`^|", c);
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f';
 }
 
-static bool approval_like(const char *u)
+static bool contains_ci(const char *s, size_t n, const char *needle)
 {
-    char low[512];
-    str_copy(low, sizeof(low), u);
-    str_lower(low);
-    return strstr(low, "approval") || strstr(low, "certificates.") ||
-           (strstr(low, "code=") && strstr(low, "context="));
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (g_ascii_strncasecmp(s + i, needle, k) == 0)
+            return true;
+    return false;
 }
 
-/* Appends the URL-character run that continues a hard-wrapped line at text[*pos] (which is
- * just past a newline), skipping `> ` quote marks. Returns false when there is none. */
-static bool join_next_line(const char *text, size_t len, size_t *pos, struct sbuf *u)
+/* Looks like an approval link, wherever it stands. */
+static bool approval_like(const char *u, size_t n)
 {
-    size_t p = *pos;
-    while (p < len && (text[p] == '>' || text[p] == ' '))
+    return contains_ci(u, n, "approval") || contains_ci(u, n, "certificates.") ||
+           (contains_ci(u, n, "code=") && contains_ci(u, n, "context="));
+}
+
+/* A token that is a link: a scheme separator (also with backslashes, which browsers read
+ * as slashes), or ACM's host or path without one; in a template part also code=/context=. */
+static bool link_token(const char *t, size_t n, bool template)
+{
+    if (contains_ci(t, n, "://") || contains_ci(t, n, ":\\\\") || contains_ci(t, n, ":/\\") ||
+        contains_ci(t, n, ":\\/") || contains_ci(t, n, "acm-certificates") ||
+        contains_ci(t, n, "/approvals"))
+        return true;
+    return template && (contains_ci(t, n, "code=") || contains_ci(t, n, "context="));
+}
+
+/* The token (maximal run of non-white-space bytes) starting at or after p on the same line,
+ * after `> ` quote marks when p is a line start. */
+static size_t token_at(const char *t, size_t l, size_t p, size_t *start)
+{
+    while (p < l && (t[p] == ' ' || t[p] == '\t' || t[p] == '>'))
         p++;
     size_t s = p;
-    while (p < len && url_char((unsigned char)text[p]))
+    while (p < l && !is_ws(t[p]))
         p++;
-    if (p == s)
-        return false;
-    sbuf_append(u, text + s, p - s);
-    *pos = p;
-    return true;
+    *start = s;
+    return p - s;
 }
 
-static void strip_trailing_punct(struct sbuf *u)
+static bool rest_blank(const char *t, size_t l, size_t p)
 {
-    while (u->len && strchr(".,;:!?", u->data[u->len - 1]))
-        u->data[--u->len] = '\0';
+    while (p < l && (t[p] == ' ' || t[p] == '\t'))
+        p++;
+    return p >= l || t[p] == '\n';
 }
 
-static void take_url(struct state *st, const char *u)
+/* Strips what encloses a URL token: one opener ( < [ " ' and its closer, and sentence
+ * punctuation after it. Everything else stays glued and makes the URL invalid. */
+static void strip_url(const char **u, size_t *n)
+{
+    static const char open[] = "(<[\"'", close[] = ")>]\"'";
+    const char *s = *u;
+    size_t k = *n;
+    char closer = 0;
+    const char *o = k ? strchr(open, s[0]) : NULL;
+    if (o && *o) {
+        closer = close[o - open];
+        s++, k--;
+    }
+    while (k && strchr(".,;:!?", s[k - 1]))
+        k--;
+    if (closer && k && s[k - 1] == closer) {
+        k--;
+        while (k && strchr(".,;:!?", s[k - 1]))
+            k--;
+    }
+    *u = s;
+    *n = k;
+}
+
+static enum url_check check_span(const char *u, size_t n)
+{
+    char *z = str_ndup(u, n);
+    if (!z)
+        return URL_BAD;
+    enum url_check r = url_check(z, NULL, 0, NULL, 0, NULL, 0, NULL, 0);
+    free(z);
+    return r;
+}
+
+static void add_link(struct state *st, size_t pos, bool good)
+{
+    struct reading *r = st->cur;
+    if (r->nlinks >= MAX_LINKS_PART) {
+        limit(st, "link-count");
+        return;
+    }
+    r->links[r->nlinks].pos = pos;
+    r->links[r->nlinks].good = good;
+    r->nlinks++;
+}
+
+/* One approval-like link (a C string): strictly parsed, and its parts recorded. */
+static bool take_url(struct state *st, const char *u)
 {
     char host[128], region[ARN_REGION_MAX], code[37], context[128];
     enum url_check r = url_check(u, host, sizeof(host), region, sizeof(region), code,
                                  sizeof(code), context, sizeof(context));
     st->any_url = true;
     if (r == URL_BAD) {
-        note(st, &st->bad_url, "approval-link");
-        return;
+        bad(st, "approval-link");
+        return false;
+    }
+    if (r == URL_CTX_NUL) {
+        malformed(st, "context-nul");
+        return true;   /* an approval URL in form; the NUL decides */
     }
     if (r == URL_CTX_MISMATCH)
-        note(st, &st->inconsistent, "context-region");
-    set_field(st, st->all.host, sizeof(st->all.host), host, "url");
-    set_field(st, st->all.code, sizeof(st->all.code), code, "url");
-    set_field(st, st->all.context, sizeof(st->all.context), context, "url");
-    set_field(st, st->all.region, sizeof(st->all.region), region, "region");
+        inconsistent(st, "context-region");
+    set_field(st, F_URL, st->all.host, sizeof(st->all.host), host, "url");
+    set_field(st, F_URL, st->all.code, sizeof(st->all.code), code, "url");
+    set_field(st, F_URL, st->all.context, sizeof(st->all.context), context, "url");
+    /* the URL's region is one more place that names the region (not the Region field) */
+    if (st->all.region[0] && strcmp(st->all.region, region) != 0)
+        inconsistent(st, "region-differs");
+    else
+        str_copy(st->all.region, sizeof(st->all.region), region);
+    return true;   /* an approval URL (a context naming another region is inconsistent) */
 }
 
-static void scan_urls(struct state *st, const char *text, size_t len)
+static bool take_span(struct state *st, const char *u, size_t n)
+{
+    char *z = str_ndup(u, n);
+    if (!z) {
+        limit(st, "no-memory");
+        return false;
+    }
+    bool good = take_url(st, z);
+    free(z);
+    return good;
+}
+
+static void scan_urls(struct state *st, const char *text, size_t len, bool template)
 {
     size_t i = 0;
-    while (i + 3 <= len) {
-        const char *hit = memmem(text + i, len - i, "://", 3);
-        if (!hit)
-            break;
-        size_t at = (size_t)(hit - text);
-        size_t s = at;
-        while (s > 0 && (isalnum((unsigned char)text[s - 1]) || strchr("+.-", text[s - 1])))
-            s--;
-        size_t e = at + 3;
-        while (e < len && url_char((unsigned char)text[e]))
-            e++;
-        i = e > at + 3 ? e : at + 3;
-        if (s == at)
-            continue;   /* no scheme */
-        struct sbuf u;
-        sbuf_init(&u, 2048);
-        sbuf_append(&u, text + s, e - s);
-        struct sbuf first;
-        sbuf_init(&first, 2048);
-        sbuf_append(&first, u.data, u.len);
-        strip_trailing_punct(&first);
-        if (!approval_like(first.data)) {
-            sbuf_free(&u);
-            sbuf_free(&first);
+    while (i < len) {
+        size_t s;
+        size_t n = token_at(text, len, i, &s);
+        if (!n) {
+            i = s + 1;
             continue;
         }
-        const char *chosen = first.data;
+        size_t e = s + n;
+        i = e;
+        if (!link_token(text + s, n, template))
+            continue;
+        const char *u = text + s;
+        size_t ul = n;
+        strip_url(&u, &ul);
         struct sbuf joined;
-        sbuf_init(&joined, 2048);
-        if (url_check(first.data, NULL, 0, NULL, 0, NULL, 0, NULL, 0) != URL_GOOD) {
+        sbuf_init(&joined, 0);
+        if (check_span(u, ul) != URL_GOOD) {
             /* A relay may have hard-wrapped the link: try up to three continuation lines. */
+            sbuf_append(&joined, text + s, n);
             size_t p = e;
-            sbuf_append(&joined, u.data, u.len);
-            for (int k = 0; k < 3; k++) {
-                if (p < len && text[p] == '\r')
+            for (int k = 0; k < 3 && rest_blank(text, len, p); k++) {
+                while (p < len && text[p] != '\n')
                     p++;
-                if (p >= len || text[p] != '\n')
+                if (p >= len)
                     break;
-                p++;
-                if (!join_next_line(text, len, &p, &joined))
+                size_t cs;
+                size_t cn = token_at(text, len, p + 1, &cs);
+                if (!cn)
                     break;
-                struct sbuf t;
-                sbuf_init(&t, 2048);
-                sbuf_append(&t, joined.data, joined.len);
-                strip_trailing_punct(&t);
-                bool good = url_check(t.data, NULL, 0, NULL, 0, NULL, 0, NULL, 0) == URL_GOOD;
-                if (good) {
-                    sbuf_reset(&joined);
-                    sbuf_append(&joined, t.data, t.len);
-                    chosen = joined.data;
+                sbuf_append(&joined, text + cs, cn);
+                p = cs + cn;
+                const char *ju = joined.data;
+                size_t jl = joined.len;
+                strip_url(&ju, &jl);
+                if (!joined.overflow && check_span(ju, jl) == URL_GOOD) {
+                    u = ju;
+                    ul = jl;
                     i = p;
-                }
-                sbuf_free(&t);
-                if (good)
                     break;
+                }
             }
         }
-        take_url(st, chosen);
+        bool good;
+        if (approval_like(u, ul) || (template && (contains_ci(u, ul, "code=") ||
+                                                  contains_ci(u, ul, "context="))))
+            good = take_span(st, u, ul);
+        else
+            good = false;   /* another link: it matters where it stands (scan_part) */
+        add_link(st, s, good);
         sbuf_free(&joined);
-        sbuf_free(&u);
-        sbuf_free(&first);
     }
 }
 
-/* Calls fn for every match of pattern p in text with group 1 as (value, length, end). */
-typedef void (*match_fn)(struct state *st, const char *text, size_t len, const char *v,
-                         size_t vl, size_t end);
+/* Calls fn for every match of pattern p in text with (start, end) of the match and of
+ * group 1 (or SIZE_MAX). More matches than MAX_MATCHES, or a PCRE2 limit, is malformed. */
+#define MAX_MATCHES 200
+typedef void (*match_fn)(struct state *st, const char *text, size_t len, size_t ms,
+                         size_t me);
 
 static void each_match(struct state *st, enum pat p, const char *text, size_t len, match_fn fn)
 {
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(pat[p], NULL);
-    if (!md)
+    if (!md) {
+        limit(st, "no-memory");
         return;
+    }
     PCRE2_SIZE off = 0;
-    int guard = 0;
-    while (off <= len && guard++ < 200) {
+    int count = 0;
+    while (off <= len) {
         int rc = pcre2_match(pat[p], (PCRE2_SPTR)text, len, off, 0, md, mctx);
-        if (rc < 0)
+        if (rc == PCRE2_ERROR_NOMATCH)
             break;
+        if (rc < 0) {
+            limit(st, "match-limit");
+            break;
+        }
+        if (++count > MAX_MATCHES) {
+            limit(st, "match-count");
+            break;
+        }
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-        if (rc >= 2 && ov[2] != PCRE2_UNSET)
-            fn(st, text, len, text + ov[2], ov[3] - ov[2], ov[3]);
-        else
-            fn(st, text, len, NULL, 0, ov[1]);
+        fn(st, text, len, ov[0], ov[1]);
         off = ov[1] > off ? ov[1] : off + 1;
     }
     pcre2_match_data_free(md);
 }
 
-static bool norm_domain(const char *v, size_t vl, char *out, size_t outsz)
+/* The value after a label ending at p: blanks and at most two line ends may come first (a
+ * value on the next line). Returns the token's length (0: none) and its start in *vs. */
+static size_t value_token(const char *t, size_t l, size_t p, size_t *vs)
 {
-    if (!str_ncopy(out, outsz, v, vl))
+    int lines = 0;
+    *vs = p;
+    while (p < l && (t[p] == ' ' || t[p] == '\t' || t[p] == '\n')) {
+        if (t[p] == '\n' && ++lines > 2)
+            return 0;
+        p++;
+    }
+    if (lines)
+        while (p < l && (t[p] == '>' || t[p] == ' '))
+            p++;
+    size_t s = p;
+    while (p < l && !is_ws(t[p]))
+        p++;
+    *vs = s;
+    return p - s;
+}
+
+/* A domain value: letters, digits, hyphens, dots (one closing dot allowed), maybe *. */
+static bool read_domain(const char *v, size_t vl, char *out, size_t outsz)
+{
+    if (vl && v[vl - 1] == '.')
+        vl--;
+    if (!vl || !str_ncopy(out, outsz, v, vl))
         return false;
-    size_t n = strlen(out);
-    while (n && (out[n - 1] == '.' || out[n - 1] == ','))
-        out[--n] = '\0';
     str_lower(out);
     return dns_name_valid(out, true);
 }
 
-static void on_fqdn(struct state *st, const char *t, size_t l, const char *v, size_t vl,
-                    size_t e)
+static void on_label_value(struct state *st, const char *t, size_t l, size_t me, enum fld which)
 {
-    (void)t, (void)l, (void)e;
-    char d[DOMAIN_MAX];
-    if (!norm_domain(v, vl, d, sizeof(d))) {
-        note(st, &st->malformed, "domain");
-        return;
+    st->cur->label = true;
+    size_t vs;
+    size_t vl = value_token(t, l, me, &vs);
+    const char *v = t + vs;
+    size_t end = vs + vl;
+    char buf[ARN_TEXT_MAX];
+    bool ok = vl > 0;
+    switch (which) {
+    case F_FQDN:
+        ok = ok && read_domain(v, vl, buf, sizeof(buf)) && rest_blank(t, l, end);
+        if (ok)
+            set_field(st, F_FQDN, st->all.fqdn, sizeof(st->all.fqdn), buf, "domain");
+        break;
+    case F_REQ: {
+        /* a sentence: the value ends at white space, after one closing dot */
+        char d[DOMAIN_MAX];
+        ok = ok && read_domain(v, vl, d, sizeof(d));
+        if (ok)
+            set_field(st, F_REQ, st->all.req, sizeof(st->all.req), d, "requested-domain");
+        break;
     }
-    set_field(st, st->all.fqdn, sizeof(st->all.fqdn), d, "domain");
-}
-
-static void on_req(struct state *st, const char *t, size_t l, const char *v, size_t vl,
-                   size_t e)
-{
-    (void)t, (void)l, (void)e;
-    char d[DOMAIN_MAX];
-    if (!norm_domain(v, vl, d, sizeof(d))) {
-        note(st, &st->malformed, "requested-domain");
-        return;
-    }
-    set_field(st, st->all.req, sizeof(st->all.req), d, "requested-domain");
-}
-
-static void on_acct(struct state *st, const char *t, size_t l, const char *v, size_t vl,
-                    size_t e)
-{
-    (void)t, (void)l, (void)e;
-    char a[13];
-    size_t n = 0;
-    for (size_t i = 0; i < vl; i++) {
-        if (v[i] == '-' || v[i] == ' ')
-            continue;
-        if (n >= 12) {
-            note(st, &st->malformed, "account");
-            return;
+    case F_ACCT: {
+        /* twelve digits, or the old 1234-5678-9012 */
+        char a[13];
+        size_t n = 0;
+        bool dashed = vl == 14 && v[4] == '-' && v[9] == '-';
+        ok = ok && (vl == 12 || dashed) && rest_blank(t, l, end);
+        for (size_t i = 0; ok && i < vl; i++) {
+            if (dashed && (i == 4 || i == 9))
+                continue;
+            if (v[i] < '0' || v[i] > '9')
+                ok = false;
+            else
+                a[n++] = v[i];
         }
-        a[n++] = v[i];
+        if (ok) {
+            a[n] = '\0';
+            set_field(st, F_ACCT, st->all.account, sizeof(st->all.account), a, "account");
+        }
+        break;
     }
-    a[n] = '\0';
-    if (n != 12) {
-        note(st, &st->malformed, "account");
-        return;
+    case F_REGION: {
+        char r[ARN_REGION_MAX];
+        ok = ok && str_ncopy(r, sizeof(r), v, vl) && (str_lower(r), region_valid(r)) &&
+             rest_blank(t, l, end);
+        if (ok) {
+            st->cur->seen[F_REGION] = true;
+            st->any_seen[F_REGION] = true;
+            if (st->all.region[0] && strcmp(st->all.region, r) != 0)
+                inconsistent(st, "region-differs");
+            else
+                str_copy(st->all.region, sizeof(st->all.region), r);
+        }
+        break;
     }
-    set_field(st, st->all.account, sizeof(st->all.account), a, "account");
-}
-
-static void on_region(struct state *st, const char *t, size_t l, const char *v, size_t vl,
-                      size_t e)
-{
-    (void)t, (void)l, (void)e;
-    char r[ARN_REGION_MAX];
-    if (!str_ncopy(r, sizeof(r), v, vl) || (str_lower(r), !region_valid(r))) {
-        note(st, &st->malformed, "region");
-        return;
-    }
-    set_field(st, st->all.region, sizeof(st->all.region), r, "region");
-}
-
-static bool cert_ok(const char *s)
-{
-    struct arn a;
-    return arn_parse(s, false, &a) || uuid_valid(s, strlen(s));
-}
-
-static void on_cert(struct state *st, const char *t, size_t l, const char *v, size_t vl,
-                    size_t e)
-{
-    struct sbuf c;
-    sbuf_init(&c, ARN_TEXT_MAX - 1);
-    sbuf_append(&c, v, vl);
-    while (c.len && strchr(".,;", c.data[c.len - 1]))
-        c.data[--c.len] = '\0';
-    str_lower(c.data ? c.data : (char *)"");
-    if (c.data && !cert_ok(c.data)) {
-        /* hard-wrapped ARN: join up to two continuation lines */
-        size_t p = e;
-        for (int k = 0; k < 2 && !c.overflow; k++) {
-            if (p < l && t[p] == '\r')
-                p++;
-            if (p >= l || t[p] != '\n')
-                break;
-            p++;
-            size_t s = p;
-            while (p < l && (t[p] == '>' || t[p] == ' '))
-                p++;
-            s = p;
-            while (p < l && !isspace((unsigned char)t[p]) && !strchr("<>\"", t[p]))
-                p++;
-            if (p == s)
-                break;
-            sbuf_append(&c, t + s, p - s);
+    case F_CERT: {
+        struct sbuf c;
+        sbuf_init(&c, ARN_TEXT_MAX - 1);
+        sbuf_append(&c, v, vl);
+        bool good = false;
+        for (int k = 0; ok && !c.overflow; k++) {
             while (c.len && strchr(".,;", c.data[c.len - 1]))
                 c.data[--c.len] = '\0';
             str_lower(c.data);
-            if (cert_ok(c.data))
+            struct arn a;
+            good = arn_parse(c.data, false, &a) || uuid_valid(c.data, c.len);
+            if (good || k == 2 || !rest_blank(t, l, end))
                 break;
+            /* a hard-wrapped ARN: join the next line's token */
+            size_t p = end;
+            while (p < l && t[p] != '\n')
+                p++;
+            if (p >= l)
+                break;
+            size_t cs;
+            size_t cn = token_at(t, l, p + 1, &cs);
+            if (!cn)
+                break;
+            sbuf_append(&c, t + cs, cn);
+            end = cs + cn;
         }
+        ok = ok && good && !c.overflow && rest_blank(t, l, end);
+        if (ok)
+            set_field(st, F_CERT, st->all.cert, sizeof(st->all.cert), c.data, "certificate");
+        sbuf_free(&c);
+        break;
     }
-    if (!c.data || c.overflow || !cert_ok(c.data)) {
-        note(st, &st->malformed, "certificate-identifier");
-    } else {
-        set_field(st, st->all.cert, sizeof(st->all.cert), c.data, "certificate");
+    default:
+        break;
     }
-    sbuf_free(&c);
+    if (!ok)
+        malformed(st, fld_name[which]);
 }
 
-static void on_renew(struct state *st, const char *t, size_t l, const char *v, size_t vl,
-                     size_t e)
+static void on_fqdn(struct state *st, const char *t, size_t l, size_t ms, size_t me)
 {
-    (void)t, (void)l, (void)v, (void)vl, (void)e;
+    (void)ms;
+    on_label_value(st, t, l, me, F_FQDN);
+}
+
+static void on_req(struct state *st, const char *t, size_t l, size_t ms, size_t me)
+{
+    (void)ms;
+    on_label_value(st, t, l, me, F_REQ);
+}
+
+static void on_acct(struct state *st, const char *t, size_t l, size_t ms, size_t me)
+{
+    (void)ms;
+    on_label_value(st, t, l, me, F_ACCT);
+}
+
+static void on_region(struct state *st, const char *t, size_t l, size_t ms, size_t me)
+{
+    (void)ms;
+    on_label_value(st, t, l, me, F_REGION);
+}
+
+static void on_cert(struct state *st, const char *t, size_t l, size_t ms, size_t me)
+{
+    (void)ms;
+    on_label_value(st, t, l, me, F_CERT);
+}
+
+static void on_renew(struct state *st, const char *t, size_t l, size_t ms, size_t me)
+{
+    (void)t, (void)l, (void)ms, (void)me;
     st->all.renewal = true;
 }
 
-/* CRLF -> LF, CR -> LF, UTF-8 NBSP -> space, NUL -> space. */
-static char *normalize(const char *in, size_t len, size_t *outlen)
+static void on_approve(struct state *st, const char *t, size_t l, size_t ms, size_t me)
+{
+    (void)t, (void)l, (void)ms;
+    struct reading *r = st->cur;
+    r->sentence = true;
+    if (r->nsentences < MAX_SENTENCES)
+        r->sentences[r->nsentences++] = me;
+    else
+        limit(st, "match-count");
+}
+
+/* Characters that a reader does not see or that reorder what they see: zero-width spaces
+ * and joiners, bidi controls, the soft hyphen, word joiners, BOM (but at the very start),
+ * tag characters. Their UTF-8 length at t[i], or 0. */
+static size_t invisible_at(const unsigned char *t, size_t len, size_t i)
+{
+    unsigned char a = t[i], b = i + 1 < len ? t[i + 1] : 0, c = i + 2 < len ? t[i + 2] : 0;
+    if (a == 0xc2 && b == 0xad)
+        return 2;                                          /* U+00AD soft hyphen */
+    if (a == 0xcd && b == 0x8f)
+        return 2;                                          /* U+034F grapheme joiner */
+    if (a == 0xe1 && b == 0xa0 && c == 0x8e)
+        return 3;                                          /* U+180E */
+    if (a == 0xe2 && b == 0x80 && ((c >= 0x8b && c <= 0x8f) || (c >= 0xa8 && c <= 0xae)))
+        return 3;                                          /* U+200B-200F, U+2028-202E */
+    if (a == 0xe2 && b == 0x81 && c >= 0xa0 && c <= 0xaf)
+        return 3;                                          /* U+2060-206F */
+    if (a == 0xef && b == 0xbb && c == 0xbf && i > 0)
+        return 3;                                          /* U+FEFF not at the start */
+    if (a == 0xf3 && b == 0xa0)
+        return 4;                                          /* U+E0000-E0FFF tags */
+    return 0;
+}
+
+/* Same length out as in: CR LF -> space LF, CR -> LF, UTF-8 NBSP -> two spaces,
+ * NUL -> space (noted), so offsets stay those of the input. */
+static char *normalize(struct state *st, const char *in, size_t len)
 {
     /* zero-filled: PCRE2's JIT may read ahead past the subject inside the block */
     char *out = calloc(1, len + 1);
     if (!out)
         return NULL;
-    size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)in[i];
         if (c == '\r') {
-            out[o++] = '\n';
-            if (i + 1 < len && in[i + 1] == '\n')
-                i++;
+            out[i] = i + 1 < len && in[i + 1] == '\n' ? ' ' : '\n';
         } else if (c == 0xc2 && i + 1 < len && (unsigned char)in[i + 1] == 0xa0) {
-            out[o++] = ' ';
+            out[i] = out[i + 1] = ' ';
             i++;
         } else if (c == 0) {
-            out[o++] = ' ';
+            out[i] = ' ';
+            malformed(st, "nul-byte");
         } else {
-            out[o++] = (char)c;
+            size_t k = c >= 0xc2 ? invisible_at((const unsigned char *)in, len, i) : 0;
+            if (k)
+                st->cur->invisible = true;
+            out[i] = (char)c;
         }
     }
-    out[o] = '\0';
-    *outlen = o;
     return out;
 }
 
-static void scan_text(struct state *st, const char *text, size_t len)
+static void scan_fields(struct state *st, const char *text, size_t len)
 {
-    scan_urls(st, text, len);
+    each_match(st, P_APPROVE, text, len, on_approve);
     each_match(st, P_FQDN, text, len, on_fqdn);
     each_match(st, P_REQ, text, len, on_req);
     each_match(st, P_ACCT, text, len, on_acct);
@@ -532,31 +758,63 @@ static void scan_text(struct state *st, const char *text, size_t len)
     each_match(st, P_RENEW, text, len, on_renew);
 }
 
+/* After the whole part is read: the link that follows each "To approve this request" must
+ * be a valid approval URL (whatever host it names), never skipped for another part's. */
+static void check_positions(struct state *st)
+{
+    struct reading *r = st->cur;
+    for (size_t k = 0; k < r->nsentences; k++) {
+        const struct link *first = NULL;
+        for (size_t i = 0; i < r->nlinks; i++)
+            if (r->links[i].pos >= r->sentences[k] && (!first || r->links[i].pos < first->pos))
+                first = &r->links[i];
+        if (first) {
+            st->any_url = true;
+            if (!first->good)
+                bad(st, "approval-link");
+        }
+    }
+}
+
 static void scan_part(struct state *st, const struct mime_text *part)
 {
-    size_t nl;
-    char *norm = normalize(part->text, part->len, &nl);
-    if (!norm)
+    char *norm = normalize(st, part->text, part->len);
+    if (!norm) {
+        limit(st, "no-memory");
         return;
+    }
     if (!part->html) {
-        scan_text(st, norm, nl);
+        scan_fields(st, norm, part->len);
+        scan_urls(st, norm, part->len, st->cur->label || st->cur->sentence);
+        check_positions(st);
         free(norm);
         return;
     }
     struct html_text ht;
-    if (html_extract(norm, nl, &ht)) {
-        for (size_t i = 0; i < ht.hrefs.n; i++) {
-            const char *h = ht.hrefs.v[i];
-            if (approval_like(h) || (strstr(h, "://") == NULL && strstr(h, "approval")))
-                take_url(st, h);
-        }
-        if (ht.text.data) {
-            size_t tl;
-            char *t2 = normalize(ht.text.data, ht.text.len, &tl);
-            if (t2) {
-                scan_text(st, t2, tl);
-                free(t2);
+    if (!html_extract_all(norm, part->len, &ht)) {
+        limit(st, "no-memory");
+    } else {
+        if (ht.limit)
+            limit(st, ht.limit);
+        size_t tl = ht.text.data ? ht.text.len : 0;
+        char *t2 = normalize(st, ht.text.data ? ht.text.data : "", tl);
+        if (!t2) {
+            limit(st, "no-memory");
+        } else {
+            scan_fields(st, t2, tl);
+            bool template = st->cur->label || st->cur->sentence;
+            for (size_t i = 0; i < ht.hrefs.n; i++) {
+                const char *h = ht.hrefs.v[i];
+                size_t hl = strlen(h);
+                bool good = false;
+                if (approval_like(h, hl) ||
+                    (template && (contains_ci(h, hl, "code=") || contains_ci(h, hl, "context="))))
+                    good = take_url(st, h);
+                add_link(st, ht.href_pos[i], good);
             }
+            scan_urls(st, t2, tl, template);
+            check_positions(st);
+            free(t2);
         }
     }
     html_text_free(&ht);
@@ -574,28 +832,62 @@ static void subject_check(struct state *st, const char *subject)
     if (pcre2_match(pat[P_SUBJ], (PCRE2_SPTR)subject, len, 0, 0, md, mctx) >= 2) {
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         char d[DOMAIN_MAX];
-        if (!norm_domain(subject + ov[2], ov[3] - ov[2], d, sizeof(d)) ||
+        if (!read_domain(subject + ov[2], ov[3] - ov[2], d, sizeof(d)) ||
             (strcmp(d, st->all.fqdn) != 0 && strcmp(d, st->all.req) != 0))
-            note(st, &st->inconsistent, "subject-domain");
+            inconsistent(st, "subject-domain");
     }
     pcre2_match_data_free(md);
 }
 
-enum recog_status recognize(const struct mime_view *mv, struct acm_fields *f)
+/* Every part that carries the template, or an approval link, says everything another part
+ * says: its own approval link and each field. */
+static void check_parts(struct state *st, const struct reading *r, size_t n)
 {
-    memset(f, 0, sizeof(*f));
-    struct state st;
-    memset(&st, 0, sizeof(st));
-    for (size_t i = 0; i < mv->nparts; i++)
-        scan_part(&st, &mv->parts[i]);
-    f->have_url = st.any_url;
-    if (!st.any_url)
-        return RECOG_NOT_ACM;
-    if (mv->defect)
-        note(&st, &st.malformed, mv->defect);
+    for (size_t i = 0; i < n; i++) {
+        const struct reading *p = &r[i];
+        bool template = p->label || p->sentence;
+        if (!template && !p->seen[F_URL])
+            continue;
+        if (p->invisible)
+            malformed(st, "invisible-character");
+        static const enum fld order[F_COUNT] = {F_URL, F_FQDN, F_ACCT, F_REGION, F_CERT, F_REQ};
+        for (int k = 0; k < F_COUNT; k++) {
+            enum fld f = order[k];
+            if (st->any_seen[f] && !p->seen[f]) {
+                char d[64];
+                snprintf(d, sizeof(d), "%s-missing-in-part", fld_name[f]);
+                inconsistent(st, d);
+            }
+        }
+    }
+}
 
-    struct fields *a = &st.all;
-    if (!st.bad_url && !st.malformed) {
+static enum recog_status finish(struct state *st, const struct mime_view *mv,
+                                struct acm_fields *f)
+{
+    f->have_url = st->any_url;
+    /* something was not read: never decide on the rest, link or not */
+    if (mv->unread)
+        limit(st, mv->unread);
+    if (mv->defect && strcmp(mv->defect, "mime-no-boundary") == 0)
+        limit(st, mv->defect);   /* the parts were never told apart */
+    if (mv->nul_header) {
+        char d[64];
+        snprintf(d, sizeof(d), "nul-in-%s", mv->nul_header);
+        str_lower(d);
+        limit(st, d);
+    }
+    if (!st->any_url && !st->limit)
+        return RECOG_NOT_ACM;
+    if (!st->any_url) {
+        str_copy(f->detail, sizeof(f->detail), st->d_lim);
+        return RECOG_MALFORMED;
+    }
+    if (mv->defect)
+        malformed(st, mv->defect);
+
+    struct fields *a = &st->all;
+    if (!st->bad_url && !st->malformed) {
         const char *missing = !a->host[0]      ? "approval-link"
                               : !a->fqdn[0]    ? "domain"
                               : !a->account[0] ? "account"
@@ -607,7 +899,7 @@ enum recog_status recognize(const struct mime_view *mv, struct acm_fields *f)
             return RECOG_INCOMPLETE;
         }
     }
-    if (!st.bad_url && !st.malformed && !st.inconsistent) {
+    if (!st->bad_url && !st->malformed && !st->inconsistent) {
         /* cross-field checks: ARN vs account/region, partition vs region and host */
         struct arn arn;
         if (strncmp(a->cert, "arn:", 4) == 0) {
@@ -622,26 +914,26 @@ enum recog_status recognize(const struct mime_view *mv, struct acm_fields *f)
         }
         const char *rp = region_partition(a->region);
         if (strcmp(arn.region, a->region) != 0)
-            note(&st, &st.inconsistent, "arn-region");
+            inconsistent(st, "arn-region");
         else if (strcmp(arn.account, a->account) != 0)
-            note(&st, &st.inconsistent, "arn-account");
+            inconsistent(st, "arn-account");
         else if (!rp || strcmp(rp, arn.partition) != 0)
-            note(&st, &st.inconsistent, "arn-partition");
+            inconsistent(st, "arn-partition");
         f->arn = arn;
         arn_format(&arn, f->arn_text, sizeof(f->arn_text));
-        subject_check(&st, mv->subject);
+        subject_check(st, mv->subject);
     }
-    if (st.bad_url) {
-        str_copy(f->detail, sizeof(f->detail), st.detail);
+    if (st->bad_url) {
+        str_copy(f->detail, sizeof(f->detail), st->d_bad);
         return RECOG_BAD_URL;
     }
-    if (st.malformed || st.inconsistent) {
-        str_copy(f->detail, sizeof(f->detail), st.detail);
+    if (st->malformed || st->inconsistent) {
+        str_copy(f->detail, sizeof(f->detail), st->malformed ? st->d_mal : st->d_inc);
         /* copy what is known for the log line */
         str_copy(f->fqdn, sizeof(f->fqdn), a->fqdn);
         str_copy(f->account, sizeof(f->account), a->account);
         str_copy(f->region, sizeof(f->region), a->region);
-        return st.malformed ? RECOG_MALFORMED : RECOG_INCONSISTENT;
+        return st->malformed ? RECOG_MALFORMED : RECOG_INCONSISTENT;
     }
     str_copy(f->fqdn, sizeof(f->fqdn), a->fqdn);
     str_copy(f->requested_domain, sizeof(f->requested_domain), a->req);
@@ -652,4 +944,29 @@ enum recog_status recognize(const struct mime_view *mv, struct acm_fields *f)
     str_copy(f->context, sizeof(f->context), a->context);
     f->renewal = a->renewal;
     return RECOG_OK;
+}
+
+enum recog_status recognize(const struct mime_view *mv, struct acm_fields *f)
+{
+    memset(f, 0, sizeof(*f));
+    struct state *st = calloc(1, sizeof(*st));
+    struct reading *r = calloc(mv->nparts ? mv->nparts : 1, sizeof(*r));
+    if (!st || !r) {
+        free(st);
+        free(r);
+        str_copy(f->detail, sizeof(f->detail), "no-memory");
+        return RECOG_MALFORMED;
+    }
+    for (size_t i = 0; i < mv->nparts; i++) {
+        st->cur = &r[i];
+        scan_part(st, &mv->parts[i]);
+    }
+    if (st->any_url) {
+        check_parts(st, r, mv->nparts);
+    }
+    enum recog_status s = finish(st, mv, f);
+    memset(st, 0, sizeof(*st));   /* codes and contexts: no copy left behind */
+    free(st);
+    free(r);
+    return s;
 }

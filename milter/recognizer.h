@@ -3,14 +3,25 @@
  *
  * Contract: pure functions, no I/O, no global state but the PCRE2 patterns compiled once by
  * recognizer_init() (before threads start; read-only afterwards). recognize() reads every
- * decoded text/plain and text/html part of the view (HTML through html.c), finds the
- * approval URL and the labelled fields with PCRE2, checks every occurrence of every field
- * against every other (safety rule 5), and returns:
+ * decoded text part of the view (inline or attachment, nested, attached messages; HTML
+ * through html.c with its comments, scripts, styles, titles and hidden elements). Each part is
+ * one reading: its own fields and links. A label's value is the whole white-space-delimited
+ * token after it; a present label with a value the checks cannot read is malformed, never
+ * skipped. Every approval-like link is parsed strictly; in a part that carries the template
+ * (a label or "To approve this request") the first link after that sentence must be a valid
+ * approval URL, and the part must have its own approval link and every field another part
+ * has. Every occurrence of every field is checked against every other (safety rule 5).
+ * Returns:
  *   RECOG_NOT_ACM       no approval-like link anywhere: not a validation request
- *   RECOG_BAD_URL       an approval-like link that is not exactly the pinned ACM form
- *   RECOG_INCOMPLETE    a valid link, but a required field is missing
- *   RECOG_MALFORMED     a field value that is not syntactically valid
- *   RECOG_INCONSISTENT  two places disagree (parts, repeated labels, URL/ARN/region/context)
+ *   RECOG_BAD_URL       an approval-like link (or the link after the approval sentence) that
+ *                       is not exactly the pinned ACM form
+ *   RECOG_INCOMPLETE    a valid link, but a required field is missing everywhere
+ *   RECOG_MALFORMED     a field value that is not syntactically valid, a NUL or invisible
+ *                       character, a broken MIME structure, or any limit reached (MIME parts,
+ *                       depth, headers, HTML links or depth, pattern matches): then even
+ *                       without a link, since what was not read is never assumed harmless
+ *   RECOG_INCONSISTENT  two places disagree (parts, repeated labels, URL/ARN/region/context),
+ *                       or a part lacks a field or the approval link that another part has
  *   RECOG_OK            all fields present and consistent; `f` is filled in
  * `f->detail` names the failing check in one short word-list for the log.
  */

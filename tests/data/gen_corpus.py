@@ -374,9 +374,11 @@ def transform(s, subs):
 def acm_message(name, idx, fields=None, template="new", to="admin@example.com", cc=None,
                 from_=FROM_ACM, authres=(AUTHRES_OK,), subject=None, structure="alt",
                 text_cte="7bit", html_cte="quoted-printable", charset="utf-8", eol="\r\n",
-                text_subs=(), html_subs=(), both_subs=(), close=True, extra_parts=()):
+                text_subs=(), html_subs=(), both_subs=(), close=True, extra_parts=(),
+                extra_headers=(), wrap_depth=0):
     """Build one ACM validation message; returns (bytes, info) where info holds the decoded
-    text and HTML the parts must yield."""
+    text and HTML the parts must yield.  extra_headers: more header lines; wrap_depth: the
+    top entity wrapped in that many more multipart/mixed levels."""
     fields = fields or {}
     if template == "cn":
         fields = dict(dict(fqdn="www.example.cn", region="cn-north-1", account=CN_ACCOUNT,
@@ -407,7 +409,12 @@ def acm_message(name, idx, fields=None, template="new", to="admin@example.com", 
         body = multipart(b1, [alt] + [p(eol) for p in extra_parts], eol, close)
     else:
         raise ValueError(structure)
-    hdr = envelope_headers(name, idx, to, from_, subject, authres, cc)
+    for level in range(wrap_depth):
+        bw = boundary_for(name, 100 + level)
+        inner = eol.join(ctype) + eol + eol + body
+        ctype = ["Content-Type: multipart/mixed; ", '\tboundary="%s"' % bw]
+        body = multipart(bw, [inner], eol)
+    hdr = envelope_headers(name, idx, to, from_, subject, authres, cc) + list(extra_headers)
     qp = [p for p, cte, kind in ((text_part, text_cte, "text"), (html_part, html_cte, "html"))
           if cte == "quoted-printable" and structure in ("alt", "mixed", kind)]
     info = {"text": text if structure != "html" else None,
@@ -541,6 +548,70 @@ def eu(cert_label, **kw):
 HDR_FOLDED = ("mx.example.com;\n\tdkim=pass header.d=certificates.amazon.com header.s=a1b2;\n"
               "\tdkim=pass header.d=amazonses.com;\n\tspf=pass smtp.mailfrom=bounces.certificates.amazon.com")
 EVIL_URL = "https://{region}.acm-certificates.amazon.com.evil.example/approvals?code={code}&context={context}"
+
+# --- issue 9 helpers --------------------------------------------------------------------------
+
+FIELD_SPOTS = {  # kind: (text before, html before) for the standard www.example.com us-east-1 request
+    "domain": ("Domain: www.example.com\n", '<span id="fqdn">www.example.com</span>', "Domain: %s\n", '<span id="fqdn">%s</span>'),
+    "account": ("AWS account ID: %s\n" % ACCOUNT, '<span id="account_id">%s</span>' % ACCOUNT,
+                "AWS account ID: %s\n", '<span id="account_id">%s</span>'),
+    "region": ("AWS Region name: us-east-1\n", "region_name%s>us-east-1</span>" % RDQ,
+               "AWS Region name: %s\n", "region_name" + RDQ + ">%s</span>"),
+    "cert": ("Certificate Identifier: %s\n" % ARN_US, '<span id="cert_id">%s</span>' % ARN_US,
+             "Certificate Identifier: %s\n", '<span id="cert_id">%s</span>'),
+    "requested": ("certificate for www.example.com.", '<span id="requested_domain">www.example.com</span>',
+                  "certificate for %s.", '<span id="requested_domain">%s</span>'),
+}
+
+
+def field_text(kind, value):
+    t_old, _h_old, t_new, _h_new = FIELD_SPOTS[kind]
+    return dict(text_subs=[(t_old, t_new % value)])
+
+
+def field_both(kind, value):
+    t_old, h_old, t_new, h_new = FIELD_SPOTS[kind]
+    return dict(text_subs=[(t_old, t_new % value)], html_subs=[(h_old, h_new % html.escape(value, quote=False))])
+
+
+def attach_part(text, eol, disp='attachment; filename="note.txt"'):
+    return leaf("text/plain", "8bit" if any(ord(c) > 127 for c in text) else "7bit", text, "utf-8", eol,
+                extra_headers=["Content-Disposition: " + disp])
+
+
+def other_template():
+    f = Fields("attach-template/other", account="111122223333")
+    return text_body(f, "new")
+
+
+def rfc822_part(eol):
+    inner, _info = acm_message("attach-rfc822/inner", 0, fields=dict(account="111122223333"))
+    return ("Content-Type: message/rfc822" + eol + "Content-Disposition: attachment" + eol + eol
+            + inner.decode("utf-8"))
+
+
+BANNER_TEXT = ("[EXTERNAL] This message came from outside example.com. Learn why this is important at\n"
+               "https://security.example.com/external-mail\n\n")
+BANNER_HTML = ('<p style="background:#ffeb9c">[EXTERNAL] This message came from outside example.com. '
+               '<a href="https://security.example.com/external-mail">Learn why this is important</a></p>\n')
+
+
+def rewrap(t, width=72):
+    """What a relay that re-wraps long lines does: break at the last space before the width,
+    hard-break a longer word."""
+    out = []
+    for line in t.split("\n"):
+        while len(line) > width:
+            cut = line.rfind(" ", 0, width + 1)
+            if cut <= 0:
+                out.append(line[:width])
+                line = line[width:]
+            else:
+                out.append(line[:cut])
+                line = line[cut + 1:]
+        out.append(line)
+    return "\n".join(out)
+
 
 # ---------------------------------------------------------------------------------------------
 # The case table: (file stem, decision, reason, expectations/arguments, README note, builder kw)
@@ -772,6 +843,167 @@ CASES = [
     ("mime-bad-base64", "ignore", "not-acm|malformed", "",
      "only part declared base64 but holding garbage: no approval link can be decoded (see above)",
      dict(builder=bad_base64)),
+
+    # ----- issue 9, class 1: one reading per part, every part read -----------------------------
+    ("href-other-host", "deny", "bad-url", "detail=approval-link",
+     "HTML <a href> of the approval link points to https://evil.example/x (nothing approval-like); text part and shown URL genuine",
+     dict(fields=dict(href="https://evil.example/x"))),
+    ("href-ipv6", "deny", "bad-url", "detail=approval-link",
+     "HTML <a href> is https://[2001:db8::1]/approvals?... (an IPv6 literal); text part genuine",
+     dict(fields=dict(href="https://[2001:db8::1]/approvals?code={code}&context={context}"))),
+    ("text-url-ipv6", "deny", "bad-url", "detail=approval-link",
+     "text part URL is https://[::1]/approvals?... (the tokenizer used to stop at '['); HTML part genuine",
+     dict(fields=dict(text_url="https://[::1]/approvals?code={code}&context={context}"))),
+    ("text-url-other-host", "deny", "bad-url", "detail=approval-link",
+     "text part URL is https://evil.example/approve (nothing approval-like); HTML part genuine",
+     dict(fields=dict(text_url="https://evil.example/approve"))),
+    ("text-url-cut-quote", "deny", "bad-url", "detail=approval-link",
+     "text part URL has 'x glued after the context (a character the old tokenizer stopped at)",
+     dict(fields=dict(text_url="https://{host}/approvals?code={code}&context={context}'x"))),
+    ("text-url-cut-brace", "deny", "bad-url", "detail=approval-link",
+     "text part URL has {.evil} glued after the context",
+     dict(fields=dict(text_url="https://{host}/approvals?code={code}&context={context}{{.evil}}"))),
+    ("text-url-backslash", "deny", "bad-url", "detail=approval-link",
+     "text part URL written with backslashes (https:\\\\host\\approvals...), which browsers read as slashes",
+     dict(fields=dict(text_url="https:\\\\{host}\\approvals?code={code}&context={context}"))),
+    ("text-url-pct-host", "deny", "bad-url", "detail=approval-link",
+     "text part URL host percent-encoded (us-east-1.acm-certificates.amazon%2ecom)",
+     dict(fields=dict(text_url="https://{region}.acm-certificates.amazon%2ecom/approvals?code={code}&context={context}"))),
+    ("text-url-no-scheme", "deny", "bad-url", "detail=approval-link",
+     "text part URL without its scheme (us-east-1.acm-certificates.amazon.com/approvals?...)",
+     dict(fields=dict(text_url="{host}/approvals?code={code}&context={context}"))),
+    ("html-no-link", "deny", "bad-url", "detail=approval-link",
+     "HTML part carries the template but neither the approval <a> nor the shown URL (the next link is the mailto:); the text part has the genuine link",
+     dict(html_subs=[lambda t: re.sub(r"To approve this request, go to .*? and follow", "To approve this request, go to Amazon Certificate Approvals and follow", t)])),
+    ("html-missing-account", "deny", "inconsistent", "detail=account-missing-in-part",
+     "HTML part lacks the account line that the text part has",
+     dict(html_subs=[drop_line("AWS account ID:")])),
+    ("attach-domain", "deny", "inconsistent", "detail=domain-differs",
+     "a text/plain attachment (Content-Disposition: attachment) says Domain: www.evil.example",
+     dict(structure="mixed", extra_parts=[lambda eol: attach_part("Domain: www.evil.example\n", eol)])),
+    ("attach-template", "deny", "inconsistent", "detail=account-differs",
+     "a text/plain attachment carries the whole template for account 111122223333 with another approval URL",
+     dict(structure="mixed", extra_parts=[lambda eol: attach_part(other_template(), eol)])),
+    ("attach-fields-no-link", "deny", "inconsistent", "detail=approval-link-missing-in-part",
+     "a text/plain attachment repeats the four labelled fields (same values) without an approval link",
+     dict(structure="mixed", extra_parts=[lambda eol: attach_part(
+         "Domain: www.example.com\nAWS account ID: %s\nAWS Region name: us-east-1\nCertificate Identifier: %s\n" % (ACCOUNT, ARN_US), eol)])),
+    ("inline-after-alt", "deny", "inconsistent", "detail=account-differs",
+     "an inline text/plain part after the alternative says AWS account ID: 111122223333",
+     dict(structure="mixed", extra_parts=[lambda eol: attach_part("AWS account ID: 111122223333\n", eol, "inline")])),
+    ("attach-rfc822", "deny", "inconsistent", "detail=account-differs",
+     "an attached message/rfc822 holds an ACM request for account 111122223333",
+     dict(structure="mixed", extra_parts=[rfc822_part])),
+    ("html-comment-domain", "deny", "inconsistent", "detail=domain-differs",
+     "an HTML comment holds Domain: www.evil.example",
+     dict(html_subs=[("</body>", "<!--\nDomain: www.evil.example\n-->\n</body>")])),
+    ("html-comment-url", "deny", "inconsistent", "detail=url-differs",
+     "an HTML comment holds a second well-formed approval URL (another code)",
+     dict(html_subs=[lambda t: t.replace("</body>", "<!-- %s -->\n</body>" % Fields("html-comment-url").url.replace(
+         Fields("html-comment-url").code, fake_uuid("html-comment-url/code2")))])),
+    ("html-title-account", "deny", "inconsistent", "detail=account-differs",
+     "the HTML <title> says AWS account ID: 111122223333",
+     dict(html_subs=[("<title>Domain Validation</title>", "<title>AWS account ID: 111122223333</title>")])),
+    ("html-hidden-domain", "deny", "inconsistent", "detail=domain-differs",
+     "a display:none <div> in the HTML says Domain: www.evil.example",
+     dict(html_subs=[("</body>", '<div style="display:none">Domain: www.evil.example</div>\n</body>')])),
+    ("html-noscript-domain", "deny", "inconsistent", "detail=domain-differs",
+     "a <noscript> in the HTML says Domain: www.evil.example",
+     dict(html_subs=[("</body>", "<noscript>Domain: www.evil.example</noscript>\n</body>")])),
+    ("html-script-domain", "deny", "inconsistent", "detail=domain-differs",
+     "a <script> in the HTML holds Domain: www.evil.example",
+     dict(html_subs=[("</head>", "<script>\nDomain: www.evil.example\n</script>\n</head>")])),
+    ("banner-link", "approve", "allowlisted", OK_US,
+     "a gateway put an [EXTERNAL] banner with a link at the top of both parts (before the approval sentence)",
+     dict(text_subs=[lambda t: BANNER_TEXT + t],
+          html_subs=[("<body style=\"margin: 0; padding: 0;\">", "<body style=\"margin: 0; padding: 0;\">" + BANNER_HTML)])),
+    ("footer-link", "approve", "allowlisted", OK_US,
+     "multipart/mixed: the alternative plus a gateway footer part with a link",
+     dict(structure="mixed", extra_parts=[lambda eol: attach_part("-- \nScanned by the example.com gateway: https://www.example.com/mail-policy\n", eol, "inline")])),
+    ("rewrapped", "approve", "allowlisted", OK_US,
+     "a relay re-wrapped the text part at 72 columns (at spaces; the URL and ARN hard-broken)",
+     dict(text_subs=[rewrap])),
+    ("deeper-nesting", "approve", "allowlisted", OK_US,
+     "the alternative wrapped in three more multipart/mixed levels (as list servers and gateways do)",
+     dict(wrap_depth=3)),
+
+    # ----- issue 9, class 2: a value is the whole token ---------------------------------------
+    ("glued-account", "deny", "malformed", "detail=account",
+     "AWS account ID: 123456789012/999988887777 in both parts",
+     dict(**field_both("account", ACCOUNT + "/999988887777"))),
+    ("glued-domain", "deny", "malformed", "detail=domain",
+     "Domain: www.example.com>.evil.example in both parts",
+     dict(**field_both("domain", "www.example.com>.evil.example"))),
+    ("glued-requested", "deny", "malformed", "detail=requested-domain",
+     "certificate for www.example.com/evil.example. in both parts",
+     dict(**field_both("requested", "www.example.com/evil.example"))),
+    ("glued-region", "deny", "malformed", "detail=region",
+     "AWS Region name: us-east-1;eu-west-1 in both parts",
+     dict(**field_both("region", "us-east-1;eu-west-1"))),
+    ("glued-cert", "deny", "malformed", "detail=certificate-identifier",
+     "Certificate Identifier: the ARN with /x glued to it, in both parts",
+     dict(**field_both("cert", ARN_US + "/x"))),
+    ("account-second-token", "deny", "malformed", "detail=account",
+     "AWS account ID: 123456789012 111122223333 (a second value on the label's line)",
+     dict(**field_both("account", ACCOUNT + " 111122223333"))),
+    ("fullwidth-account", "deny", "malformed", "detail=account",
+     "the account in full-width digits (U+FF11...) in both parts",
+     dict(text_cte="quoted-printable", **field_both("account", "".join(chr(0xff10 + int(c)) for c in ACCOUNT)))),
+    ("zwsp-domain", "deny", "malformed", "detail=domain",
+     "a zero-width space (U+200B) inside the domain value, both parts",
+     dict(text_cte="quoted-printable", **field_both("domain", "www.exam\u200bple.com"))),
+    ("zwsp-label", "deny", "malformed", "detail=invisible-character",
+     "a zero-width space inside the label (Dom\u200bain:), so the pattern cannot see it, both parts",
+     dict(text_cte="quoted-printable", both_subs=[("Domain:", "Dom\u200bain:")])),
+    ("shy-account", "deny", "malformed", "detail=account",
+     "a soft hyphen (U+00AD) inside the account, both parts",
+     dict(text_cte="quoted-printable", **field_both("account", "123456\u00ad789012"))),
+    ("bidi-domain", "deny", "malformed", "detail=domain",
+     "a right-to-left override (U+202E) in the domain, both parts",
+     dict(text_cte="quoted-printable", **field_both("domain", "\u202ewww.example.com"))),
+    ("empty-account", "deny", "malformed", "detail=account",
+     "the account label with no value (next line is the Region label), both parts",
+     dict(**field_both("account", ""))),
+
+    # ----- issue 9, class 3: no C-string truncation ---------------------------------------------
+    ("context-nul", "deny", "malformed", "detail=context-nul",
+     "the hex region tail of context ends in 00 (us-east-1 then NUL)",
+     dict(fields=dict(url="https://{host}/approvals?code={code}&context={context}00"))),
+    ("subject-nul", "deny", "malformed", "detail=nul-in-subject",
+     "a NUL byte in the Subject after the domain",
+     dict(subject="Certificate request for www.example.com\x00.evil.example")),
+    ("subject-nul-encoded", "deny", "malformed", "detail=nul-in-subject",
+     "an RFC 2047 encoded word in the Subject that decodes to a NUL",
+     dict(subject="=?utf-8?q?Certificate_request_for_www.example.com=00.evil.example?=")),
+    ("from-nul", "deny", "malformed", "detail=nul-in-from",
+     "a NUL byte in the From field",
+     dict(from_="Amazon Certificates <no-reply@certificates.amazon.com>\x00<x@evil.example>")),
+    ("authres-nul", "deny", "malformed", "detail=nul-in-authentication-results",
+     "a NUL byte in the Authentication-Results field",
+     dict(authres=(AUTHRES_OK.replace("; spf=pass", "\x00; spf=pass"),))),
+    ("part-nul", "deny", "malformed", "detail=nul-byte",
+     "a NUL byte inside the text part's domain value (base64, so it survives transport)",
+     dict(text_cte="base64", **field_text("domain", "www.example.com\x00.evil.example"))),
+
+    # ----- issue 9, class 4: every limit reached is a refusal --------------------------------
+    ("limit-parts", "deny", "malformed", "detail=mime-parts",
+     "70 inline footer parts after the alternative (more than MIME_MAX_PARTS text leaves)",
+     dict(structure="mixed", extra_parts=[footer_part] * 70)),
+    ("limit-depth", "deny", "malformed", "detail=mime-depth",
+     "the alternative wrapped in 20 multipart/mixed levels (deeper than MIME_MAX_DEPTH)",
+     dict(wrap_depth=20)),
+    ("limit-headers", "deny", "malformed", "detail=mime-headers",
+     "2100 extra header fields (more than MIME_MAX_HEADERS)",
+     dict(extra_headers=["X-Filler-%d: v" % i for i in range(2100)])),
+    ("limit-links", "deny", "malformed", "detail=html-links",
+     "300 links in the HTML part (more than HTML_MAX_HREFS)",
+     dict(html_subs=[("</body>", "".join('<a href="https://www.example.com/p/%d">%d</a>\n' % (i, i) for i in range(300)) + "</body>")])),
+    ("limit-html-depth", "deny", "malformed", "detail=html-depth",
+     "the HTML content nested 300 <div> deep (libxml2 stops reading at 256)",
+     dict(html_subs=[("<body style=\"margin: 0; padding: 0;\">", "<body style=\"margin: 0; padding: 0;\">" + "<div>" * 300)])),
+    ("limit-matches", "deny", "malformed", "detail=match-count",
+     "the Domain line repeated 250 times in the text part (more matches than a pattern's cap)",
+     dict(text_subs=[lambda t: t.replace("Domain: www.example.com\n", "Domain: www.example.com\n" * 250)])),
 ]
 
 # generated at run time by --runtime (too big to commit); file names start with '@' in EXPECTED
