@@ -19,6 +19,9 @@ PKG_CONFIG ?= pkg-config
 CFLAGS   ?= -O2 -g
 CPPFLAGS ?=
 LDFLAGS  ?=
+ifneq ($(filter check,$(MAKECMDGOALS)),)
+WERROR   ?= -Werror
+endif
 WERROR   ?=
 PKGS    := gmime-3.0 libpcre2-8 libxml-2.0 libcurl
 # (a missing module is reported by deps/libs.sh before the first compile, not here)
