@@ -29,8 +29,8 @@ enum approval_verdict { AV_APPROVED, AV_ALREADY, AV_RETRY, AV_EXPIRED, AV_FAILED
 
 /* The operator's task when the approver did not understand the page. */
 #define APPROVER_ACTION_BY_HAND                                                                \
-    "approve by hand in the ACM console or with the link of the message: acm-milter does not " \
-    "know this layout of the approval page"
+    "approve by hand in the ACM console or with the link of the message: the approval page " \
+    "has a layout this milter does not know"
 
 struct approval_outcome {
     enum approval_verdict v;
