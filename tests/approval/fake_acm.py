@@ -41,13 +41,35 @@ Behaviours (of GET unless said otherwise):
   mismatch-account  the page shows another account (and the ARN with it)
   nosuccess    the page as ok, but the POST answers 200 without any success marker
   down         the connection is closed right after the TLS handshake (no HTTP answer)
+Second layout (section 3.2a, the page as later public approvers read it): the labels in <div>s,
+<form action="https://HOST/approvevalidation" method="post"> (absolute, on the Host the request
+named) holding the hidden inputs validationToken (the code), validationArn, domainName, accountId,
+region and certificateIdentifier (the ARN), and
+<div class="approve-button"><button type="submit" name="validationApprovalStatus"
+value="APPROVED">I Approve</button></div>.  Its POST needs every one of those fields right, a
+same-host Referer and exactly one validationApprovalStatus, APPROVED (no cookie or CSRF token).
+  v2           that page, labels and form fields agreeing; POST succeeds (success page)
+  v2-formonly  no visible labels: the form's fields only
+  v2-twobuttons  a second button, validationApprovalStatus=REJECTED, after the approve one;
+               a POST carrying REJECTED is recorded as rejected=true (and answered 200)
+  v2-field-account, v2-field-region, v2-field-domain, v2-field-cert, v2-field-arn
+               the labels right, one form field naming another account (999988887777), region
+               (us-west-2), domain (www.evil-twin.example.com) or certificate
+               (certificateIdentifier, validationArn: another certificate id)
+  v2-refetch   POST approves but answers 200 without any marker; a GET then says already
+  v2-norefetch POST answers 200 without any marker and approves nothing; a GET shows the form
+  v2-unknown   labels and an "I Approve" <button type="button"> (a script would post), no form
+  v2-js        a page rendered by JavaScript: empty <div id="root">, <script>, <noscript>
+  v2-evilaction  the form's action is https://evil.example:PORT/approvevalidation
 Unknown codes, a wrong context, and any other path -> 404.
 
 --log gets one JSON object per line, for every TLS connection and every request:
   {"event": "tls", "ok": true|false, "sni": NAME|null, "error": "..."}
   {"event": "request", "method": "GET", "path": "/approvals", "name": CASE|null,
    "behaviour": ..., "status": N, "cookie_ok": bool, "csrf_ok": bool, "referer_ok": bool,
-   "token_ok": bool, "referer_is_page": bool, "fields": [names of the posted fields], ...}
+   "token_ok": bool, "referer_is_page": bool, "fields": [names of the posted fields],
+   "layout": 1|2, "status_values": [the posted validationApprovalStatus values],
+   "rejected": bool, "bad_fields": [names of the second layout's fields that were wrong], ...}
 The codes and contexts themselves are never written anywhere (the log names the case instead);
 nothing is printed on stdout/stderr except start-up errors.
 SIGTERM/SIGINT stop it.
@@ -152,6 +174,86 @@ def page_html(site, csrf, code, context, variant):
       <div class="approve-button"><input type="submit" value="I Approve" class="btn btn-primary" data-disable-with="I Approve" /></div>
 </form>    <p class="footer">If you did not request this certificate, you can ignore this page.</p>
   </div>
+</body>
+</html>
+"""
+
+
+V2_FIELDS = ("validationToken", "validationArn", "domainName", "accountId", "region",
+             "certificateIdentifier")
+OTHER_CERT = "00000000-1111-4222-8333-444455556666"
+
+
+def v2_values(site, code):
+    """What the second layout's form states for a site (and what its POST requires)."""
+    return {"validationToken": code, "validationArn": site["arn"], "domainName": site["domain"],
+            "accountId": site["account"], "region": site["region"],
+            "certificateIdentifier": site["arn"]}
+
+
+def v2_html(site, code, host, port, variant):
+    e = html.escape
+    vals = v2_values(site, code)
+    other_arn = site["arn"].rsplit("/", 1)[0] + "/" + OTHER_CERT
+    over = {"v2-field-account": ("accountId", "999988887777"),
+            "v2-field-region": ("region", "us-west-2"),
+            "v2-field-domain": ("domainName", "www.evil-twin.example.com"),
+            "v2-field-cert": ("certificateIdentifier", other_arn),
+            "v2-field-arn": ("validationArn", other_arn)}.get(variant)
+    if over:
+        vals[over[0]] = over[1]
+    head = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>{TITLE}</title>
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <link rel="stylesheet" href="/static/css/approvals.css">
+</head>
+<body>
+"""
+    if variant == "v2-js":
+        return head + """  <div id="root"></div>
+  <noscript>You need to enable JavaScript to run this app.</noscript>
+  <script src="/static/js/main.8c2f1e.js"></script>
+</body>
+</html>
+"""
+    labels = ""
+    if variant != "v2-formonly":
+        labels = "".join(
+            '      <div class="detail-row"><div class="detail-label">%s</div>'
+            '<div class="detail-value">%s</div></div>\n' % (e(label), e(value))
+            for label, value in (("Domain name", site["domain"]),
+                                 ("AWS account number", site["account"]),
+                                 ("AWS Region", site["region"]),
+                                 ("Certificate identifier", site["arn"])))
+    intro = f"""  <main class="container">
+    <h1>{TITLE}</h1>
+    <p>To approve this request, review the details below and choose I Approve.</p>
+    <div class="approval-details">
+{labels}    </div>
+"""
+    if variant == "v2-unknown":
+        return head + intro + """    <div class="approve-button" id="approve-widget" data-endpoint="/api/validation">
+      <button type="button" class="btn btn-primary">I Approve</button>
+    </div>
+    <script src="/static/js/approve.js"></script>
+  </main>
+</body>
+</html>
+"""
+    ahost = "%s:%d" % (EVIL, port) if variant == "v2-evilaction" else host
+    inputs = "".join('      <input type="hidden" name="%s" value="%s">\n' % (k, e(vals[k]))
+                     for k in V2_FIELDS)
+    reject = ""
+    if variant == "v2-twobuttons":
+        reject = ('      <div class="reject-button"><button type="submit" '
+                  'name="validationApprovalStatus" value="REJECTED">Reject</button></div>\n')
+    return head + intro + f"""    <form action="https://{e(ahost)}/approvevalidation" method="post">
+{inputs}      <div class="approve-button"><button type="submit" name="validationApprovalStatus" value="APPROVED">I Approve</button></div>
+{reject}    </form>
+  </main>
 </body>
 </html>
 """
@@ -304,6 +406,11 @@ class Handler(BaseHTTPRequestHandler):
             rec.update(status=200, page="already")
             self.st.log(**rec)
             return self.send(200, ALREADY, headers=[cookie])
+        if b.startswith("v2"):
+            body = v2_html(site, code, self.headers.get("Host") or "", self.server.server_address[1], b)
+            rec.update(status=200, page="form", layout=2, bytes=len(body))
+            self.st.log(**rec)
+            return self.send(200, body, headers=[cookie, ("Cache-Control", "no-store")])
         body = page_html(site, csrf, code, context, b)
         if b == "oversized":
             pad = "<!-- padding -->\n" * ((5 * 1024 * 1024) // 17)
@@ -328,7 +435,7 @@ class Handler(BaseHTTPRequestHandler):
         sid = self.cookie()
         with self.st.lock:
             sess = self.st.sessions.get(sid) if sid else None
-        code = one.get("validation_token")
+        code = one.get("validation_token") or one.get("validationToken")
         site = self.st.sites.get(code) if code else None
         if sess is None and site is None and code is None:
             rec["name"] = None
@@ -353,6 +460,8 @@ class Handler(BaseHTTPRequestHandler):
             rec["status"] = 404
             self.st.log(**rec)
             return self.send(404, error_page(404, "Not Found"))
+        if site is not None and site.get("behaviour", "ok").startswith("v2"):
+            return self.post_v2(rec, form, site, code)
         if not (rec["cookie_ok"] and rec["csrf_ok"] and rec["token_ok"] and rec["referer_ok"]):
             rec["status"] = 422
             self.st.log(**rec)
@@ -369,6 +478,34 @@ class Handler(BaseHTTPRequestHandler):
             self.st.approved.add(code)
         rec.update(status=200, approved=True)
         self.st.log(**rec)
+        return self.send(200, SUCCESS.replace("{domain}", html.escape(site["domain"])))
+
+    def post_v2(self, rec, form, site, code):
+        """The second layout's POST: every hidden field right, one status, APPROVED."""
+        b = site.get("behaviour")
+        want = v2_values(site, code)
+        status = form.get("validationApprovalStatus", [])
+        rec.update(layout=2, behaviour=b, status_values=status,
+                   bad_fields=sorted(k for k in V2_FIELDS if form.get(k) != [want[k]]))
+        rec["token_ok"] = "validationToken" not in rec["bad_fields"]
+        if "REJECTED" in status:
+            rec.update(status=200, rejected=True)
+            self.st.log(**rec)
+            return self.send(200, NOSUCCESS)
+        if rec["bad_fields"] or status != ["APPROVED"] or not rec["referer_ok"]:
+            rec["status"] = 422
+            self.st.log(**rec)
+            return self.send(422, error_page(422, "The change you wanted was rejected."))
+        if b == "v2-norefetch":
+            rec["status"] = 200
+            self.st.log(**rec)
+            return self.send(200, NOSUCCESS)
+        with self.st.lock:
+            self.st.approved.add(code)
+        rec.update(status=200, approved=True)
+        self.st.log(**rec)
+        if b == "v2-refetch":
+            return self.send(200, NOSUCCESS)
         return self.send(200, SUCCESS.replace("{domain}", html.escape(site["domain"])))
 
     def do_HEAD(self):

@@ -47,6 +47,20 @@ CASES = [
     ("redirect", "redirect", {}, ["admin"]),
     ("oversized", "oversized", {}, ["webmaster"]),
     ("nosuccess", "nosuccess", {}, ["admin"]),
+    # the second page layout (fake_acm.py "v2..."): hidden named fields, absolute action
+    ("v2", "v2", {}, ["admin"]),                                        # labels + fields agree
+    ("v2-formonly", "v2-formonly", {}, ["admin"]),                      # fields only
+    ("v2-twobuttons", "v2-twobuttons", {}, ["admin"]),                  # + REJECTED, same name
+    ("v2-field-account", "v2-field-account", {}, ["admin"]),            # labels right, one
+    ("v2-field-region", "v2-field-region", {}, ["admin"]),              #   form field naming
+    ("v2-field-domain", "v2-field-domain", {}, ["admin"]),              #   something else
+    ("v2-field-cert", "v2-field-cert", {}, ["admin"]),
+    ("v2-field-arn", "v2-field-arn", {}, ["admin"]),
+    ("v2-refetch", "v2-refetch", {}, ["admin"]),                        # no marker, then already
+    ("v2-norefetch", "v2-norefetch", {}, ["admin"]),                    # no marker, not approved
+    ("v2-unknown", "v2-unknown", {}, ["admin"]),                        # no form (script button)
+    ("v2-js", "v2-js", {}, ["admin"]),                                  # JavaScript-only page
+    ("v2-evilaction", "v2-evilaction", {}, ["admin"]),                  # action on evil.example
     ("wrongca", "ok", {}, ["admin"]),
     ("killed", "ok", {}, ["administrator"]),
     ("dryrun", "ok", {}, ["admin"]),
