@@ -37,6 +37,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     html_text_free(&ht);
 
+    /* the reading of a mail part: also comments, scripts, styles and every link attribute;
+     * each link's position lies within the text, limits are named, never a silent cut */
+    if (html_extract_all((const char *)data, size, &ht)) {
+        if (ht.text.data && (ht.text.data[ht.text.len] != '\0' || ht.text.len > size * 2 + 1024))
+            abort();
+        if (ht.hrefs.n > HTML_MAX_HREFS)
+            abort();
+        for (size_t i = 0; i < ht.hrefs.n; i++)
+            if (strpbrk(ht.hrefs.v[i], "\t\r\n") || ht.href_pos[i] > ht.text.len ||
+                (i && ht.href_pos[i] < ht.href_pos[i - 1]))
+                abort();
+        if (ht.text.overflow && !ht.limit)
+            abort();
+    }
+    html_text_free(&ht);
+
     struct page_info pi;
     page_read((const char *)data, size, &pi);
     for (int f = 0; f < PAGE_NFIELDS; f++) {

@@ -32,9 +32,12 @@ MESSAGE_EMLS = [
     "authres-folded", "authres-two", "from-display-trick", "url-wrapped", "url-homograph",
     "url-userinfo", "href-elsewhere", "repeated-label", "labels-case", "subject-old",
     "eu-wildcard-deep", "account-hyphen", "missing-certid", "region-context", "rcpt-suffix",
+    # issue 9
+    "href-other-host", "attach-rfc822", "html-comment-domain", "glued-account",
+    "cyrillic-label", "context-nul", "subject-nul-encoded", "part-nul",
 ]
 HTML_EMLS = ["new-alt-7bit-qp", "new-alt-b64", "china", "renewal", "href-elsewhere",
-             "url-homograph", "new-html-only"]
+             "url-homograph", "new-html-only", "html-comment-domain", "html-script-domain"]
 
 T_CODE = "11e23c40-7a2b-4754-a97c-1607e8e78a6c"
 T_CTX = "111a222c-6e1d-4333-bbc4-40b961461df5-75732d656173742d31"
@@ -57,6 +60,9 @@ URLS = {
                       + "&context=111a222c-6e1d-4333-bbc4-40b961461df5-75732d776573742d32",
     "bad-homograph": "https://us-east-1.acm-certificates.\u0430mazon.com" + Q,
     "bad-backslash": "https://us-east-1.acm-certificates.amazon.com\\@evil.example" + Q,
+    "bad-ctx-nul": H + Q + "00",
+    "bad-ipv6": "https://[::1]" + Q,
+    "bad-glued": H + Q + "'x",
     "arn": "arn:aws:acm:us-east-1:123456789012:certificate/3b4d78e1-0882-4f51-954a-298ee44ff369",
     "arn-wild": "arn:*:acm:*:123456789012:certificate/*",
     "region": "us-gov-west-1",

@@ -167,10 +167,17 @@ static void walk(struct mime_view *mv, GMimeObject *obj, int depth)
     GMimeContentType *ct = g_mime_object_get_content_type(obj);
     if (!ct)
         return;
+    /* a generic type with a text file name is shown as text by many readers: read it too */
+    const char *fn = g_mime_part_get_filename(GMIME_PART(obj));
+    size_t fl = fn ? strlen(fn) : 0;
+    bool generic = g_mime_content_type_is_type(ct, "application", "octet-stream");
+    bool html_name = generic && ((fl > 4 && g_ascii_strcasecmp(fn + fl - 4, ".htm") == 0) ||
+                                 (fl > 5 && g_ascii_strcasecmp(fn + fl - 5, ".html") == 0));
+    bool text_name = generic && fl > 4 && g_ascii_strcasecmp(fn + fl - 4, ".txt") == 0;
     if (g_mime_content_type_is_type(ct, "text", "html") ||
-        g_mime_content_type_is_type(ct, "application", "xhtml+xml"))
+        g_mime_content_type_is_type(ct, "application", "xhtml+xml") || html_name)
         add_text(mv, GMIME_PART(obj), true);
-    else if (g_mime_content_type_is_type(ct, "text", "*"))
+    else if (g_mime_content_type_is_type(ct, "text", "*") || text_name)
         add_text(mv, GMIME_PART(obj), false);
 }
 
@@ -223,7 +230,9 @@ static bool value_has_nul(const char *v, size_t n)
  * hands header values out as C strings, so a NUL is looked for in the raw bytes. */
 static void header_nuls(struct mime_view *mv, const char *raw, size_t len)
 {
-    static const char *const names[] = {"From", "Subject", "Authentication-Results"};
+    static const char *const names[] = {"From", "Subject", "Authentication-Results", "To",
+                                        "Cc", "Content-Type", "Content-Transfer-Encoding",
+                                        "Content-Disposition", "MIME-Version"};
     size_t p = 0;
     while (p < len && !mv->nul_header) {
         size_t eol = p;
@@ -291,6 +300,11 @@ struct mime_view *mime_parse(const char *raw, size_t len)
     g_object_unref(parser);
     g_object_unref(stream);
     header_nuls(mv, raw, len);
+    /* RFC 2045 allows NUL only in binary content, which no validation request has: a raw
+     * NUL anywhere else (another header field, a part's header, a 7bit, 8bit or
+     * quoted-printable body) would be cut or skipped by some reader */
+    if (!mv->nul_header && memchr(raw, '\0', len))
+        mv->nul_header = "message";
     if (!msg) {
         unread(mv, "mime-decode");
         return mv;

@@ -13,9 +13,10 @@
  * "mime-headers" (more than MIME_MAX_HEADERS top-level header fields: only those are read,
  * and `too_many_headers` says so; the milter calls such a message too large),
  * "mime-charset" (a charset that cannot be converted: the raw bytes are kept), "mime-decode"
- * (a part that could not be written out). `nul_header` names the first of From, Subject and
- * Authentication-Results whose raw value holds a NUL byte (GMime's C strings would cut it
- * there), or whose RFC 2047 encoded words decode to one. No I/O: the input is a memory
+ * (a part that could not be written out). `nul_header` names the first of From, Subject,
+ * Authentication-Results, To, Cc and the top-level Content-* fields whose raw value holds a
+ * NUL byte (GMime's C strings would cut it there), or whose RFC 2047 encoded words decode
+ * to one; or it is "message" for a NUL anywhere else in the raw message. No I/O: the input is a memory
  * buffer. mime_init() must run once before threads start.
  */
 #ifndef ACM_MIME_H

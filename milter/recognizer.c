@@ -747,8 +747,124 @@ static char *normalize(struct state *st, const char *in, size_t len)
     return out;
 }
 
+/* Look-alikes of the template's ASCII: what a reader takes for a label although the
+ * patterns do not. The skeleton of a text maps each to its ASCII original and drops the
+ * invisible characters; a label found more often in the skeleton than in the text is a
+ * disguised one (Cyrillic "о" in "Dоmain", a full-width colon, a zero-width space). */
+static const struct { const char *u; char a; } lookalike[] = {
+    {"\xd0\xb0", 'a'}, {"\xd0\xb5", 'e'}, {"\xd0\xbe", 'o'}, {"\xd1\x80", 'p'}, {"\xd1\x81", 'c'},
+    {"\xd1\x83", 'y'}, {"\xd1\x85", 'x'}, {"\xd1\x96", 'i'}, {"\xd1\x98", 'j'}, {"\xd1\x95", 's'},
+    {"\xd4\x81", 'd'}, {"\xd5\xb8", 'n'}, {"\xd0\x90", 'A'}, {"\xd0\x92", 'B'}, {"\xd0\x95", 'E'},
+    {"\xd0\x9a", 'K'}, {"\xd0\x9c", 'M'}, {"\xd0\x9d", 'H'}, {"\xd0\x9e", 'O'}, {"\xd0\xa0", 'P'},
+    {"\xd0\xa1", 'C'}, {"\xd0\xa2", 'T'}, {"\xd0\xa5", 'X'}, {"\xd0\x86", 'I'}, {"\xd0\x85", 'S'},
+    {"\xce\xbf", 'o'}, {"\xce\xb1", 'a'}, {"\xce\xb9", 'i'}, {"\xce\xbd", 'v'}, {"\xce\x91", 'A'},
+    {"\xce\x92", 'B'}, {"\xce\x95", 'E'}, {"\xce\x99", 'I'}, {"\xce\x9a", 'K'}, {"\xce\x9c", 'M'},
+    {"\xce\x9d", 'N'}, {"\xce\x9f", 'O'}, {"\xce\xa1", 'P'}, {"\xce\xa4", 'T'}, {"\xce\xa7", 'X'},
+    {"\xce\x96", 'Z'}, {"\xce\x97", 'H'}, {"\xef\xb9\x95", ':'}, {"\xea\x9e\x89", ':'},
+    {"\xe2\x88\xb6", ':'}, {"\xcb\x90", ':'}, {"\xe2\x80\x90", '-'}, {"\xe2\x80\x91", '-'},
+    {"\xe2\x80\x92", '-'}, {"\xe2\x80\x93", '-'}, {"\xe2\x80\x94", '-'}, {"\xe2\x88\x92", '-'},
+    {"\xe3\x80\x80", ' '}, {"\xe2\x80\xaf", ' '}, {"\xe2\x81\x9f", ' '},
+};
+
+static char *skeleton(const char *t, size_t n, size_t *outn)
+{
+    char *o = calloc(1, n + 1);
+    if (!o)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)t[i];
+        if (c < 0x80) {
+            o[k++] = (char)c;
+            i++;
+            continue;
+        }
+        size_t inv = invisible_at((const unsigned char *)t, n, i);
+        if (inv) {
+            i += inv;
+            continue;
+        }
+        if (c == 0xef && i + 2 < n && (((unsigned char)t[i + 1] == 0xbc &&
+                                         (unsigned char)t[i + 2] >= 0x81) ||
+                                        ((unsigned char)t[i + 1] == 0xbd &&
+                                         (unsigned char)t[i + 2] <= 0x9e))) {
+            /* full-width ASCII U+FF01-FF5E */
+            unsigned v = ((unsigned char)t[i + 1] == 0xbc ? 0x21 : 0x60) +
+                         ((unsigned char)t[i + 2] - ((unsigned char)t[i + 1] == 0xbc ? 0x81 : 0x80));
+            o[k++] = (char)v;
+            i += 3;
+            continue;
+        }
+        if (c == 0xe2 && i + 2 < n && (unsigned char)t[i + 1] == 0x80 &&
+            (unsigned char)t[i + 2] >= 0x80 && (unsigned char)t[i + 2] <= 0x8a) {
+            o[k++] = ' ';   /* U+2000-200A spaces */
+            i += 3;
+            continue;
+        }
+        bool mapped = false;
+        for (size_t m = 0; m < sizeof(lookalike) / sizeof(lookalike[0]) && !mapped; m++) {
+            size_t ml = strlen(lookalike[m].u);
+            if (i + ml <= n && memcmp(t + i, lookalike[m].u, ml) == 0) {
+                o[k++] = lookalike[m].a;
+                i += ml;
+                mapped = true;
+            }
+        }
+        if (!mapped)
+            o[k++] = t[i++];
+    }
+    *outn = k;
+    return o;
+}
+
+static size_t count_matches(enum pat p, const char *text, size_t len)
+{
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(pat[p], NULL);
+    if (!md)
+        return 0;
+    size_t n = 0;
+    PCRE2_SIZE off = 0;
+    while (off <= len && n <= MAX_MATCHES) {
+        if (pcre2_match(pat[p], (PCRE2_SPTR)text, len, off, 0, md, mctx) < 0)
+            break;
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        n++;
+        off = ov[1] > off ? ov[1] : off + 1;
+    }
+    pcre2_match_data_free(md);
+    return n;
+}
+
+/* A label that a reader sees but the patterns do not is malformed, never skipped. */
+static void disguised_labels(struct state *st, const char *text, size_t len)
+{
+    bool ascii = true;
+    for (size_t i = 0; i < len && ascii; i++)
+        ascii = (unsigned char)text[i] < 0x80;
+    if (ascii)
+        return;
+    size_t sl;
+    char *sk = skeleton(text, len, &sl);
+    if (!sk) {
+        limit(st, "no-memory");
+        return;
+    }
+    static const struct { enum pat p; const char *what; } labels[] = {
+        {P_FQDN, "domain-label"},   {P_REQ, "requested-domain-label"},
+        {P_ACCT, "account-label"},  {P_REGION, "region-label"},
+        {P_CERT, "certificate-identifier-label"}, {P_APPROVE, "approval-sentence"},
+    };
+    for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+        if (count_matches(labels[i].p, sk, sl) > count_matches(labels[i].p, text, len)) {
+            st->cur->label = true;
+            malformed(st, labels[i].what);
+        }
+    free(sk);
+}
+
 static void scan_fields(struct state *st, const char *text, size_t len)
 {
+    disguised_labels(st, text, len);
     each_match(st, P_APPROVE, text, len, on_approve);
     each_match(st, P_FQDN, text, len, on_fqdn);
     each_match(st, P_REQ, text, len, on_req);
@@ -928,7 +1044,9 @@ static enum recog_status finish(struct state *st, const struct mime_view *mv,
         return RECOG_BAD_URL;
     }
     if (st->malformed || st->inconsistent) {
-        str_copy(f->detail, sizeof(f->detail), st->malformed ? st->d_mal : st->d_inc);
+        /* a limit (something not read) is named before what was read wrong */
+        str_copy(f->detail, sizeof(f->detail),
+                 st->limit ? st->d_lim : st->malformed ? st->d_mal : st->d_inc);
         /* copy what is known for the log line */
         str_copy(f->fqdn, sizeof(f->fqdn), a->fqdn);
         str_copy(f->account, sizeof(f->account), a->account);

@@ -179,6 +179,55 @@ int main(void)
     o = tm_default();
     EXPECT(o, "hostmaster@whois.example.net", V_APPROVE, "allowlisted");
     EXPECT(o, "hostmaster@example.com", V_IGNORE, "not-watched");
+    /* issue 9: hostile values never reach the allowlist, whatever SenderAuth says; the
+     * decision names the reason and the precise detail */
+    config_unref(C);
+    C = mkconf("SenderAuth none\n", "arn:aws:acm:us-east-1:*:certificate/*\n");
+    {
+        const struct {
+            const char *account, *domain, *html_domain, *html_href, *url, *reason, *detail;
+        } h[] = {
+            {"123456789012/999988887777", NULL, NULL, NULL, NULL, "malformed", "account"},
+            {NULL, "www.example.com>.evil.example", NULL, NULL, NULL, "malformed", "domain"},
+            {NULL, NULL, NULL, "https://evil.example/x", NULL, "bad-url", "approval-link"},
+            {NULL, NULL, NULL, NULL, T_URL "00", "malformed", "context-nul"},
+            {NULL, NULL, "www.example.com<!--\nDomain: www.evil.example\n-->", NULL, NULL,
+             "inconsistent", "domain-differs"},
+        };
+        for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++) {
+            o = tm_default();
+            if (h[i].account) o.account = h[i].account;
+            if (h[i].domain) o.domain = h[i].domain;
+            if (h[i].html_domain) o.html_domain = h[i].html_domain;
+            if (h[i].html_href) o.html_href = h[i].html_href;
+            if (h[i].url) o.url = h[i].url;
+            decide(&o, "admin@example.com", &d);
+            t_count++;
+            if (d.verdict != V_DENY || strcmp(d.reason, h[i].reason) != 0 ||
+                strcmp(d.detail, h[i].detail) != 0) {
+                t_fail++;
+                fprintf(stderr, "FAIL: hostile #%zu: got %s %s (%s), want deny %s (%s)\n", i,
+                        verdict_name(d.verdict), d.reason, d.detail, h[i].reason, h[i].detail);
+            }
+        }
+    }
+    /* a limit reached is a refusal even where no approval link was read */
+    {
+        GString *g = g_string_new("From: Amazon Certificates <no-reply@certificates.amazon.com>\r\n"
+                                  "To: admin@example.com\r\nSubject: Certificate request for www.example.com\r\n"
+                                  "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n");
+        for (int i = 0; i < MIME_MAX_PARTS + 1; i++)
+            g_string_append(g, "--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n");
+        g_string_append(g, "--b\r\nContent-Type: text/plain\r\n\r\n(" T_URL ")\r\n--b--\r\n");
+        struct envelope env2 = {.sender = NULL};
+        strlist_add(&env2.rcpts, "admin@example.com");
+        evaluate(C, &env2, g->str, g->len, false, &d);
+        CHECK(d.verdict == V_DENY);
+        CHECK_STR(d.reason, "malformed");
+        CHECK_STR(d.detail, "mime-parts");
+        strlist_free(&env2.rcpts);
+        g_string_free(g, TRUE);
+    }
     /* an empty allowlist approves nothing */
     config_unref(C);
     C = mkconf("", "# empty\n");
