@@ -3,7 +3,7 @@
 #
 # Run from the repo root, as root:   bash tests/approval/run.sh
 #
-# What it does (tests/CONTRACT-approval.md is the contract):
+# What it does (the harness is tests/lib/, see tests/README.md):
 #  - makes a test PKI (tests/approval/mkca.sh: a CA, a server certificate for 127.0.0.1 signed by
 #    it, and an unrelated second CA) and the ACM messages and fake-site table
 #    (tests/approval/gen_msgs.py, built with tests/data/gen_corpus.py's templates);
@@ -12,9 +12,8 @@
 #  - in a private mount namespace: a syslog sink on /dev/log (bind-mounted over an existing one,
 #    else created and removed at the end), and /etc/hosts with evil.example -> 127.0.0.1 so that a
 #    client following the fake's redirect would show up in the fake's log (TLS SNI evil.example);
-#  - a private Postfix on 127.0.0.1 (as tests/e2e/postfix.sh: own config, queue and data
-#    directories, virtual Maildir delivery of the five watched addresses of example.com,
-#    milter over a unix socket, milter_default_action = accept);
+#  - a private Postfix on 127.0.0.1 (tests/lib/postfix.sh: virtual Maildir delivery of the five
+#    watched addresses of example.com, milter over a unix socket, milter_default_action = accept);
 #  - acm-milter (daemon, or -f with APPROVAL_MILTER_FOREGROUND=1) with Mode approve,
 #    ApprovalEndpoint https://127.0.0.1:PORT, CAFile = the test CA, ApprovalTimeout 3,
 #    RetryInterval 1, SenderAuth authres, TrustedAuthservIDs mx.example.com, the test allowlist and
@@ -38,188 +37,41 @@
 #
 # Exit status: 0 all assertions passed, 1 some failed, 2 cannot run (setup).
 
-set -u
-export PATH="$PATH:/usr/sbin:/sbin"
-export LC_ALL=C
 # the approver is libcurl: no proxy from the caller's environment may get in between
 unset http_proxy https_proxy HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
-
-ROOT=$(cd "$(dirname "$0")/../.." && pwd) || exit 2
-cd "$ROOT" || exit 2
+. "$(dirname "$0")/../lib/common.sh"
+. "$LIB/syslog.sh"
+. "$LIB/postfix.sh"
+. "$LIB/milter.sh"
+. "$LIB/fake.sh"
 HERE=$ROOT/tests/approval
-E2E=$ROOT/tests/e2e
-PY=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 TIMEOUT=${APPROVAL_TIMEOUT:-30}
-MUSER=nobody:postfix
-VUSER=nobody
-ACM_MILTER=${ACM_MILTER:-milter/acm-milter}
-case $ACM_MILTER in /*) ;; *) ACM_MILTER=$ROOT/$ACM_MILTER ;; esac
-
-die() { echo "FAIL - setup: $*"; exit 2; }
+LIB_KEEP=${APPROVAL_KEEP:-}
 
 # ---------------------------------------------------------------- prerequisites
 [ "$(id -u)" = 0 ] || die "must run as root (private Postfix instance, /dev/log, mount namespace)"
-for c in postfix postconf "$PY" setpriv timeout openssl curl unshare mount sha256sum; do
+for c in "$PY" setpriv timeout openssl curl mount sha256sum; do
     command -v "$c" >/dev/null 2>&1 || die "missing command: $c"
 done
-id postfix >/dev/null 2>&1 || die "no user postfix (install the postfix package)"
-getent group postdrop >/dev/null 2>&1 || die "no group postdrop (install the postfix package)"
-id "$VUSER" >/dev/null 2>&1 || die "no user $VUSER"
 [ -x "$ACM_MILTER" ] || die "missing $ACM_MILTER (run make)"
 for f in fake_acm.py fakelog.py gen_msgs.py mkca.sh; do [ -f "$HERE/$f" ] || die "missing $HERE/$f"; done
-for f in smtp-send.py syslog-sink.py msgcheck.py; do [ -f "$E2E/$f" ] || die "missing $E2E/$f"; done
 "$ACM_MILTER" -h 2>&1 | grep -q -- '-q' ||
     die "$ACM_MILTER has no -q (approval queue listing): the daemon does not implement the approval contract yet"
 
 # A private mount namespace for /dev/log and /etc/hosts (the host's are left alone).
-if [ -z "${APPROVAL_IN_NS:-}" ]; then
-    if [ -L /dev/log ] && [ ! -e /dev/log ]; then die "/dev/log is a dangling symlink"; fi
-    exec unshare -m --propagation private env APPROVAL_IN_NS=1 bash "$HERE/run.sh" "$@"
-fi
+lib_reexec_ns -- "$@"
+lib_init approval
 
-# ---------------------------------------------------------------- bookkeeping
-FAILS=0
-PASSES=0
-ok()   { PASSES=$((PASSES + 1)); echo "ok - $*"; }
-fail() { FAILS=$((FAILS + 1)); echo "FAIL - $*"; }
-info() { echo "# $*"; }
-check() { # check DESCRIPTION COMMAND...
-    local d=$1; shift
-    if "$@"; then ok "$d"; else fail "$d"; fi
-}
-
-T=$(mktemp -d /tmp/acm-approval.XXXXXX) || die "mktemp"
-chmod 755 "$T"
-PCONF=$T/etc
-PLOG=$T/log/postfix.log
-SYSLOG=$T/log/syslog.log
-FLOG=$T/log/fake-requests.jsonl
 SOCK=$T/run/acm.sock
 PIDFILE=$T/run/acm-milter.pid
 SPOOL=$T/spool
-PKI=$T/pki
 MSG=$T/msg
-
-SINK_PID='' MPID='' LAUNCHER_PID='' MASTER_PID='' FAKE_PID='' DEVLOG_MODE='' DEVLOG_ID=''
-HOSTS_BOUND='' CLEANED='' START=$SECONDS FPORT=''
-STARTED_PIDS=()
-
-alive() { # a process that exists and is not a zombie
-    local st
-    [ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
-    st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
-    if [ "$st" = Z ]; then wait "$1" 2>/dev/null; return 1; fi
-    return 0
-}
-wait_gone() { # wait_gone PID SECONDS
-    local i
-    for ((i = 0; i < $2 * 10; i++)); do alive "$1" || return 0; sleep 0.1; done
-    ! alive "$1"
-}
-poll() { # poll SECONDS COMMAND...: true as soon as COMMAND succeeds
-    local s=$1 i; shift
-    for ((i = 0; i < s * 10; i++)); do "$@" && return 0; sleep 0.1; done
-    "$@"
-}
-instance_pids() { # processes of the private Postfix instance
-    local p cwd
-    for p in /proc/[0-9]*; do
-        p=${p#/proc/}
-        cwd=$(readlink "/proc/$p/cwd" 2>/dev/null) || continue
-        case $cwd in "$T/queue" | "$T/queue"/*) echo "$p"; continue ;; esac
-        if { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null | grep -qxF "MAIL_CONFIG=$PCONF"; then
-            echo "$p"
-        fi
-    done | sort -u | grep -vx "$$" || true
-}
-
-show_logs() {
-    local f
-    for f in "$PLOG" "$SYSLOG" "$T/log/milter.err" "$T/log/milter.out" "$FLOG" "$T/log/fake.err" \
-        "$T/log/postfix-ctl.log" "$T/log/sink.err" "$T/log/send.err"; do
-        [ -s "$f" ] || continue
-        echo "# ---- $f (last 60 lines)"
-        tail -n 60 "$f" | cut -c1-400 | sed 's/^/#   /'
-    done
-}
-
-stop_pid() { # stop_pid PID NAME: SIGTERM, then SIGKILL after 15 s
-    alive "$1" || return 0
-    kill -TERM "$1" 2>/dev/null
-    wait_gone "$1" 15 || { echo "# $2 $1 did not stop on SIGTERM; SIGKILL"; kill -KILL "$1" 2>/dev/null; wait_gone "$1" 5; }
-}
-
-cleanup() {
-    [ -n "$CLEANED" ] && return
-    CLEANED=1
-    local p left=""
-    if alive "$MASTER_PID" || { [ -z "$MASTER_PID" ] && [ -f "$PCONF/main.cf" ] &&
-        postfix -c "$PCONF" status >/dev/null 2>&1; }; then
-        postfix -c "$PCONF" stop >>"$T/log/postfix-ctl.log" 2>&1
-    fi
-    [ -n "$MASTER_PID" ] && { wait_gone "$MASTER_PID" 15 || kill -KILL "$MASTER_PID" 2>/dev/null; }
-    for p in $(instance_pids); do wait_gone "$p" 5 || kill -KILL "$p" 2>/dev/null; done
-    for p in $MPID $LAUNCHER_PID; do stop_pid "$p" milter; done
-    stop_pid "$FAKE_PID" "fake site"
-    stop_pid "$SINK_PID" "syslog sink"
-    case $DEVLOG_MODE in
-        bind) umount /dev/log 2>/dev/null ;;
-        overlay) [ "$(findmnt -rn -o FSTYPE --mountpoint /dev | tail -n1)" = overlay ] && umount -l /dev ;;
-        create)
-            if [ -S /dev/log ] && [ "$(stat -c %d:%i /dev/log 2>/dev/null)" = "$DEVLOG_ID" ]; then
-                rm -f /dev/log
-            fi ;;
-    esac
-    [ -n "$HOSTS_BOUND" ] && umount /etc/hosts 2>/dev/null
-    for p in "${STARTED_PIDS[@]}" $MPID $(instance_pids); do
-        alive "$p" && left="$left $p($({ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | cut -c1-60))"
-    done
-    if [ -n "$left" ]; then
-        fail "processes left after cleanup:$left"
-    else
-        ok "no process left (postfix master ${MASTER_PID:-?}, milter ${MPID:-none}, fake site ${FAKE_PID:-none}, sink ${SINK_PID:-none})"
-    fi
-    if [ "$DEVLOG_MODE" = create ]; then
-        if [ -e /dev/log ] && [ "$(stat -c %d:%i /dev/log 2>/dev/null)" = "$DEVLOG_ID" ]; then
-            fail "/dev/log created by the test is still there"
-        fi
-    fi
-    [ "$FAILS" -gt 0 ] && show_logs
-    if findmnt -rn -o TARGET | grep -q "^$T"; then
-        echo "# something is still mounted under $T: not removing it"
-    elif [ -n "${APPROVAL_KEEP:-}" ] || [ "$FAILS" -gt 0 ]; then
-        echo "# temp dir kept: $T"
-    else
-        rm -rf "$T"
-    fi
-}
-finish() {
-    local rc=$?
-    cleanup
-    echo "# $PASSES passed, $FAILS failed, $((SECONDS - START)) s"
-    if [ "$FAILS" -gt 0 ]; then exit 1; fi
-    exit "$rc"
-}
-trap finish EXIT
-trap 'trap "" INT TERM HUP; echo "# interrupted"; FAILS=$((FAILS + 1)); exit 1' INT TERM HUP
-trap '' PIPE
-
-mkdir -p "$PCONF" "$T/queue" "$T/data" "$T/mail" "$T/log" "$T/run" "$SPOOL" "$MSG" || die "mkdir"
-chown postfix: "$T/data"
-chmod 700 "$T/data"
-MUID=$(id -u "${MUSER%%:*}")
-MGID=$(getent group "${MUSER#*:}" | cut -d: -f3)
-VUID=$(id -u "$VUSER")
-VGID=$(id -g "$VUSER")
-chown "$VUID:$VGID" "$T/mail"
-chown "$MUID:$MGID" "$T/run" "$SPOOL"
-chmod 755 "$T/run"
-chmod 700 "$SPOOL"
+mkdir -p "$MSG" || die "mkdir"
+milter_dirs "$T/run" "$SPOOL"
 
 # ---------------------------------------------------------------- PKI, messages
-bash "$HERE/mkca.sh" "$PKI" >"$T/log/mkca.log" 2>&1 || die "mkca.sh: $(cat "$T/log/mkca.log")"
+pki_make
 "$PY" "$HERE/gen_msgs.py" "$MSG" >"$T/log/gen.log" 2>&1 || die "gen_msgs.py: $(cat "$T/log/gen.log")"
-chmod 755 "$PKI"
 # manifest: NAME FILE RCPT DOMAIN ARN KEY BEHAVIOUR
 declare -A FILE_OF RCPT_OF DOMAIN_OF ARN_OF KEY_OF
 DUP_FILES=()
@@ -231,24 +83,8 @@ done <"$MSG/manifest.tsv"
 [ "${#DUP_FILES[@]}" = 5 ] || die "gen_msgs.py: expected five dup messages, got ${#DUP_FILES[@]}"
 
 # ---------------------------------------------------------------- fake ACM site
-start_fake() { # start_fake PORT (0: pick one)
-    rm -f "$T/run/fake.ready"
-    "$PY" "$HERE/fake_acm.py" --port "$1" --cert "$PKI/server.pem" --key "$PKI/server.key" \
-        --sites "$MSG/sites.json" --log "$FLOG" --ready "$T/run/fake.ready" 2>>"$T/log/fake.err" &
-    FAKE_PID=$!
-    STARTED_PIDS+=("$FAKE_PID")
-    poll 10 test -s "$T/run/fake.ready" || return 1
-    FPORT=$(cat "$T/run/fake.ready")
-    # ready = answers HTTPS with the test CA
-    poll 10 curl -s -o /dev/null --max-time 2 --cacert "$PKI/ca.pem" "https://127.0.0.1:$FPORT/"
-}
-stop_fake() {
-    kill -TERM "$FAKE_PID" 2>/dev/null
-    wait_gone "$FAKE_PID" 10
-}
-start_fake 0 || die "fake ACM site did not start: $(cat "$T/log/fake.err")"
+fake_start 0 "$MSG/sites.json" || die "fake ACM site did not start: $(cat "$T/log/fake.err")"
 ok "fake ACM site listens on https://127.0.0.1:$FPORT (pid $FAKE_PID)"
-fl() { "$PY" "$HERE/fakelog.py" "$FLOG" "$@"; }
 
 # ---- self-test of the fake site with curl
 ST_URL="https://127.0.0.1:$FPORT$(cat "$MSG/selftest.url")"
@@ -286,7 +122,7 @@ printf '127.0.0.1 evil.example\n' >>"$T/run/hosts"
 chmod 644 "$T/run/hosts"
 evil_seen() { [ "$(fl count event=tls sni=evil.example)" -ge 1 ]; }
 if mount --bind "$T/run/hosts" /etc/hosts 2>"$T/log/hosts.err"; then
-    HOSTS_BOUND=1
+    on_exit umount /etc/hosts
     info "evil.example resolves to 127.0.0.1 in this mount namespace (a followed redirect would reach the fake)"
     # prove the detector: a client that follows the redirect shows up as SNI evil.example
     curl -s -o /dev/null --max-time 5 --cacert "$PKI/ca.pem" "https://evil.example:$FPORT/approvals" 2>/dev/null
@@ -296,130 +132,19 @@ else
 fi
 EVIL0=$(fl count sni=evil.example)
 
-start_sink() {
-    "$PY" "$E2E/syslog-sink.py" "$1" "$SYSLOG" "$T/run/sink.ready" 2>"$T/log/sink.err" &
-    SINK_PID=$!
-    STARTED_PIDS+=("$SINK_PID")
-    poll 10 test -s "$T/run/sink.ready" || die "syslog sink did not start: $(cat "$T/log/sink.err")"
-}
-: >"$SYSLOG"
-# With no /dev/log, rather than create one in the shared /dev (where other tests running at the
-# same time would log into our sink, or lose theirs when we remove it), lay a private overlay on
-# /dev in this mount namespace and create /dev/log in it (the overlay hides /dev's submounts,
-# /dev/pts and /dev/shm, in this namespace only: nothing the test runs needs them).
-# Only if that is impossible, create /dev/log in the real /dev as tests/e2e/postfix.sh does.
-devlog_overlay() {
-    mkdir -p "$T/dev/up" "$T/dev/work" || return 1
-    mount -t overlay overlay -o "lowerdir=/dev,upperdir=$T/dev/up,workdir=$T/dev/work" /dev 2>"$T/log/overlay.err" ||
-        return 1
-    [ -c /dev/null ] && [ -w /dev/null ] && return 0
-    umount /dev
-    return 1
-}
-if [ -e /dev/log ] || [ -L /dev/log ]; then
-    start_sink "$T/run/devlog"
-    mount --bind "$T/run/devlog" /dev/log || die "mount --bind over /dev/log failed"
-    DEVLOG_MODE=bind
-elif devlog_overlay; then
-    DEVLOG_MODE=overlay
-    start_sink /dev/log
-    info "syslog: no /dev/log; created one in a private overlay on /dev (the host's /dev is untouched)"
-else
-    info "syslog: private overlay on /dev failed ($(cat "$T/log/overlay.err" 2>/dev/null)); creating /dev/log in the real /dev"
-    start_sink /dev/log
-    DEVLOG_MODE=create
-    DEVLOG_ID=$(stat -c %d:%i /dev/log)
-    info "syslog: created /dev/log (sink pid $SINK_PID), removed at the end"
-fi
-probe="acm-approval-probe-$$-$RANDOM"
-"$PY" -c 'import sys, syslog; syslog.openlog("acm-approval"); syslog.syslog(syslog.LOG_INFO, sys.argv[1])' "$probe"
-poll 5 grep -q "$probe" "$SYSLOG" || die "syslog sink does not receive /dev/log datagrams"
+syslog_start
 
 # ---------------------------------------------------------------- Postfix instance
-PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || die "no free port"
-cat >"$PCONF/main.cf" <<EOF
-# private Postfix instance of tests/approval/run.sh
-compatibility_level = 3.6
-queue_directory = $T/queue
-data_directory = $T/data
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = mx.approval.invalid
-mydomain = approval.invalid
-myorigin = \$myhostname
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-relay_domains =
-relayhost =
-default_transport = error:this test delivers no outbound mail
-alias_maps =
-alias_database =
-local_recipient_maps =
-append_dot_mydomain = no
-biff = no
-smtpd_banner = \$myhostname ESMTP
-smtpd_peername_lookup = no
-maillog_file = $PLOG
-maillog_file_prefixes = $T/log
-virtual_mailbox_domains = example.com
-virtual_mailbox_base = $T/mail
-virtual_mailbox_maps = texthash:$PCONF/vmailbox
-virtual_uid_maps = static:$VUID
-virtual_gid_maps = static:$VGID
-queue_run_delay = 5s
-minimal_backoff_time = 5s
-maximal_backoff_time = 10s
-smtpd_milters = unix:$SOCK
-non_smtpd_milters =
-milter_default_action = accept
-EOF
-cat >"$PCONF/master.cf" <<EOF
-127.0.0.1:$PORT  inet  n       -       n       -       -       smtpd
-cleanup          unix  n       -       n       -       0       cleanup
-qmgr             unix  n       -       n       300     1       qmgr
-rewrite          unix  -       -       n       -       -       trivial-rewrite
-bounce           unix  -       -       n       -       0       bounce
-defer            unix  -       -       n       -       0       bounce
-trace            unix  -       -       n       -       0       bounce
-verify           unix  -       -       n       -       1       verify
-flush            unix  n       -       n       1000?   0       flush
-proxymap         unix  -       -       n       -       -       proxymap
-showq            unix  n       -       n       -       -       showq
-error            unix  -       -       n       -       -       error
-retry            unix  -       -       n       -       -       error
-discard          unix  -       -       n       -       0       discard
-virtual          unix  -       n       n       -       -       virtual
-anvil            unix  -       -       n       -       1       anvil
-scache           unix  -       -       n       -       1       scache
-postlog          unix-dgram n  -       n       -       1       postlogd
-EOF
-: >"$PCONF/vmailbox"
-for l in admin administrator hostmaster postmaster webmaster; do
-    echo "$l@example.com example.com/$l/" >>"$PCONF/vmailbox"
-done
-postfix -c "$PCONF" check >>"$T/log/postfix-ctl.log" 2>&1 || { cat "$T/log/postfix-ctl.log"; die "postfix check failed"; }
+postfix_setup --boxes "admin@example.com administrator@example.com hostmaster@example.com postmaster@example.com webmaster@example.com" \
+    --milter "unix:$SOCK"
+PORT=$PF_PORT
 
 # ---------------------------------------------------------------- milter configurations
 write_conf() { # write_conf FILE MODE CAFILE
-    cat >"$1" <<EOF
-# acm-milter configuration of tests/approval/run.sh
-AllowList $ROOT/tests/data/allowlist
-SenderAuth authres
-TrustedAuthservIDs mx.example.com
-Mode $2
-SpoolDir $SPOOL
-AddHeader yes
-ApprovalEndpoint https://127.0.0.1:$FPORT
-CAFile $3
-ApprovalTimeout 3
-RetryInterval 1
-Socket unix:$SOCK
-UserID $MUSER
-PidFile $PIDFILE
-EOF
-    chmod 644 "$1"
+    conf_write "$1" "# acm-milter configuration of tests/approval/run.sh" \
+        "AllowList $ROOT/tests/data/allowlist" "SenderAuth authres" "TrustedAuthservIDs mx.example.com" \
+        "Mode $2" "SpoolDir $SPOOL" "AddHeader yes" "ApprovalEndpoint https://127.0.0.1:$FPORT" "CAFile $3" \
+        "ApprovalTimeout 3" "RetryInterval 1" "Socket unix:$SOCK" "UserID $MUSER" "PidFile $PIDFILE"
 }
 CONF=$T/acm-milter.conf
 CONF_WRONGCA=$T/acm-milter-wrongca.conf
@@ -435,73 +160,36 @@ for c in "$CONF" "$CONF_WRONGCA" "$CONF_DRY"; do
     fi
 done
 
-sock_connects() {
-    "$PY" -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' "$SOCK" 2>/dev/null
-}
-OLD_MPIDS=" "
-milter_ready() { # the socket answers and the daemon's pid is known and new
-    local p=''
-    sock_connects || return 1
-    if [ -n "${APPROVAL_MILTER_FOREGROUND:-}" ]; then
-        p=$LAUNCHER_PID
-    elif [ -s "$PIDFILE" ]; then
-        p=$(head -n1 "$PIDFILE" | tr -d ' ')
-    fi
-    alive "$p" || return 1
-    case $OLD_MPIDS in *" $p "*) return 1 ;; esac
-    MPID=$p
-}
 start_milter() { # start_milter CONF
-    local margs=(-x "$1")
-    [ -n "${APPROVAL_MILTER_FOREGROUND:-}" ] && margs+=(-f)
-    MPID=''
-    "$ACM_MILTER" "${margs[@]}" </dev/null >>"$T/log/milter.out" 2>>"$T/log/milter.err" &
-    LAUNCHER_PID=$!
-    STARTED_PIDS+=("$LAUNCHER_PID")
-    if poll "$TIMEOUT" milter_ready; then
-        STARTED_PIDS+=("$MPID")
-        OLD_MPIDS="$OLD_MPIDS$MPID "
+    if milter_start ${APPROVAL_MILTER_FOREGROUND:+-f} "$1"; then
         ok "milter started with $(basename "$1") (pid $MPID$([ "$MPID" = "$LAUNCHER_PID" ] && echo ', foreground'))"
         return 0
     fi
-    fail "milter did not start with $(basename "$1") (socket $(sock_connects && echo answers || echo silent), launcher $(alive "$LAUNCHER_PID" && echo running || echo gone))"
+    fail "milter did not start with $(basename "$1") ($MILTER_WHY)"
     return 1
 }
 stop_milter() { # SIGTERM, must be gone within 15 s
     local p=$MPID
-    kill -TERM "$p" 2>/dev/null
-    check "milter $p stops on SIGTERM" wait_gone "$p" 15
-    [ "$p" = "$LAUNCHER_PID" ] && wait "$p" 2>/dev/null
+    check "milter $p stops on SIGTERM" milter_stop "$p" 15
     MPID=''
 }
 
 start_milter "$CONF" || exit 1
-if setpriv --reuid=postfix --regid=postfix --init-groups "$PY" -c \
-    'import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' "$SOCK" 2>/dev/null; then
+if sock_connects_as postfix "$SOCK" 2>/dev/null; then
     ok "user postfix can connect to the milter socket"
 else
     fail "user postfix cannot connect to the milter socket ($(stat -c '%A %U:%G' "$SOCK"))"
 fi
 
 # ---------------------------------------------------------------- start Postfix
-if postfix -c "$PCONF" start >>"$T/log/postfix-ctl.log" 2>&1; then
-    MASTER_PID=$(head -n1 "$T/queue/pid/master.pid" 2>/dev/null | tr -d ' ')
-    STARTED_PIDS+=("$MASTER_PID")
-    ok "private Postfix started (master pid $MASTER_PID, smtpd 127.0.0.1:$PORT)"
-else
-    fail "postfix start: $(tail -n5 "$T/log/postfix-ctl.log")"
-    exit 1
-fi
-port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null; }
-poll "$TIMEOUT" port_open || { fail "smtpd does not listen on 127.0.0.1:$PORT"; exit 1; }
+postfix_start
 
 # ---------------------------------------------------------------- helpers for the cases
 declare -A QID           # message file (basename) -> Postfix queue id
 SENT=0
 send_file() { # send_file FILE RCPT [KEY]: sends, records the queue id under KEY (default: the file name)
-    local f=$1 q from
-    from=$(sed -n '/^\r\{0,1\}$/q; s/^Return-Path:[[:space:]]*<\([^>]*\)>.*/\1/Ip' "$f" | head -n1)
-    q=$("$PY" "$E2E/smtp-send.py" 127.0.0.1 "$PORT" "${from:-no-reply@certificates.amazon.com}" "$2" "$f" 2>>"$T/log/send.err")
+    local f=$1 q
+    q=$(send_msg "$PORT" "$(sender_of "$f" no-reply@certificates.amazon.com)" "$2" "$f")
     if [ -n "$q" ]; then
         QID[${3:-$(basename "$f")}]=$q
         SENT=$((SENT + 1))
@@ -511,12 +199,8 @@ send_file() { # send_file FILE RCPT [KEY]: sends, records the queue id under KEY
 }
 send_case() { send_file "${FILE_OF[$1]}" "${RCPT_OF[$1]}"; }
 qid_of() { echo "${QID[$(basename "${FILE_OF[$1]}")]:-NOQID}"; }
-re() { printf '%s' "$1" | sed 's/[][\.*^$/+?(){}|]/\\&/g'; }
-mlines() { # mlines REGEX: milter lines of the syslog sink that match
-    grep -E "acm-milter\[[0-9]+\]: $1" "$SYSLOG"
-}
-has() { mlines "$1" >/dev/null; }
-nlines() { mlines "$1" | grep -c .; }
+has() { mhas "$1"; }
+nlines() { mcount "$1"; }
 # approval line of a case: approval_re CASE STATE -> regex (QID prefix optional via $2)
 ap_re() { # ap_re QID STATE CASE
     echo "$1: approval=$2 domain=$(re "${DOMAIN_OF[$3]}") arn=$(re "${ARN_OF[$3]}")( |$)"
@@ -537,7 +221,7 @@ delivered() { # delivered QID: the delivered file with that queue id
     done
     return 1
 }
-xacm() { "$PY" "$E2E/msgcheck.py" header "$1" X-ACM-Milter; }
+xacm() { "$PY" "$LIB/msgcheck.py" header "$1" X-ACM-Milter; }
 nreq() { fl count event=request name="$@"; }  # nreq CASE [FILTER...]
 post_good() { # exactly one POST for the case, and it had everything right
     test "$(fl count event=request method=POST name="$1")" = 1 &&
@@ -759,7 +443,7 @@ case_result $c $F0
 
 # ================================================================ phase C: kill -9 with a pending entry
 c=killed; F0=$FAILS
-stop_fake
+fake_stop
 check "$c: fake site stopped" wait_gone "$FAKE_PID" 0
 stop_milter
 start_milter "$CONF" || exit 1
@@ -774,7 +458,7 @@ kill -KILL "$KPID"
 check "$c: milter $KPID killed with SIGKILL" wait_gone "$KPID" 60
 MPID=''
 check "$c: spool entry still pending after kill -9" spool_has pending $c
-start_fake "$FPORT" || { fail "fake site did not restart on port $FPORT: $(tail -n3 "$T/log/fake.err")"; exit 1; }
+fake_start "$FPORT" || { fail "fake site did not restart on port $FPORT: $(tail -n3 "$T/log/fake.err")"; exit 1; }
 start_milter "$CONF" || exit 1
 l=$(wait_ap "$q" approved $c)
 check "$c: approved after the restart, by the new daemon: ${l:-no 'approval=approved' line}" \
@@ -871,10 +555,9 @@ mw=$(grep -iE 'milter' "$PLOG" | grep -iE '(warning|error|fatal|panic)' | grep -
 check "postfix log: no fatal/panic" test "$(grep -cE 'postfix/[a-z-]+\[[0-9]+\]: (fatal|panic):' "$PLOG")" = 0
 
 # ================================================================ stop
-postfix -c "$PCONF" stop >>"$T/log/postfix-ctl.log" 2>&1
-check "postfix stop: master $MASTER_PID gone" wait_gone "$MASTER_PID" 15
+check "postfix stop: master $MASTER_PID gone" postfix_stop
 stop_milter
-stop_fake
+fake_stop
 info "results per case:"
 for c in happy dup denied mismatch mismatch-account expired unknown already fail-once hang redirect oversized nosuccess wrongca killed dryrun -q log-format; do
     info "  $(printf '%-17s %s' "$c" "${RESULT[$c]:-not run}")"

@@ -38,7 +38,7 @@ export LC_ALL=C
 ROOT=$(cd "$(dirname "$0")/../.." && pwd) || exit 2
 cd "$ROOT" || exit 2
 HERE=$ROOT/tests/dkim
-E2E=$ROOT/tests/e2e
+E2E=$ROOT/tests/lib
 PY=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 TIMEOUT=${DKIM_TIMEOUT:-20}
 NO_POSTFIX=${DKIM_NO_POSTFIX:-}

@@ -58,7 +58,7 @@ export LC_ALL=C
 ROOT=$(cd "$(dirname "$0")/../.." && pwd) || exit 2
 cd "$ROOT" || exit 2
 HERE=$ROOT/tests/sendmail
-E2E=$ROOT/tests/e2e        # syslog-sink.py and msgcheck.py are shared, not copied
+E2E=$ROOT/tests/lib        # syslog-sink.py, msgcheck.py, smtp-send.py: shared
 PY=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 TIMEOUT=${SM_TIMEOUT:-30}
 MUSER=nobody
@@ -80,7 +80,7 @@ for c in "$PY" dpkg unshare hostname timeout mount; do
     command -v "$c" >/dev/null 2>&1 || die "missing command: $c"
 done
 id "$MUSER" >/dev/null 2>&1 || die "no user $MUSER"
-for f in "$ACM_EML" "$ORD_EML" "$TEST_CONF" "$E2E/syslog-sink.py" "$E2E/msgcheck.py" "$HERE/smtp-send.py"; do
+for f in "$ACM_EML" "$ORD_EML" "$TEST_CONF" "$E2E/syslog-sink.py" "$E2E/msgcheck.py" "$E2E/smtp-send.py"; do
     [ -f "$f" ] || die "missing $f"
 done
 [ -x "$ACM_MILTER" ] || die "missing $ACM_MILTER (run make)"
@@ -495,7 +495,7 @@ poll 5 grep -qE "sendmail\[$SM_PID\]: starting daemon" "$SYSLOG" &&
 
 # ---------------------------------------------------------------- send
 send() { # send SENDER RCPT FILE -> queue id on stdout
-    "$PY" "$HERE/smtp-send.py" 127.0.0.1 "$PORT" "$1" "$2" "$3" 2>>"$T/log/send.err"
+    "$PY" "$E2E/smtp-send.py" 127.0.0.1 "$PORT" "$1" "$2" "$3" 2>>"$T/log/send.err"
 }
 sender_of() { # envelope sender: the message's Return-Path, else $2
     local r

@@ -32,7 +32,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd) || exit 2
 cd "$ROOT" || exit 2
 HERE=$ROOT/tests/soak
 APPROVAL=$ROOT/tests/approval
-E2E=$ROOT/tests/e2e
+E2E=$ROOT/tests/lib
 PY=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 MUSER=nobody:postfix
 ACM_MILTER=${ACM_MILTER:-milter/acm-milter}

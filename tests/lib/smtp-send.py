@@ -4,8 +4,10 @@
 usage: smtp-send.py HOST PORT SENDER RCPT[,RCPT...] FILE
 
 The file is sent as it is (line endings converted to CRLF, dot-stuffing done
-by smtplib).  Prints the id from "250 ... queued as ID" on stdout; exits 1
-with the server's reply on stderr if any step is refused.
+by smtplib).  Prints the queue id of the reply to DATA on stdout: Postfix's
+"250 2.0.0 Ok: queued as ID" or Sendmail's "250 2.0.0 ID Message accepted for
+delivery".  Exits 1 with the server's reply on stderr if any step is refused
+or the reply names no queue id.
 """
 import re
 import smtplib
@@ -39,7 +41,8 @@ def main():
     except (OSError, smtplib.SMTPException, RuntimeError) as e:
         sys.stderr.write("smtp-send: %s: %s\n" % (path, e))
         return 1
-    m = re.search(rb"queued as ([0-9A-Za-z]+)", resp)
+    m = (re.search(rb"queued as ([0-9A-Za-z]+)", resp)
+         or re.match(rb"(?:[245]\.\d{1,3}\.\d{1,3} )?([0-9A-Za-z]+) Message accepted", resp))
     if not m:
         sys.stderr.write("smtp-send: %s: no queue id in %r\n" % (path, resp))
         return 1
