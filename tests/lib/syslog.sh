@@ -3,10 +3,13 @@
 # Contract. syslog_start (after lib_init, in the private mount namespace of lib_reexec_ns):
 # starts tests/lib/syslog-sink.py, which appends every datagram to SYSLOG=$T/log/syslog.log as
 # one line ("<PRI>ident[pid]: text"), and puts it on /dev/log without touching the host's:
-#   bind     /dev/log exists: the sink's socket is bind-mounted over it (this namespace only);
-#   overlay  no /dev/log: a private overlay on /dev (this namespace only) gets the socket;
-#   create   the overlay is impossible: the socket is created in the real /dev and removed at
-#            the end if it is still ours ("ok - /dev/log created by the test was removed").
+#   overlay  a private overlay on /dev (this namespace only; it hides /dev's submounts such as
+#            /dev/pts there) gets the socket as its /dev/log. Nothing done to the host's /dev
+#            can take it away (a bind mount over the host's /dev/log is detached when another
+#            program removes that file);
+#   bind     no overlay possible: the sink's socket is bind-mounted over an existing /dev/log;
+#   create   neither: the socket is created in the real /dev and removed at the end if it is
+#            still ours ("ok - /dev/log created by the test was removed").
 # It proves the sink with a probe line (die if the line does not arrive within 5 s) and pushes
 # its own cleanup (stop the sink, undo the mount). SINK_PID, DEVLOG_MODE are set.
 #   slines REGEX   the sink's lines that match REGEX (ERE)
@@ -54,15 +57,16 @@ syslog_start() {
     : >"$SYSLOG"
     on_exit syslog_stop
     on_exit_check syslog_check_removed
-    if [ -e /dev/log ] || [ -L /dev/log ]; then
+    if devlog_overlay; then
+        DEVLOG_MODE=overlay
+        rm -f /dev/log      # the host's, if any: a whiteout in the overlay
+        syslog_sink /dev/log
+        info "syslog: /dev/log of a private overlay on /dev (the host's /dev is untouched)"
+    elif [ -e /dev/log ] || [ -L /dev/log ]; then
         syslog_sink "$T/run/devlog"
         mount --bind "$T/run/devlog" /dev/log || die "mount --bind over /dev/log failed"
         DEVLOG_MODE=bind
-        info "syslog: /dev/log exists; bind-mounted $T/run/devlog over it in a private mount namespace"
-    elif devlog_overlay; then
-        DEVLOG_MODE=overlay
-        syslog_sink /dev/log
-        info "syslog: no /dev/log; created one in a private overlay on /dev (the host's /dev is untouched)"
+        info "syslog: no private overlay on /dev ($(cat "$T/log/overlay.err" 2>/dev/null)); bind-mounted $T/run/devlog over /dev/log in a private mount namespace"
     else
         info "syslog: private overlay on /dev failed ($(cat "$T/log/overlay.err" 2>/dev/null)); creating /dev/log in the real /dev"
         syslog_sink /dev/log
