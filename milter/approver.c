@@ -270,7 +270,8 @@ void approver_run(const struct config *c, const struct request *r, struct approv
         verdict(o, AV_FAILED, "spool-entry-arn");
         return;
     }
-    /* Rebuild the URL from validated parts only; re-check it against the pinned form. */
+    /* Safety rule 2: rebuild the URL from validated parts only; re-check it against the
+     * pinned form. */
     char url[600];
     if (c->approval_endpoint) {
         snprintf(url, sizeof(url), "%s/approvals?code=%s&context=%s", c->approval_endpoint,

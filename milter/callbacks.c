@@ -1,5 +1,5 @@
 /*
- * callbacks - see callbacks.h for the contract.
+ * callbacks - see callbacks.h for the contract (fail open: safety rule 8).
  *
  * Every MTA packet gets a reply (all callbacks are defined and no SMFIP_NO* step is
  * negotiated): over TCP, a stage whose macros are sent but never answered stalls each

@@ -1,8 +1,10 @@
 /*
  * mime - one RFC 5322 message, parsed with GMime into what the recognizer and the policy
- * read: the top-level header fields in order, and every text leaf part (text/anything,
- * wherever it stands: inline or attachment, after the alternative, inside nested multiparts
- * and inside attached messages, message/rfc822) decoded (Content-Transfer-Encoding undone,
+ * read: the top-level header fields in order (but the Content-* ones, which GMime keeps
+ * with the top-level part: `content_type` gives the first Content-Type), and every text
+ * leaf part (text/anything, wherever it stands: inline or attachment, after the
+ * alternative, inside nested multiparts and inside attached messages, message/rfc822)
+ * decoded (Content-Transfer-Encoding undone,
  * quoted-printable transport padding deleted first as RFC 2045 6.7 (3) requires, charset
  * converted to UTF-8).
  *

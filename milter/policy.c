@@ -188,7 +188,7 @@ void policy_decide(const struct config *c, const struct envelope *env,
     d->f = *f;
     d->recognized = f->have_url;
     if (f->code[0])
-        digest8(f->code, f->context, d->req);
+        digest8(f->code, f->context, d->req);   /* safety rule 7: a digest, never the secrets */
 
     /* the first watched recipient, for the log even when a later check fails */
     const char *first_watched = config_first_watched(c, &env->rcpts);
@@ -208,7 +208,8 @@ void policy_decide(const struct config *c, const struct envelope *env,
         return;
     }
 
-    /* Safety rule 1: the validated domain is the recipient's domain or below it. */
+    /* Safety rule 1: the validated domain is the recipient's domain or below it (any domain
+     * for a full-address Recipients entry). */
     const char *name = f->fqdn;
     if (strncmp(name, "*.", 2) == 0)
         name += 2;

@@ -1,12 +1,38 @@
 /*
  * policy - the decision: approve, deny or ignore, with one reason word.
  *
+ * The safety rules. The policy never bends them; the sources cite them as "safety rule N"
+ * with these numbers:
+ *   1. Only a message with a watched envelope recipient is examined, and the validated
+ *      domain is that recipient's domain or below it (a full-address Recipients entry, such
+ *      as a WHOIS contact, matches any domain).
+ *   2. The approval URL is exactly https://REGION.acm-certificates.amazon.com/approvals
+ *      ?code=...&context=... (amazonaws.cn in the China partition), REGION the ARN's region;
+ *      nothing else is ever fetched; TLS is verified and no redirect is followed.
+ *   3. The account in the body is the ARN's account; the region in the body, in the ARN and
+ *      in the URL is one and the same.
+ *   4. The sender passes SenderAuth.
+ *   5. Every field agrees wherever it appears: text and HTML parts, URL, ARN, and the region
+ *      tail of context (hex of the region name). Any disagreement is denied as inconsistent.
+ *   6. Nothing is posted unless the approval page shows the same domain, account, region and
+ *      certificate as the message and the allowlist, in its labels and in the form that
+ *      would be posted; otherwise the page is kept in the spool for the operator. What is
+ *      posted is exactly what the approve button sends. Only a clear success marker, or a
+ *      fresh fetch that says "already approved", counts as approved.
+ *   7. The validation code and context are secrets: never written in full to the log, a
+ *      header or stdout (a short digest, req=, names a request).
+ *   8. Fail open: the milter never rejects, discards or delays mail because of its own
+ *      failure, and the SMTP transaction never waits for the approval site (approvals go
+ *      through the queue).
+ *
  * Contract: pure functions of (configuration snapshot, envelope, decoded message,
- * recognizer result); no I/O. The safety rules of DESIGN.md are applied in a fixed order
- * and the first failing one decides: too-large, not-acm, bad-url, incomplete, malformed,
- * inconsistent, domain-mismatch, unauthenticated, not-allowlisted; only a message passing
- * all of them is approved (reason allowlisted, with the matching rule as FILE:LINE).
- * policy_rule_out() is the cheaper check the milter makes at end of headers.
+ * recognizer result, DKIM result); no I/O. The checks run in a fixed order and the first
+ * failing one decides: not-acm, bad-url, incomplete, malformed, inconsistent (the
+ * recognizer's verdict: rules 2, 3, 5), not-watched (rule 1: no watched recipient),
+ * domain-mismatch (rule 1), unauthenticated (rule 4), not-allowlisted; only a message
+ * passing all of them is approved (reason allowlisted, with the matching rule as
+ * FILE:LINE). evaluate() decides too-large before any of them. policy_rule_out() is the
+ * cheaper check made on the header fields alone (evaluate_headers()).
  */
 #ifndef ACM_POLICY_H
 #define ACM_POLICY_H

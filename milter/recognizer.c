@@ -103,7 +103,7 @@ const char *recog_status_name(enum recog_status s)
     return "?";
 }
 
-/* ---- approval URL ------------------------------------------------------------------ */
+/* ---- approval URL (safety rule 2) ------------------------------------------------- */
 
 enum url_check { URL_BAD, URL_CTX_NUL, URL_CTX_MISMATCH, URL_GOOD };
 
@@ -1016,7 +1016,8 @@ static enum recog_status finish(struct state *st, const struct mime_view *mv,
         }
     }
     if (!st->bad_url && !st->malformed && !st->inconsistent) {
-        /* cross-field checks: ARN vs account/region, partition vs region and host */
+        /* cross-field checks (safety rules 3 and 5): ARN vs account/region, partition vs
+         * region and host */
         struct arn arn;
         if (strncmp(a->cert, "arn:", 4) == 0) {
             arn_parse(a->cert, false, &arn);
