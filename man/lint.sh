@@ -4,9 +4,8 @@
 #   1. mandoc -T lint -W warning on both pages: any warning or error fails.
 #   2. Every key of keys[] in milter/config.c has an entry (.It Cm KEY Ar ...) in
 #      acm-milter.conf.5, and every such entry is a key of keys[].
-#   3. Every literal default of config_defaults() (a string, a number, true/false) is the
-#      "Default: VALUE." of its key's entry; the keys main.c warns about as "for tests only" are
-#      marked TESTS ONLY.
+#   3. Every default of keys[] (its fourth column, a string) is the "Default: VALUE." of its
+#      key's entry; the keys main.c warns about as "for tests only" are marked TESTS ONLY.
 #   4. Every getopt(3) option letter of milter/main.c is in the SYNOPSIS of acm-milter.8 and
 #      has an entry (.It Fl X), with an argument exactly when getopt takes one, and every
 #      such entry is a getopt letter.
@@ -42,12 +41,22 @@ for p in "$page8" "$page5"; do
 done
 
 # ---- 2. configuration keys ----------------------------------------------------------------
-# The table: from "keys[] = {" to the first "};", one {"Name", setter, offset} per line.
+# The table: from "keys[] = {" to the first "};", one {"Name", setter, offset, default,
+# restart} per row (a row may continue on the next line); printed as NAME|DEFAULT, DEFAULT
+# being the string without its quotes, or NULL or host_name.
 table=$(awk '/keys\[\] = \{/ {f = 1; next} f && /^};/ {exit}
-             f && match($0, /\{"[A-Za-z0-9]+", *[a-z_]+, *(OFF\([a-z_]+\)|0)\}/) {
-                 s = substr($0, RSTART, RLENGTH); gsub(/[{}" ]/, "", s); print s }' "$conf_c")
+             f { row = row $0 }
+             f && /\},[ \t]*$/ {
+                 if (match(row, /\{"[A-Za-z0-9]+", *[a-z_]+, *(OFF\([a-z_]+\)|0), *("[^"]*"|NULL|host_name), *(true|false)\}/)) {
+                     s = substr(row, RSTART + 2, RLENGTH - 3)
+                     name = s; sub(/".*/, "", name)
+                     d = s; sub(/^[^,]*,[^,]*,[^,]*, */, "", d); sub(/, *(true|false)$/, "", d)
+                     gsub(/"/, "", d)
+                     print name "|" d
+                 }
+                 row = "" }' "$conf_c")
 [ -n "$table" ] || problem "no keys[] table found in ${conf_c#"$root"/}"
-keys=$(printf '%s\n' "$table" | cut -d, -f1)
+keys=$(printf '%s\n' "$table" | cut -d'|' -f1)
 documented=$(sed -n 's/^\.It Cm \([A-Z][A-Za-z0-9]*\) Ar .*/\1/p' "$page5")
 for k in $keys; do
     printf '%s\n' "$documented" | grep -qx "$k" ||
@@ -69,22 +78,11 @@ entry() {
         f {print}
         $0 ~ "^     " k "( |$)" {f = 1}' | tr -s ' \t' '  '
 }
-defaults=$(awk '/^static struct config \*config_defaults/ {f = 1} f && /^}/ {exit} f' "$conf_c")
-check_default() { # field, expected text
-    local key
-    key=$(printf '%s\n' "$table" | awk -F, -v f="OFF($1)" '$3 == f {print $1}')
-    [ -n "$key" ] || return 0   # not set through keys[] (path, facility_name, ...)
-    entry "$key" | grep -qF "Default: $2." ||
-        problem "acm-milter.conf.5: $key should say \"Default: $2.\" (config_defaults() in milter/config.c)"
-}
-while IFS='|' read -r field value; do
-    [ -n "$field" ] && check_default "$field" "$value"
-done < <(printf '%s\n' "$defaults" | sed -n \
-    -e 's/^ *c->\([a-z_]*\) = strdup("\([^"]*\)");.*/\1|\2/p' \
-    -e 's/^ *strlist_add(&c->\([a-z_]*\), "\([^"]*\)");.*/\1|\2/p' \
-    -e 's/^ *c->\([a-z_]*\) = \([0-9][0-9]*\);.*/\1|\2/p' \
-    -e 's/^ *c->\([a-z_]*\) = true;.*/\1|yes/p' \
-    -e 's/^ *c->\([a-z_]*\) = false;.*/\1|no/p')
+while IFS='|' read -r key value; do
+    case $value in ''|NULL|host_name) continue ;; esac
+    entry "$key" | grep -qF "Default: $value." ||
+        problem "acm-milter.conf.5: $key should say \"Default: $value.\" (keys[] in milter/config.c)"
+done < <(printf '%s\n' "$table")
 tests_only=$(sed -n 's/.*log_warn("\([A-Za-z]*\) .*for tests only.*/\1/p' "$main_c")
 for k in $tests_only; do
     entry "$k" | grep -q 'TESTS ONLY' ||

@@ -5,6 +5,8 @@
 
 #include <ctype.h>
 #include <glib.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <limits.h>
@@ -318,8 +320,38 @@ static bool set_endpoint(struct config *c, struct ctx *x, const char *key, char 
 static bool set_socket(struct config *c, struct ctx *x, const char *key, char *value,
                        size_t off)
 {
-    if (strncmp(value, "unix:", 5) && strncmp(value, "local:", 6) &&
-        strncmp(value, "inet:", 5) && strncmp(value, "inet6:", 6)) {
+    const char *path = strncmp(value, "unix:", 5) == 0    ? value + 5
+                       : strncmp(value, "local:", 6) == 0 ? value + 6
+                                                          : NULL;
+    const char *port = strncmp(value, "inet:", 5) == 0    ? value + 5
+                       : strncmp(value, "inet6:", 6) == 0 ? value + 6
+                                                          : NULL;
+    char clean[120];
+    str_sanitize(clean, sizeof(clean), value, 100);
+    if (path) {
+        /* sun_path holds 108 bytes with the NUL; relative paths would depend on the cwd */
+        if (path[0] != '/' || strlen(path) > 107) {
+            cerr(x, "%s: want an absolute socket path of at most 107 bytes, not \"%s\"", key,
+                 clean);
+            return false;
+        }
+    } else if (port) {
+        size_t n = strcspn(port, "@");
+        long v = 0;
+        char num[8];
+        bool ok = n > 0 && n < sizeof(num);
+        if (ok) {
+            str_ncopy(num, sizeof(num), port, n);
+            ok = parse_long(num, &v) && v >= 1 && v <= 65535;
+        }
+        if (ok && port[n] == '@')
+            ok = port[n + 1] != '\0' && !strchr(port + n + 1, '@');
+        if (!ok) {
+            cerr(x, "%s: want inet:PORT or inet:PORT@HOST with PORT from 1 to 65535, not \"%s\"",
+                 key, clean);
+            return false;
+        }
+    } else {
         cerr(x, "%s: want unix:PATH, local:PATH, inet:PORT@HOST or inet6:PORT@HOST", key);
         return false;
     }
@@ -454,6 +486,30 @@ static bool set_notify_command(struct config *c, struct ctx *x, const char *key,
     return set_string(c, x, key, value, off);
 }
 
+/* user[:group], names as useradd(8) takes them (resolved later: config_resolve_user()). */
+static bool account_name(const char *s, size_t n)
+{
+    if (n == 0 || n > 32 || s[0] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!(isalnum((unsigned char)s[i]) || strchr("._-", s[i]) || (s[i] == '$' && i == n - 1)))
+            return false;
+    return true;
+}
+
+static bool set_user(struct config *c, struct ctx *x, const char *key, char *value, size_t off)
+{
+    const char *colon = strchr(value, ':');
+    size_t un = colon ? (size_t)(colon - value) : strlen(value);
+    if (!account_name(value, un) || (colon && !account_name(colon + 1, strlen(colon + 1)))) {
+        char clean[100];
+        str_sanitize(clean, sizeof(clean), value, 64);
+        cerr(x, "%s: want user or user:group, not \"%s\"", key, clean);
+        return false;
+    }
+    return set_string(c, x, key, value, off);
+}
+
 static bool set_metrics_file(struct config *c, struct ctx *x, const char *key, char *value,
                              size_t off)
 {
@@ -465,75 +521,131 @@ static bool set_metrics_file(struct config *c, struct ctx *x, const char *key, c
     return set_path(c, x, key, value, off);
 }
 
+/* TrustedAuthservIDs' default: this host's name (gethostname(), else localhost). */
+static const char host_name[] = "(host name)";
+
+/* Every key: its setter, the field it sets, its default (applied by the same setter before
+ * the file is read; NULL: unset) and whether it takes effect only at restart (a reload that
+ * changes it keeps the running value and says so: config_restart_changes()). */
 #define OFF(f) offsetof(struct config, f)
-static const struct {
+static const struct key {
     const char *name;
     setter set;
     size_t off;
+    const char *def;
+    bool restart;
 } keys[] = {
-    {"AllowList", set_path, OFF(allowlist_path)},
-    {"ApprovalEndpoint", set_endpoint, OFF(approval_endpoint)},
-    {"ApprovalTimeout", set_seconds, OFF(approval_timeout)},
-    {"AddHeader", set_bool, OFF(add_header)},
-    {"CAFile", set_path, OFF(ca_file)},
-    {"DKIMTestKeys", set_path, OFF(dkim_test_keys)},
-    {"DNSTimeout", set_seconds, OFF(dns_timeout)},
-    {"HTTPSProxy", set_string, OFF(https_proxy)},
-    {"LogLevel", set_loglevel, 0},
-    {"MaxAge", set_duration, OFF(max_age)},
-    {"MaxMessageSize", set_size, OFF(max_message_size)},
-    {"MetricsFile", set_metrics_file, OFF(metrics_file)},
-    {"Mode", set_mode, 0},
-    {"NotifyAddress", set_notify_address, 0},
-    {"NotifyCommand", set_notify_command, OFF(notify_command)},
-    {"PidFile", set_path, OFF(pidfile)},
-    {"Recipients", set_recipients, 0},
-    {"RetryInterval", set_seconds, OFF(retry_interval)},
-    {"SenderAuth", set_sender_auth, 0},
-    {"SenderDomains", set_domains, OFF(sender_domains)},
-    {"Socket", set_socket, OFF(socket)},
-    {"SpoolDir", set_path, OFF(spool_dir)},
-    {"SyslogFacility", set_facility, 0},
-    {"TrustedAuthservIDs", set_ids, OFF(authserv_ids)},
-    {"UserID", set_string, OFF(user)},
+    {"AllowList", set_path, OFF(allowlist_path), "/etc/acm-milter/allowlist", false},
+    {"ApprovalEndpoint", set_endpoint, OFF(approval_endpoint), NULL, false},
+    {"ApprovalTimeout", set_seconds, OFF(approval_timeout), "30", false},
+    {"AddHeader", set_bool, OFF(add_header), "yes", false},
+    {"CAFile", set_path, OFF(ca_file), NULL, false},
+    {"DKIMTestKeys", set_path, OFF(dkim_test_keys), NULL, false},
+    {"DNSTimeout", set_seconds, OFF(dns_timeout), "10", false},
+    {"HTTPSProxy", set_string, OFF(https_proxy), NULL, false},
+    {"LogLevel", set_loglevel, 0, "info", false},
+    {"MaxAge", set_duration, OFF(max_age), "72h", false},
+    {"MaxMessageSize", set_size, OFF(max_message_size), "1m", false},
+    {"MetricsFile", set_metrics_file, OFF(metrics_file), NULL, false},
+    {"Mode", set_mode, 0, "approve", false},
+    {"NotifyAddress", set_notify_address, 0, NULL, false},
+    {"NotifyCommand", set_notify_command, OFF(notify_command), "/usr/sbin/sendmail -t -i",
+     false},
+    {"PidFile", set_path, OFF(pidfile), NULL, true},
+    {"Recipients", set_recipients, 0, "admin,administrator,hostmaster,postmaster,webmaster",
+     false},
+    {"RetryInterval", set_seconds, OFF(retry_interval), "60", false},
+    {"SenderAuth", set_sender_auth, 0, "dkim", false},
+    {"SenderDomains", set_domains, OFF(sender_domains), "certificates.amazon.com", false},
+    {"Socket", set_socket, OFF(socket), "unix:/run/acm-milter/acm-milter.sock", true},
+    {"SpoolDir", set_path, OFF(spool_dir), "/var/spool/acm-milter", true},
+    {"SyslogFacility", set_facility, 0, "mail", false},
+    {"TrustedAuthservIDs", set_ids, OFF(authserv_ids), host_name, false},
+    {"UserID", set_user, OFF(user), "acm-milter", true},
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* The value text of each key (after defaults) and the line that gave it (0: the default). */
+struct config_given {
+    char *text[NKEYS];
+    unsigned line[NKEYS];
 };
 
-static struct config *config_defaults(const char *path)
+static bool set_key(struct config *c, struct ctx *x, size_t k, const char *value)
+{
+    char buf[CONF_MAX_LINE];
+    str_copy(buf, sizeof(buf), value);
+    free(c->given->text[k]);
+    c->given->text[k] = strdup(value);
+    c->given->line[k] = x->line;
+    if (!c->given->text[k]) {
+        cerr(x, "out of memory");
+        return false;
+    }
+    return keys[k].set(c, x, keys[k].name, buf, keys[k].off);
+}
+
+static struct config *config_new(struct ctx *x)
 {
     struct config *c = calloc(1, sizeof(*c));
-    if (!c)
+    if (!c || !(c->given = calloc(1, sizeof(*c->given))) || !(c->path = strdup(x->file))) {
+        if (c)
+            free(c->given);
+        free(c);
+        cerr(x, "out of memory");
         return NULL;
+    }
     atomic_init(&c->refs, 1);
-    c->path = strdup(path);
-    c->socket = strdup("unix:/run/acm-milter/acm-milter.sock");
-    c->allowlist_path = strdup("/etc/acm-milter/allowlist");
-    static const char *const rcpts[] = {"admin", "administrator", "hostmaster", "postmaster",
-                                        "webmaster"};
-    for (size_t i = 0; i < 5; i++)
-        strlist_add(&c->recipients, rcpts[i]);
-    c->mode = MODE_APPROVE;
-    c->sender_auth = SA_DKIM;
-    c->dns_timeout = 10;
-    char host[256] = "localhost";
-    if (gethostname(host, sizeof(host) - 1) != 0)
-        str_copy(host, sizeof(host), "localhost");
-    host[sizeof(host) - 1] = '\0';
-    strlist_add(&c->authserv_ids, host);
-    strlist_add(&c->sender_domains, "certificates.amazon.com");
-    c->spool_dir = strdup("/var/spool/acm-milter");
-    c->user = strdup("acm-milter");
-    c->facility = LOG_MAIL;
-    c->facility_name = strdup("mail");
-    c->approval_timeout = 30;
-    c->max_age = 72 * 3600;
-    c->retry_interval = 60;
-    c->add_header = true;
-    c->max_message_size = 1L << 20;
-    c->notify_command = strdup("/usr/sbin/sendmail -t -i");
-    char why[80];
-    config_split_argv(c->notify_command, &c->notify_argv, why, sizeof(why));
     c->loaded_at = (long)time(NULL);
     return c;
+}
+
+/* The defaults, through the setters: a default is checked like a value from the file. */
+static bool apply_defaults(struct config *c, struct ctx *x)
+{
+    x->line = 0;
+    for (size_t k = 0; k < NKEYS; k++) {
+        if (!keys[k].def)
+            continue;
+        char host[256] = "localhost";
+        const char *v = keys[k].def;
+        if (v == host_name) {
+            if (gethostname(host, sizeof(host) - 1) != 0 || !host[0])
+                str_copy(host, sizeof(host), "localhost");
+            host[sizeof(host) - 1] = '\0';
+            v = host;
+        }
+        if (!set_key(c, x, k, v)) {
+            cerr(x, "%s: bad default \"%s\"", keys[k].name, v);
+            return false;
+        }
+    }
+    return true;
+}
+
+void config_restart_changes(const struct config *old, const struct config *nc,
+                            struct strlist *changed)
+{
+    for (size_t k = 0; k < NKEYS; k++) {
+        if (!keys[k].restart)
+            continue;
+        const char *a = old->given->text[k], *b = nc->given->text[k];
+        if (!!a != !!b || (a && strcmp(a, b) != 0))
+            strlist_add(changed, keys[k].name);
+    }
+}
+
+const char *config_given(const struct config *c, const char *key, unsigned *line)
+{
+    for (size_t k = 0; k < NKEYS; k++)
+        if (str_ieq(key, keys[k].name)) {
+            if (line)
+                *line = c->given->line[k];
+            return c->given->text[k];
+        }
+    if (line)
+        *line = 0;
+    return NULL;
 }
 
 static void config_free(struct config *c)
@@ -560,13 +672,17 @@ static void config_free(struct config *c)
     free(c->notify_command);
     strlist_free(&c->notify_argv);
     free(c->metrics_file);
+    if (c->given)
+        for (size_t k = 0; k < NKEYS; k++)
+            free(c->given->text[k]);
+    free(c->given);
     free(c);
 }
 
 static bool parse_text(struct config *c, struct ctx *x, const char *text, size_t len)
 {
     bool ok = true;
-    bool seen[sizeof(keys) / sizeof(keys[0])] = {0};
+    bool seen[NKEYS] = {0};
     size_t pos = 0;
     x->line = 0;
     while (pos < len) {
@@ -602,10 +718,10 @@ static bool parse_text(struct config *c, struct ctx *x, const char *text, size_t
             *s++ = '\0';
         char *value = str_trim(s);
         size_t k;
-        for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+        for (k = 0; k < NKEYS; k++)
             if (str_ieq(key, keys[k].name))
                 break;
-        if (k == sizeof(keys) / sizeof(keys[0])) {
+        if (k == NKEYS) {
             char clean[100];
             str_sanitize(clean, sizeof(clean), key, 64);
             cerr(x, "unknown key \"%s\"", clean);
@@ -623,7 +739,7 @@ static bool parse_text(struct config *c, struct ctx *x, const char *text, size_t
             ok = false;
             continue;
         }
-        if (!keys[k].set(c, x, keys[k].name, value, keys[k].off))
+        if (!set_key(c, x, k, value))
             ok = false;
     }
     return ok;
@@ -718,10 +834,10 @@ struct config *config_parse(const char *name, const char *text, size_t len,
                             struct strlist *errors)
 {
     struct ctx x = {name, 0, errors};
-    struct config *c = config_defaults(name);
+    struct config *c = config_new(&x);
     if (!c)
         return NULL;
-    if (!parse_text(c, &x, text, len)) {
+    if (!apply_defaults(c, &x) || !parse_text(c, &x, text, len)) {
         config_free(c);
         return NULL;
     }
@@ -731,12 +847,10 @@ struct config *config_parse(const char *name, const char *text, size_t len,
 struct config *config_load(const char *path, struct strlist *errors)
 {
     struct ctx x = {path, 0, errors};
-    struct config *c = config_defaults(path);
-    if (!c) {
-        cerr(&x, "out of memory");
+    struct config *c = config_new(&x);
+    if (!c)
         return NULL;
-    }
-    if (!path_guard(&x, "configuration", path)) {
+    if (!apply_defaults(c, &x) || !path_guard(&x, "configuration", path)) {
         config_free(c);
         return NULL;
     }
@@ -775,6 +889,13 @@ struct config *config_load(const char *path, struct strlist *errors)
         if (!c->allowlist)
             ok = false;
     }
+    if (ok && c->ca_file && access(c->ca_file, R_OK) != 0) {
+        unsigned line = 0;
+        config_given(c, "CAFile", &line);
+        struct ctx k = {path, line, errors};
+        cerr(&k, "CAFile %s: cannot read: %s", c->ca_file, strerror(errno));
+        ok = false;
+    }
     if (ok && c->dkim_test_keys && access(c->dkim_test_keys, R_OK) != 0) {
         struct ctx k = {c->dkim_test_keys, 0, errors};
         cerr(&k, "DKIMTestKeys: cannot read: %s", strerror(errno));
@@ -795,6 +916,59 @@ struct config *config_load(const char *path, struct strlist *errors)
         return NULL;
     }
     return c;
+}
+
+bool config_resolve_user(const struct config *c, bool as_root, struct config_user *u,
+                         struct strlist *errors)
+{
+    memset(u, 0, sizeof(*u));
+    unsigned line = 0;
+    config_given(c, "UserID", &line);
+    struct ctx x = {c->path, line, errors};
+    char what[80] = "";
+    if (line == 0)
+        snprintf(what, sizeof(what), " (the default)");
+    str_copy(u->name, sizeof(u->name), c->user);
+    char *g = strchr(u->name, ':');
+    if (g)
+        *g++ = '\0';
+    errno = 0;
+    struct passwd *pw = getpwnam(u->name);
+    if (!pw) {
+        if (!as_root)
+            return true;   /* UserID is applied only when started as root */
+        if (errno)
+            cerr(&x, "UserID %s%s: cannot look up the user: %s", u->name, what, strerror(errno));
+        else
+            cerr(&x, "UserID %s%s: no such user (create it, e.g. with systemd-sysusers, or "
+                     "name another)", u->name, what);
+        return false;
+    }
+    if (pw->pw_uid == 0) {
+        cerr(&x, "UserID %s%s: that user has uid 0, so privileges would never be dropped; name "
+                 "an unprivileged user", u->name, what);
+        return false;
+    }
+    u->uid = pw->pw_uid;
+    u->gid = pw->pw_gid;
+    u->found = true;
+    if (g) {
+        errno = 0;
+        struct group *gr = getgrnam(g);
+        if (!gr) {
+            if (!as_root)
+                return true;
+            cerr(&x, "UserID %s%s: no such group %s", c->user, what, g);
+            return false;
+        }
+        u->gid = gr->gr_gid;
+    }
+    if (u->gid == 0) {
+        cerr(&x, "UserID %s%s: that group has gid 0 (root's group); name an unprivileged group",
+             c->user, what);
+        return false;
+    }
+    return true;
 }
 
 struct config *config_ref(struct config *c)

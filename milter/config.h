@@ -2,9 +2,12 @@
  * config - the configuration file (`Key value` lines) and the allowlist it names, as one
  * immutable, reference-counted snapshot.
  *
- * Contract: config_load() parses the whole file with a table of keys (case-insensitive),
- * checks every value, loads the allowlist, and returns a snapshot with one reference; on
- * any problem it returns NULL and appends one "file:line: why" per problem to `errors`.
+ * Contract: config_load() parses the whole file with a table of keys (case-insensitive) that
+ * also holds each key's default (applied first, by the same setter as a value from the file)
+ * and whether it takes effect only at restart; it checks every value, loads the allowlist,
+ * and returns a snapshot with one reference; on any problem it returns NULL and appends one
+ * "file:line: why" per problem to `errors`. Only config_resolve_user() looks at the system's
+ * user database.
  * A snapshot never changes after load, so any thread may read it while it holds a
  * reference. config_current() hands out a new reference to the live snapshot;
  * config_install() swaps a new one in (reload) and drops the old one, which is freed when
@@ -15,6 +18,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "allowlist.h"
 #include "util.h"
@@ -62,6 +66,7 @@ struct config {
     char *metrics_file;              /* Prometheus text file, or NULL */
     long loaded_at;                  /* time this snapshot was read (seconds since 1970) */
     unsigned notify_address_line, notify_command_line, metrics_file_line;   /* for reports */
+    struct config_given *given;      /* each key's value text and line (config.c) */
 };
 
 struct config *config_load(const char *path, struct strlist *errors);
@@ -86,6 +91,27 @@ const char *config_first_watched(const struct config *c, const struct strlist *r
 bool config_split_argv(const char *cmd, struct strlist *argv, char *why, size_t whysz);
 /* true when s is an address local@domain (dot-atom local part, DNS name domain). */
 bool config_address_valid(const char *s);
+/* The names of the keys that take effect only at restart (Socket, UserID, SpoolDir, PidFile)
+ * whose value differs between old and nc, appended to changed: a reload keeps them. */
+void config_restart_changes(const struct config *old, const struct config *nc,
+                            struct strlist *changed);
+/* The value text of key (its default when the file did not give it; NULL when unset), and
+ * in *line the line of the file that gave it (0: the default). */
+const char *config_given(const struct config *c, const char *key, unsigned *line);
+
+/* UserID, resolved. */
+struct config_user {
+    char name[64];                   /* the user name, without ":group" */
+    uid_t uid;
+    gid_t gid;                       /* the group's, or the user's primary group */
+    bool found;
+};
+/* Resolves UserID. A user or group that does not exist is an error only with as_root (the
+ * daemon applies UserID only when started as root: then found is set); a user with uid 0 or
+ * a group with gid 0 always is. Errors are "file:line: why", the line of UserID (or the
+ * file's, for the default). */
+bool config_resolve_user(const struct config *c, bool as_root, struct config_user *u,
+                         struct strlist *errors);
 /* "approve" or "dry-run". */
 const char *config_mode_name(enum acm_mode m);
 

@@ -12,14 +12,19 @@
 
 #include "util.h"
 
-static bool log_stderr;
+static atomic_bool log_stderr;
 static atomic_bool log_dbg;
 
 void log_init(int facility, bool to_stderr)
 {
     /* Under systemd, stderr already goes to the journal, as does syslog: do not say it twice. */
-    log_stderr = to_stderr && !getenv("JOURNAL_STREAM");
+    atomic_store(&log_stderr, to_stderr && !getenv("JOURNAL_STREAM"));
     openlog(LOG_IDENT, LOG_PID | LOG_NDELAY, facility);
+}
+
+void log_set_stderr(bool on)
+{
+    atomic_store(&log_stderr, on && !getenv("JOURNAL_STREAM"));
 }
 
 void log_set_facility(int facility)
@@ -50,7 +55,7 @@ static void vlog(int prio, const char *prefix, const char *fmt, va_list ap)
     if (n < 0)
         return;
     syslog(prio, "%s%s", prefix, line);
-    if (log_stderr) {
+    if (atomic_load(&log_stderr)) {
         char out[4200];
         int m = snprintf(out, sizeof(out), "%s[%ld]: %s%s\n", LOG_IDENT, (long)getpid(), prefix,
                          line);

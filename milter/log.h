@@ -18,6 +18,8 @@
 
 void log_init(int facility, bool to_stderr);
 void log_set_facility(int facility);
+/* Whether lines also go to stderr (a background start stops once it has started). */
+void log_set_stderr(bool on);
 void log_set_debug(bool on);
 bool log_debug_enabled(void);
 void log_close(void);

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -165,11 +166,12 @@ static void *signal_thread(void *arg)
         }
         strlist_free(&errors);
         struct config *old = config_current();
-        if (old && (strcmp(old->socket, nc->socket) != 0 || strcmp(old->user, nc->user) != 0 ||
-                    strcmp(old->spool_dir, nc->spool_dir) != 0 ||
-                    !!old->pidfile != !!nc->pidfile ||
-                    (old->pidfile && strcmp(old->pidfile, nc->pidfile) != 0)))
-            log_warn("Socket, UserID, SpoolDir and PidFile changes take effect only at restart");
+        struct strlist changed = {0};
+        if (old)
+            config_restart_changes(old, nc, &changed);
+        for (size_t i = 0; i < changed.n; i++)
+            log_warn("reload: the change of %s takes effect only at restart", changed.v[i]);
+        strlist_free(&changed);
         if (old && old->facility != nc->facility)
             log_set_facility(nc->facility);
         config_unref(old);
@@ -225,7 +227,7 @@ static void write_pidfile(const char *path)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0)
-        log_fatal("PidFile %s: %s", path, strerror(errno));
+        log_fatal("PidFile %s: cannot create it: %s", path, strerror(errno));
     char buf[32];
     int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
     if (write(fd, buf, (size_t)n) != n)
@@ -233,29 +235,86 @@ static void write_pidfile(const char *path)
     close(fd);
 }
 
-static void daemonize(void)
+/* A background start: until start-up is complete, the child's stderr is a pipe to the
+ * parent, which copies what comes through to its own stderr and exits 0 when the child says
+ * it has started (one NUL byte: log lines never hold one), or with the child's status when
+ * the child exits first (clamav-milter does the same). */
+static bool waiting_parent;
+
+static void daemonize(const sigset_t *blocked)
 {
+    int p[2];
+    if (pipe(p) != 0)
+        log_fatal("pipe: %s", strerror(errno));
+    fflush(NULL);
     pid_t pid = fork();
     if (pid < 0)
         log_fatal("fork: %s", strerror(errno));
-    if (pid > 0)
-        _exit(0);
+    if (pid > 0) {
+        pthread_sigmask(SIG_UNBLOCK, blocked, NULL);   /* Ctrl-C still stops the wait */
+        close(p[1]);
+        char buf[4096];
+        for (;;) {
+            ssize_t n = read(p[0], buf, sizeof(buf));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            char *nul = memchr(buf, '\0', (size_t)n);
+            size_t m = nul ? (size_t)(nul - buf) : (size_t)n;
+            if (m && write(STDERR_FILENO, buf, m) < 0)
+                break;
+            if (nul)
+                _exit(0);
+        }
+        int st = 0;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+            ;
+        if (WIFSIGNALED(st))
+            fprintf(stderr, "acm-milter: start-up failed: the daemon was killed by signal %d\n",
+                    WTERMSIG(st));
+        _exit(WIFEXITED(st) && WEXITSTATUS(st) != 0 ? WEXITSTATUS(st) : 1);
+    }
+    close(p[0]);
     if (setsid() < 0)
         log_fatal("setsid: %s", strerror(errno));
     int fd = open("/dev/null", O_RDWR);
     if (fd >= 0) {
         dup2(fd, 0);
         dup2(fd, 1);
-        dup2(fd, 2);
         if (fd > 2)
             close(fd);
     }
+    if (p[1] != STDERR_FILENO) {
+        dup2(p[1], STDERR_FILENO);
+        close(p[1]);
+    }
+    waiting_parent = true;
+}
+
+/* Start-up is complete: release the waiting parent (exit 0) and leave stderr. */
+static void started(void)
+{
+    if (!waiting_parent)
+        return;
+    log_set_stderr(false);
+    ssize_t w = write(STDERR_FILENO, "", 1);
+    (void)w;
+    int fd = open("/dev/null", O_RDWR);
+    if (fd >= 0) {
+        dup2(fd, STDERR_FILENO);
+        if (fd > 2)
+            close(fd);
+    }
+    waiting_parent = false;
 }
 
 static int run_daemon(struct config *c, bool foreground)
 {
     metrics_set_start_time((long)time(NULL));
-    log_init(c->facility, foreground);
+    /* start-up messages go to stderr too, also for a background start (its parent copies
+     * them); the daemon stops writing there once started in the background */
+    log_init(c->facility, true);
     log_set_debug(c->log_debug);
     if (c->approval_endpoint)
         log_warn("ApprovalEndpoint %s replaces the ACM approval site: for tests only",
@@ -286,30 +345,38 @@ static int run_daemon(struct config *c, bool foreground)
     smfi_settimeout(300);
 
     /* UserID user[:group]: the socket gets that group (e.g. postfix) and mode 0660. */
-    struct passwd *pw = NULL;
-    char uname[256];
-    str_copy(uname, sizeof(uname), c->user);
-    char *gname = strchr(uname, ':');
-    if (gname)
-        *gname++ = '\0';
-    gid_t gid = 0;
     bool root = geteuid() == 0;
-    if (root) {
-        pw = getpwnam(uname);
-        if (!pw)
-            log_fatal("UserID %s: no such user", uname);
-        gid = pw->pw_gid;
-        if (gname) {
-            struct group *gr = getgrnam(gname);
-            if (!gr)
-                log_fatal("UserID %s: no such group %s", c->user, gname);
-            gid = gr->gr_gid;
-        }
+    struct config_user u;
+    struct strlist uerr = {0};
+    if (!config_resolve_user(c, root, &u, &uerr)) {
+        for (size_t i = 0; i + 1 < uerr.n; i++)
+            log_err("%s", uerr.v[i]);
+        log_fatal("%s", uerr.n ? uerr.v[uerr.n - 1] : "UserID: cannot resolve");
     }
+    strlist_free(&uerr);
+    gid_t gid = u.gid;
     const char *path = socket_path(c->socket);
+    if (path) {
+        char dir[PATH_MAX];
+        str_copy(dir, sizeof(dir), path);
+        char *slash = strrchr(dir, '/');   /* config.c: an absolute path */
+        if (slash)
+            slash[slash == dir ? 1 : 0] = '\0';
+        struct stat st;
+        if (stat(dir, &st) != 0)
+            log_fatal("Socket %s: folder %s: %s (create it first, e.g. with systemd-tmpfiles)",
+                      c->socket, dir, strerror(errno));
+        if (!S_ISDIR(st.st_mode))
+            log_fatal("Socket %s: %s is not a folder", c->socket, dir);
+    }
     mode_t old = umask(0177);
-    if (smfi_opensocket(true) != MI_SUCCESS)
-        log_fatal("cannot open the milter socket %s (does its directory exist?)", c->socket);
+    if (smfi_opensocket(true) != MI_SUCCESS) {
+        if (path)
+            log_fatal("Socket %s: cannot create the socket file (may this user write its folder?)",
+                      c->socket);
+        log_fatal("Socket %s: cannot listen there (port in use, or a host that is not a local "
+                  "address?)", c->socket);
+    }
     umask(old);
     if (!path && set_nodelay_on_listener() == 0)
         log_warn("could not set TCP_NODELAY on %s: recognized messages may wait ~40 ms",
@@ -317,31 +384,31 @@ static int run_daemon(struct config *c, bool foreground)
     if (path) {
         /* owner: the service user; group: its group; mode 0660 (never world-writable).
          * Let the MTA in by adding its user to that group. */
-        if (root && chown(path, pw->pw_uid, gid) != 0)
+        if (root && chown(path, u.uid, gid) != 0)
             log_fatal("chown %s: %s", path, strerror(errno));
         if (chmod(path, 0660) != 0)
             log_fatal("chmod %s: %s", path, strerror(errno));
     }
     if (root) {
         /* The spool belongs to the service user: create it (and its folders) if missing. */
-        if (!queue_prepare(c->spool_dir, true, pw->pw_uid, gid))
+        if (!queue_prepare(c->spool_dir, true, u.uid, gid))
             log_fatal("cannot prepare SpoolDir %s for %s", c->spool_dir, c->user);
-        if (!notify_prepare(c->spool_dir, true, pw->pw_uid, gid))
+        if (!notify_prepare(c->spool_dir, true, u.uid, gid))
             log_err("notices to NotifyAddress will be off: cannot prepare %s/notify",
                     c->spool_dir);
     }
     if (!foreground)
-        daemonize();
+        daemonize(&all);
     if (c->pidfile)
         write_pidfile(c->pidfile);
     if (root) {
-        if (initgroups(pw->pw_name, gid) != 0 || setgid(gid) != 0 || setuid(pw->pw_uid) != 0)
+        if (initgroups(u.name, gid) != 0 || setgid(gid) != 0 || setuid(u.uid) != 0)
             log_fatal("cannot drop privileges to %s: %s", c->user, strerror(errno));
+        /* config_resolve_user() refused uid 0: regaining root here is a broken invariant */
         if (setuid(0) == 0)
             log_panic("privileges were not dropped");
     } else {
-        struct passwd *me = getpwnam(uname);
-        if (!me || me->pw_uid != geteuid())
+        if (!u.found || u.uid != geteuid())
             log_warn("not started as root: running as uid %ld, not as UserID %s",
                      (long)geteuid(), c->user);
     }
@@ -363,6 +430,7 @@ static int run_daemon(struct config *c, bool foreground)
              c->socket, c->allowlist->n, c->allowlist_path, config_mode_name(c->mode));
     char *pidfile = str_dup(c->pidfile);
     config_install(c);
+    started();
     int rc = smfi_main();
     log_info("stopping acm-milter (%s)", rc == MI_SUCCESS ? "clean" : "libmilter error");
     if (pidfile)
@@ -402,6 +470,17 @@ int main(int argc, char **argv)
     if (!c)
         return 1;
     if (check) {
+        /* what the start would refuse too */
+        struct config_user u;
+        struct strlist errors = {0};
+        bool ok = config_resolve_user(c, geteuid() == 0, &u, &errors);
+        for (size_t i = 0; i < errors.n; i++)
+            fprintf(stderr, "acm-milter: %s\n", errors.v[i]);
+        strlist_free(&errors);
+        if (!ok) {
+            config_unref(c);
+            return 1;
+        }
         printf("%s: OK, %zu allowlist rules in %s\n", conf_path, c->allowlist->n,
                c->allowlist_path);
         config_unref(c);

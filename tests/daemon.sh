@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The running daemon: SIGUSR2 logs the statistics line; a reload whose allowlist has become
-# writable by others is refused by the tamper guard (and the old snapshot stays); SIGTERM stops.
+# writable by others is refused by the tamper guard (and the old snapshot stays); a reload
+# that changes a restart-only key says so; SIGTERM stops. A background start (no -f): the
+# parent exits 0 only once the daemon has started (pid file written), and a start that fails
+# in the background exits 1 with the reason on stderr.
 set -u
 cd "$(dirname "$0")/.."
 BIN=${ACM_MILTER:-milter/acm-milter}
@@ -47,7 +50,116 @@ chmod 644 "$T/allowlist"
 kill -USR1 "$PID"
 poll 30 'reloaded .*3 allowlist rules' && ok "reload accepted once fixed" || bad "reload after fix: $(tail -3 "$T/log")"
 
+# a reload that changes restart-only keys names each, and changes nothing else about them
+sed -i "s|^Socket .*|Socket unix:$T/other.sock|" "$T/acm.conf"
+echo "PidFile $T/other.pid" >> "$T/acm.conf"
+kill -USR1 "$PID"
+poll 30 'reloaded .*3 allowlist rules.*' && poll 30 'takes effect only at restart' \
+    && ok "reload with restart-only changes accepted" || bad "reload: $(tail -3 "$T/log")"
+grep -q 'reload: the change of Socket takes effect only at restart' "$T/log" \
+    && grep -q 'reload: the change of PidFile takes effect only at restart' "$T/log" \
+    && ok "reload names Socket and PidFile" || bad "reload warnings: $(grep reload "$T/log")"
+grep -qE 'change of (UserID|SpoolDir)' "$T/log" && bad "reload names an unchanged key"
+[ -S "$T/acm.sock" ] && [ ! -e "$T/other.sock" ] && [ ! -e "$T/other.pid" ] \
+    && ok "the running socket stays" || bad "socket or pid file changed by a reload"
+
 kill -TERM "$PID"
 wait "$PID"; rc=$?; PID=
 [ $rc = 0 ] && ok "SIGTERM: clean exit" || bad "SIGTERM: exit $rc"
+
+# ---- background start --------------------------------------------------------------------
+# our_daemons CONF: pids of processes whose command line names CONF (only ours: private path)
+our_daemons() {
+    local p
+    for p in /proc/[0-9]*; do
+        { tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null | grep -qF -- "$1" && echo "${p#/proc/}"
+    done
+}
+stop_pid() { # stop_pid PID: SIGTERM, bounded wait (a safety net, not a timing assertion)
+    local i
+    kill -TERM "$1" 2>/dev/null
+    for i in $(seq 1 600); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+    kill -KILL "$1" 2>/dev/null
+    return 1
+}
+# bg_conf NAME [LINE...]: $T/bg-NAME.conf, its own socket and spool unless LINEs name them
+bg_conf() {
+    local name=$1 f=$T/bg-$1.conf l; shift
+    {
+        echo "AllowList $T/allowlist"
+        echo "SenderAuth authres"
+        echo "TrustedAuthservIDs mx.example.com"
+        echo "Mode dry-run"
+        printf '%s\n' "$@" | grep -q '^Socket ' || echo "Socket unix:$T/bg-$name.sock"
+        printf '%s\n' "$@" | grep -q '^SpoolDir ' || echo "SpoolDir $T/bg-$name-spool"
+        printf '%s\n' "$@" | grep -q '^UserID ' || echo "UserID nobody"
+        for l in "$@"; do echo "$l"; done
+    } > "$f"
+    chmod 644 "$f"
+    BGCONF=$f
+}
+# bg_fails NAME PATTERN LINE...: the background start exits 1, says PATTERN on stderr, and
+# leaves no process behind
+bg_fails() {
+    local name=$1 pat=$2 rc left p; shift 2
+    bg_conf "$name" "$@"
+    timeout 120 "$BIN" -x "$BGCONF" > "$T/bg.out" 2> "$T/bg.err"; rc=$?
+    [ $rc = 1 ] && ok "background start with $name: exit 1" \
+        || bad "background start with $name: exit $rc, want 1: $(cat "$T/bg.err")"
+    grep -qF -- "$pat" "$T/bg.err" && ok "background start with $name says why" \
+        || bad "background start with $name: no '$pat' in: $(cat "$T/bg.err")"
+    grep -q 'panic' "$T/bg.err" && bad "background start with $name panics"
+    left=$(our_daemons "$BGCONF")
+    if [ -n "$left" ]; then
+        bad "background start with $name left processes: $left"
+        for p in $left; do stop_pid "$p"; done
+    fi
+}
+
+# a good start: the parent's exit 0 comes after the pid file, the privilege drop, the queue
+# and the socket (checked at once, without waiting)
+bg_conf good "PidFile $T/bg-good.pid"
+"$BIN" -x "$BGCONF" > "$T/bg.out" 2> "$T/bg.err"; rc=$?
+if [ $rc = 0 ] && [ -s "$T/bg-good.pid" ]; then
+    ok "background start: exit 0 once the pid file exists"
+else
+    bad "background start: exit $rc, pid file: $(cat "$T/bg-good.pid" 2>&1); $(cat "$T/bg.err")"
+fi
+BGPID=$(cat "$T/bg-good.pid" 2>/dev/null)
+[ -n "$BGPID" ] && kill -0 "$BGPID" 2>/dev/null && ok "the pid file names the running daemon" \
+    || bad "no running daemon with pid '$BGPID'"
+[ -S "$T/bg-good.sock" ] && ok "background start: socket listening before the parent exits" \
+    || bad "background start: no socket at exit"
+[ -d "$T/bg-good-spool/pending" ] && ok "background start: spool ready" || bad "background start: no spool"
+if [ -n "$BGPID" ] && [ "$(id -u)" = 0 ]; then
+    [ "$(stat -c %U "/proc/$BGPID")" = nobody ] && ok "background daemon runs as UserID" \
+        || bad "background daemon runs as $(stat -c %U "/proc/$BGPID")"
+fi
+grep -q 'starting acm-milter' "$T/bg.err" && ok "the parent shows the start-up line" \
+    || bad "parent stderr: $(cat "$T/bg.err")"
+# the same socket again, over TCP: the second start fails, the first goes on
+port=$(comm -23 <(seq 20000 60000 | shuf -n 200 | sort) <(ss -Htln | awk '{print $4}' | sed 's/.*://' | sort -u) | head -1)
+bg_conf tcp1 "Socket inet:$port@127.0.0.1" "PidFile $T/bg-tcp1.pid"
+"$BIN" -x "$BGCONF" 2> "$T/bg.err" && [ -s "$T/bg-tcp1.pid" ] && ok "background start on inet:$port" \
+    || bad "background start on inet:$port: $(cat "$T/bg.err")"
+TCPPID=$(cat "$T/bg-tcp1.pid" 2>/dev/null)
+bg_fails "a TCP port in use" "Socket inet:$port@127.0.0.1: cannot listen there" "Socket inet:$port@127.0.0.1"
+[ -n "$TCPPID" ] && kill -0 "$TCPPID" 2>/dev/null && ok "the first daemon still runs" || bad "first daemon gone"
+for p in "$BGPID" "$TCPPID"; do
+    [ -n "$p" ] || continue
+    stop_pid "$p" && ok "background daemon $p stopped by SIGTERM" || bad "daemon $p still running 60 s after SIGTERM"
+done
+
+# failing starts in the background: exit 1, the reason on stderr, nothing left running
+bg_fails "a PidFile in a missing folder" "PidFile $T/missing/acm.pid: cannot create it: No such file or directory" \
+    "PidFile $T/missing/acm.pid"
+mkdir -p "$T/piddir"
+bg_fails "a PidFile that is a folder" "PidFile $T/piddir: cannot create it" "PidFile $T/piddir"
+bg_fails "a socket in a missing folder" "Socket unix:$T/nodir/acm.sock: folder $T/nodir: No such file or directory" \
+    "Socket unix:$T/nodir/acm.sock"
+bg_fails "a SpoolDir whose parent is missing" "SpoolDir $T/nodir/spool" "SpoolDir $T/nodir/spool"
+: > "$T/spool-file"
+bg_fails "a SpoolDir that is a file" "SpoolDir $T/spool-file" "SpoolDir $T/spool-file"
+bg_fails "UserID root" "UserID root: that user has uid 0" "UserID root"
+bg_fails "a socket spec without a path" "Socket: want an absolute socket path" "Socket unix:"
 exit $fail

@@ -290,9 +290,9 @@ mkconf() { # mkconf NAME SENDERAUTH [with-keys|no-keys] [extra line...]
     } >"$f"
     chmod 644 "$f"
 }
-mkconf dkim dkim with-keys
-mkconf dkim-authres "dkim, authres" with-keys
-mkconf dkim-nokeys dkim no-keys
+mkconf dkim dkim with-keys "UserID $MUSER"   # -n as root resolves UserID
+mkconf dkim-authres "dkim, authres" with-keys "UserID $MUSER"
+mkconf dkim-nokeys dkim no-keys "UserID $MUSER"
 conf_ok() { # conf_ok NAME: acm-milter -n accepts conf/NAME.conf
     local out rc
     out=$(timeout 20 "$ACM_MILTER" -x "$T/conf/$1.conf" -n 2>&1); rc=$?

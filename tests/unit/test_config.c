@@ -139,6 +139,135 @@ int main(void)
     config_unref(now);
     config_install(NULL);
 
+    /* defaults come from the table, through the setters: config_given() names them with
+     * line 0; a value from the file carries its line */
+    c = load("Mode dry-run\nUserID nobody:nogroup\n", &errs);
+    CHECK(c != NULL);
+    if (c) {
+        unsigned line = 99;
+        CHECK_STR(config_given(c, "Socket", &line), "unix:/run/acm-milter/acm-milter.sock");
+        CHECK(line == 0);
+        CHECK_STR(config_given(c, "maxage", &line), "72h");
+        CHECK(c->max_age == 72 * 3600 && line == 0);
+        CHECK_STR(config_given(c, "Mode", &line), "dry-run");
+        CHECK(line == 2);
+        CHECK_STR(config_given(c, "UserID", &line), "nobody:nogroup");
+        CHECK(line == 3);
+        CHECK(config_given(c, "PidFile", &line) == NULL && line == 0);
+        CHECK(config_given(c, "NoSuchKey", &line) == NULL);
+        CHECK(c->facility == LOG_MAIL && !c->log_debug && c->retry_interval == 60);
+        CHECK(c->authserv_ids.n == 1 && c->authserv_ids.v[0][0]);   /* the host name */
+    }
+
+    /* restart-only keys: a reload lists each one that changed, and only those */
+    struct config *r1 = load("Socket unix:/run/a.sock\nSpoolDir /var/spool/a\nMode dry-run\n",
+                             &errs);
+    struct config *r2 = load("Socket unix:/run/b.sock\nSpoolDir /var/spool/a\n"
+                             "PidFile /run/a.pid\nUserID nobody\nMaxAge 1d\n", &errs);
+    CHECK(r1 && r2);
+    if (r1 && r2) {
+        struct strlist ch = {0};
+        config_restart_changes(r1, r2, &ch);
+        CHECK(ch.n == 3);
+        CHECK(strlist_contains_ci(&ch, "Socket") && strlist_contains_ci(&ch, "PidFile") &&
+              strlist_contains_ci(&ch, "UserID"));
+        CHECK(!strlist_contains_ci(&ch, "SpoolDir") && !strlist_contains_ci(&ch, "Mode"));
+        strlist_free(&ch);
+        config_restart_changes(r2, r2, &ch);
+        CHECK(ch.n == 0);
+    }
+    config_unref(r1);
+    config_unref(r2);
+
+    /* Socket and UserID syntax, with file:line */
+    static const char *const bad_sockets[] = {
+        "unix:", "local:rel.sock", "unix:relative/x.sock", "inet:", "inet:abc", "inet:0",
+        "inet:65536@127.0.0.1", "inet:99999", "inet:25@", "inet:25@a@b", "inet6:", "tcp:25",
+        "/run/x.sock",
+        "unix:/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    };
+    for (size_t i = 0; i < sizeof(bad_sockets) / sizeof(bad_sockets[0]); i++) {
+        char text[300];
+        snprintf(text, sizeof(text), "Mode approve\nSocket %s\n", bad_sockets[i]);
+        c = load(text, &errs);
+        CHECK(c == NULL);
+        CHECK(errs.n >= 1 && strstr(errs.v[0], "c.conf:3: Socket"));
+        if (c || errs.n == 0)
+            fprintf(stderr, "Socket %s accepted\n", bad_sockets[i]);
+        config_unref(c);
+        strlist_free(&errs);
+    }
+    static const char *const good_sockets[] = {
+        "unix:/run/acm-milter/acm-milter.sock", "local:/tmp/a.sock", "inet:8894",
+        "inet:8894@127.0.0.1", "inet6:8894@::1", "inet:1@localhost", "inet:65535@[::1]",
+    };
+    for (size_t i = 0; i < sizeof(good_sockets) / sizeof(good_sockets[0]); i++) {
+        char text[300];
+        snprintf(text, sizeof(text), "Socket %s\n", good_sockets[i]);
+        c = load(text, &errs);
+        CHECK(c != NULL);
+        if (!c)
+            fprintf(stderr, "Socket %s refused: %s\n", good_sockets[i], errs.n ? errs.v[0] : "");
+        config_unref(c);
+        strlist_free(&errs);
+    }
+    static const char *const bad_users[] = {"root:", ":root", "a:b:c", "-rf", "a b", "a/b",
+                                            "x\x01y"};
+    for (size_t i = 0; i < sizeof(bad_users) / sizeof(bad_users[0]); i++) {
+        char text[300];
+        snprintf(text, sizeof(text), "UserID %s\n", bad_users[i]);
+        c = load(text, &errs);
+        CHECK(c == NULL && errs.n >= 1 && strstr(errs.v[0], "c.conf:2: UserID"));
+        config_unref(c);
+        strlist_free(&errs);
+    }
+
+    /* UserID resolved: uid 0 and gid 0 are refused whoever runs it; a missing user or group
+     * only when UserID applies (started as root) */
+    struct config_user u;
+    c = load("Mode approve\nUserID root\n", &errs);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK(!config_resolve_user(c, true, &u, &errs));
+        CHECK(errs.n == 1 && strstr(errs.v[0], "c.conf:3: UserID root") &&
+              strstr(errs.v[0], "uid 0"));
+        strlist_free(&errs);
+        CHECK(!config_resolve_user(c, false, &u, &errs));
+        strlist_free(&errs);
+        config_unref(c);
+    }
+    c = load("UserID nobody:root\n", &errs);
+    if (c) {
+        CHECK(!config_resolve_user(c, true, &u, &errs));
+        CHECK(errs.n == 1 && strstr(errs.v[0], "c.conf:2: UserID nobody:root") &&
+              strstr(errs.v[0], "gid 0"));
+        strlist_free(&errs);
+        config_unref(c);
+    }
+    c = load("UserID nobody\n", &errs);
+    if (c) {
+        CHECK(config_resolve_user(c, true, &u, &errs) && u.found && u.uid != 0 && u.gid != 0);
+        CHECK_STR(u.name, "nobody");
+        CHECK(errs.n == 0);
+        config_unref(c);
+    }
+    c = load("UserID no-such-user-acm\n", &errs);
+    if (c) {
+        CHECK(!config_resolve_user(c, true, &u, &errs));
+        CHECK(errs.n == 1 && strstr(errs.v[0], "c.conf:2: UserID no-such-user-acm: no such user"));
+        strlist_free(&errs);
+        CHECK(config_resolve_user(c, false, &u, &errs) && !u.found && errs.n == 0);
+        config_unref(c);
+    }
+    c = load("UserID nobody:no-such-group-acm\n", &errs);
+    if (c) {
+        CHECK(!config_resolve_user(c, true, &u, &errs));
+        CHECK(errs.n == 1 && strstr(errs.v[0], "no such group no-such-group-acm"));
+        strlist_free(&errs);
+        config_unref(c);
+    }
+
     CHECK(config_load("/nonexistent.conf", &errs) == NULL);
     CHECK(errs.n == 1 && strstr(errs.v[0], "/nonexistent.conf:0: cannot open"));
     strlist_free(&errs);
