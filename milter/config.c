@@ -623,16 +623,31 @@ static bool apply_defaults(struct config *c, struct ctx *x)
     return true;
 }
 
-void config_restart_changes(const struct config *old, const struct config *nc,
-                            struct strlist *changed)
+bool config_keep_restart_keys(struct config *nc, const struct config *old,
+                              struct strlist *changed)
 {
+    bool ok = true;
     for (size_t k = 0; k < NKEYS; k++) {
         if (!keys[k].restart)
             continue;
-        const char *a = old->given->text[k], *b = nc->given->text[k];
-        if (!!a != !!b || (a && strcmp(a, b) != 0))
-            strlist_add(changed, keys[k].name);
+        const char *was = old->given->text[k], *now = nc->given->text[k];
+        if (!!was == !!now && (!was || strcmp(was, now) == 0))
+            continue;
+        strlist_add(changed, keys[k].name);
+        struct ctx x = {old->path, old->given->line[k], NULL};
+        if (was) {
+            ok = set_key(nc, &x, k, was) && ok;
+        } else {
+            /* restart-only keys are strings (see the table): unset is NULL */
+            char **slot = (char **)((char *)nc + keys[k].off);
+            free(*slot);
+            *slot = NULL;
+            free(nc->given->text[k]);
+            nc->given->text[k] = NULL;
+            nc->given->line[k] = 0;
+        }
     }
+    return ok;
 }
 
 const char *config_given(const struct config *c, const char *key, unsigned *line)

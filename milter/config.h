@@ -91,10 +91,12 @@ const char *config_first_watched(const struct config *c, const struct strlist *r
 bool config_split_argv(const char *cmd, struct strlist *argv, char *why, size_t whysz);
 /* true when s is an address local@domain (dot-atom local part, DNS name domain). */
 bool config_address_valid(const char *s);
-/* The names of the keys that take effect only at restart (Socket, UserID, SpoolDir, PidFile)
- * whose value differs between old and nc, appended to changed: a reload keeps them. */
-void config_restart_changes(const struct config *old, const struct config *nc,
-                            struct strlist *changed);
+/* Reload: for each key that takes effect only at restart (Socket, UserID, SpoolDir,
+ * PidFile) whose value differs between the running snapshot old and the new nc (not yet
+ * installed), appends its name to changed and gives nc old's value back, so the running
+ * value stays until a restart. False only when out of memory (then nc is not to be used). */
+bool config_keep_restart_keys(struct config *nc, const struct config *old,
+                              struct strlist *changed);
 /* The value text of key (its default when the file did not give it; NULL when unset), and
  * in *line the line of the file that gave it (0: the default). */
 const char *config_given(const struct config *c, const char *key, unsigned *line);

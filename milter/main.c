@@ -1,11 +1,14 @@
 /*
  * main - command line, start-up order, signals and reload.
  *
- * Start-up order (after clamav-milter): configuration; socket opened under a tight umask,
- * then chowned/chmodded for the MTA; fork to the background (unless -f); PID file;
- * privilege drop (initgroups, setgid, setuid); the reload thread; smfi_main(). libmilter
- * stops on SIGHUP, SIGINT and SIGTERM; SIGUSR1 reloads the configuration and allowlist,
- * swapping in a fully validated new snapshot or keeping the old one.
+ * Start-up order (after clamav-milter): configuration and UserID (config_resolve_user():
+ * never uid 0); socket opened under a tight umask, then chowned/chmodded for the MTA; the
+ * spool prepared; fork to the background (unless -f: the parent waits on a pipe until the
+ * daemon has started, and exits with its status); PID file; privilege drop (initgroups,
+ * setgid, setuid); the queue; the signal thread; smfi_main(). Every error of configuration
+ * or environment on the way is one log_fatal() line (exit 1). libmilter stops on SIGHUP,
+ * SIGINT and SIGTERM; SIGUSR1 reloads the configuration and allowlist, swapping in a fully
+ * validated new snapshot or keeping the old one (restart-only keys keep their values).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -167,8 +170,13 @@ static void *signal_thread(void *arg)
         strlist_free(&errors);
         struct config *old = config_current();
         struct strlist changed = {0};
-        if (old)
-            config_restart_changes(old, nc, &changed);
+        if (old && !config_keep_restart_keys(nc, old, &changed)) {
+            log_err("reload rejected: out of memory; keeping the previous configuration");
+            strlist_free(&changed);
+            config_unref(nc);
+            config_unref(old);
+            continue;
+        }
         for (size_t i = 0; i < changed.n; i++)
             log_warn("reload: the change of %s takes effect only at restart", changed.v[i]);
         strlist_free(&changed);

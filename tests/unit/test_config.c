@@ -157,6 +157,7 @@ int main(void)
         CHECK(config_given(c, "NoSuchKey", &line) == NULL);
         CHECK(c->facility == LOG_MAIL && !c->log_debug && c->retry_interval == 60);
         CHECK(c->authserv_ids.n == 1 && c->authserv_ids.v[0][0]);   /* the host name */
+        config_unref(c);
     }
 
     /* restart-only keys: a reload lists each one that changed, and only those */
@@ -167,14 +168,27 @@ int main(void)
     CHECK(r1 && r2);
     if (r1 && r2) {
         struct strlist ch = {0};
-        config_restart_changes(r1, r2, &ch);
+        CHECK(config_keep_restart_keys(r2, r1, &ch));
         CHECK(ch.n == 3);
         CHECK(strlist_contains_ci(&ch, "Socket") && strlist_contains_ci(&ch, "PidFile") &&
               strlist_contains_ci(&ch, "UserID"));
         CHECK(!strlist_contains_ci(&ch, "SpoolDir") && !strlist_contains_ci(&ch, "Mode"));
+        /* the new snapshot runs with the old values of those keys, and the new rest */
+        CHECK_STR(r2->socket, "unix:/run/a.sock");
+        CHECK(r2->pidfile == NULL && config_given(r2, "PidFile", NULL) == NULL);
+        CHECK_STR(r2->user, "acm-milter");
+        CHECK(r2->max_age == 86400 && r2->mode == MODE_APPROVE);
         strlist_free(&ch);
-        config_restart_changes(r2, r2, &ch);
-        CHECK(ch.n == 0);
+        CHECK(config_keep_restart_keys(r2, r1, &ch) && ch.n == 0);   /* nothing left to keep */
+        /* and the other way round: a PidFile that was set stays set */
+        struct config *r3 = load("PidFile /run/x.pid\n", &errs);
+        struct config *r4 = load("", &errs);
+        CHECK(r3 && r4 && config_keep_restart_keys(r4, r3, &ch) && ch.n == 1);
+        if (r4)
+            CHECK_STR(r4->pidfile, "/run/x.pid");
+        strlist_free(&ch);
+        config_unref(r3);
+        config_unref(r4);
     }
     config_unref(r1);
     config_unref(r2);
