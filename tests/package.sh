@@ -7,7 +7,7 @@
 #      system user and group acm-milter exist (system ids, no home, no login shell), every
 #      file has its owner and mode (configuration root:acm-milter 0750/0640, spool
 #      acm-milter 0700, ...), both files of /etc/acm-milter are conffiles, the unit is
-#      enabled (and active where systemd runs), and `acm-milter -n` accepts the installed
+#      enabled (and running, with its socket, where systemd runs), and `acm-milter -n` accepts the installed
 #      configuration, as root and as the user acm-milter;
 #   3. an edited allowlist survives `apt-get install --reinstall` and an upgrade to a newer
 #      version (the same package repacked as VERSION+upgradetest), without a conffile prompt;
@@ -110,8 +110,16 @@ check "unit: runs /usr/sbin/acm-milter as acm-milter, documented" '
     grep -q "^Documentation=man:acm-milter(8)" /lib/systemd/system/acm-milter.service'
 check "unit enabled (multi-user.target.wants)" \
     '[ -L /etc/systemd/system/multi-user.target.wants/acm-milter.service ]'
-if [ -d /run/systemd/system ]; then
-    check "unit active (systemd runs here)" 'systemctl is-active --quiet acm-milter'
+systemd_runs=0; [ -d /run/systemd/system ] && systemd_runs=1
+wait_socket() { # a safety bound (30 s) for the daemon to start, not a timing assertion
+    local i
+    for i in $(seq 300); do [ -S /run/acm-milter/acm-milter.sock ] && return 0; sleep 0.1; done
+    return 1
+}
+if [ "$systemd_runs" = 1 ]; then
+    check "unit started by the postinst: active, socket acm-milter:acm-milter 0660 (systemd runs here)" '
+        wait_socket && systemctl is-active --quiet acm-milter &&
+        perm_is /run/acm-milter/acm-milter.sock acm-milter:acm-milter 660'
 else
     echo "skip unit active: systemd is not running here (the postinst starts it only where it runs)"
 fi
@@ -141,6 +149,9 @@ apt_do install "$T/acm-milter_${VERSION}+upgradetest_${ARCH}.deb" </dev/null || 
 check "upgrade to ${VERSION}+upgradetest: installed" \
     '[ "$(dpkg-query -W -f="\${Version}" acm-milter)" = "${VERSION}+upgradetest" ]'
 check "upgrade: the edited allowlist kept, no conffile prompt, the configuration unchanged" kept
+if [ "$systemd_runs" = 1 ]; then
+    check "upgrade: the unit restarted, active" 'wait_socket && systemctl is-active --quiet acm-milter'
+fi
 check "upgrade: same user id" '[ "$(getent passwd acm-milter | cut -d: -f3)" = "$uid" ]'
 
 # ---------------------------------------------------------------- 4. purge
@@ -155,6 +166,9 @@ check "purge: binary, unit, man pages, docs, sysusers.d and tmpfiles.d files gon
          /usr/lib/sysusers.d/acm-milter.conf /usr/lib/tmpfiles.d/acm-milter.conf'
 check "purge: /etc/acm-milter (conffiles and the edited allowlist) gone" '[ ! -e /etc/acm-milter ]'
 check "purge: the spool /var/lib/acm-milter and /run/acm-milter gone" '[ ! -e /var/lib/acm-milter ] && [ ! -e /run/acm-milter ]'
+if [ "$systemd_runs" = 1 ]; then
+    check "purge: the unit stopped" '! systemctl is-active --quiet acm-milter'
+fi
 check "purge: the unit's enable link gone" '[ ! -e /etc/systemd/system/multi-user.target.wants/acm-milter.service ]'
 check "purge: the system user and group stay (Debian's rule)" \
     'getent passwd acm-milter >/dev/null && getent group acm-milter >/dev/null'
