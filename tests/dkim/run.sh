@@ -10,10 +10,9 @@
 #  2. signs / tampers with tests/data/corpus/new-alt-7bit-qp.eml (its
 #     Authentication-Results line removed, so only DKIM can pass) and checks the decision
 #     of `acm-milter -x CONF -t MSG` (offline) for each case;
-#  3. starts a private Postfix on loopback (as tests/e2e/postfix.sh does: own
-#     config/queue/data dirs, no chroot, virtual Maildir delivery, syslog sink on
-#     /dev/log, created if absent or bind-mounted over it in a private mount namespace)
-#     with two smtpd listeners: one through an acm-milter using DKIMTestKeys, one
+#  3. starts a private Postfix on loopback (tests/lib/postfix.sh: virtual Maildir
+#     delivery, syslog sink on /dev/log in a private mount namespace) with two smtpd
+#     listeners: one through an acm-milter using DKIMTestKeys, one
 #     through an acm-milter WITHOUT DKIMTestKeys started in `unshare -n` (a network
 #     namespace with no network: every DNS look-up fails at once), and checks the
 #     decision lines in syslog and the delivered messages: a signed message approved, a
@@ -31,25 +30,16 @@
 #
 # Exit status: 0 all passed, 1 some failed, 2 cannot run (setup).
 
-set -u
-export PATH="$PATH:/usr/sbin:/sbin"
-export LC_ALL=C
-
-ROOT=$(cd "$(dirname "$0")/../.." && pwd) || exit 2
-cd "$ROOT" || exit 2
+. "$(dirname "$0")/../lib/common.sh"
+. "$LIB/syslog.sh"
+. "$LIB/postfix.sh"
+. "$LIB/milter.sh"
 HERE=$ROOT/tests/dkim
-E2E=$ROOT/tests/lib
-PY=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 TIMEOUT=${DKIM_TIMEOUT:-20}
 NO_POSTFIX=${DKIM_NO_POSTFIX:-}
-MUSER=nobody:postfix      # the milters' UserID (socket group postfix, as in e2e)
-VUSER=nobody              # owner of the Maildirs
-ACM_MILTER=${ACM_MILTER:-milter/acm-milter}
-case $ACM_MILTER in /*) ;; *) ACM_MILTER=$ROOT/$ACM_MILTER ;; esac
+LIB_KEEP=${DKIM_KEEP:-}
 SRC_EML=tests/data/corpus/new-alt-7bit-qp.eml
 ALLOWLIST=$ROOT/tests/data/allowlist
-
-die() { echo "FAIL - setup: $*"; exit 2; }
 
 # ---------------------------------------------------------------- prerequisites
 for c in cc openssl "$PY" timeout sed awk cmp; do
@@ -61,131 +51,15 @@ for f in "$SRC_EML" "$ALLOWLIST" "$HERE/dkimsign.c" tests/data/test.conf; do
 done
 if [ -z "$NO_POSTFIX" ]; then
     [ "$(id -u)" = 0 ] || die "must run as root (private Postfix, /dev/log, unshare); DKIM_NO_POSTFIX=1 for the offline cases only"
-    for c in postfix postconf setpriv unshare mount; do
+    for c in setpriv mount; do
         command -v "$c" >/dev/null 2>&1 || die "missing command: $c"
     done
-    id postfix >/dev/null 2>&1 || die "no user postfix (install the postfix package)"
-    getent group postdrop >/dev/null 2>&1 || die "no group postdrop"
-    id "${MUSER%%:*}" >/dev/null 2>&1 || die "no user ${MUSER%%:*}"
-    for f in syslog-sink.py smtp-send.py msgcheck.py; do
-        [ -f "$E2E/$f" ] || die "missing tests/e2e/$f"
-    done
-    # A host /dev/log: re-run in a private mount namespace and bind-mount our sink over it.
-    if [ -z "${DKIM_IN_NS:-}" ] && { [ -e /dev/log ] || [ -L /dev/log ]; }; then
-        [ -e /dev/log ] || die "/dev/log is a dangling symlink; cannot bind-mount over it"
-        exec unshare -m --propagation private env DKIM_IN_NS=1 bash "$HERE/run.sh" "$@"
-    fi
+    lib_reexec_ns -- "$@"
 fi
+lib_init dkim
+# (the milters run as nobody and read the key file in $T/conf)
 
-# ---------------------------------------------------------------- bookkeeping
-FAILS=0 PASSES=0
-ok()   { PASSES=$((PASSES + 1)); echo "ok - $*"; }
-fail() { FAILS=$((FAILS + 1)); echo "FAIL - $*"; }
-info() { echo "# $*"; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
-
-T=$(mktemp -d /tmp/acm-dkim.XXXXXX) || die "mktemp"
-chmod 755 "$T"           # the milters run as nobody and read the key file here
-PCONF=$T/etc PLOG=$T/log/postfix.log SYSLOG=$T/log/syslog.log
-SINK_PID='' MASTER_PID='' DEVLOG_MODE='' DEVLOG_ID='' CLEANED='' START=$SECONDS
-MPIDS=() STARTED_PIDS=()
-
-alive() { # a process that exists and is not a zombie
-    local st
-    [ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
-    st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
-    if [ "$st" = Z ]; then wait "$1" 2>/dev/null; return 1; fi
-    return 0
-}
-wait_gone() { # wait_gone PID SECONDS
-    local i
-    for ((i = 0; i < $2 * 10; i++)); do alive "$1" || return 0; sleep 0.1; done
-    ! alive "$1"
-}
-poll() { # poll SECONDS COMMAND...: true as soon as COMMAND succeeds
-    local s=$1 i; shift
-    for ((i = 0; i < s * 10; i++)); do "$@" && return 0; sleep 0.1; done
-    "$@"
-}
-# processes of our Postfix instance or milters: cwd under $T, MAIL_CONFIG=$PCONF, or $T/
-# on the command line
-our_pids() {
-    local p cwd
-    for p in /proc/[0-9]*; do
-        p=${p#/proc/}
-        [ "$p" = "$$" ] && continue
-        cwd=$(readlink "/proc/$p/cwd" 2>/dev/null) || continue
-        case $cwd in "$T" | "$T"/*) echo "$p"; continue ;; esac
-        if { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null | grep -qxF "MAIL_CONFIG=$PCONF"; then
-            echo "$p"; continue
-        fi
-        case $({ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null) in *"$T/"*) echo "$p" ;; esac
-    done | sort -u
-}
-show_logs() {
-    local f
-    for f in "$PLOG" "$SYSLOG" "$T"/log/milter-*.err "$T/log/postfix-ctl.log" "$T/log/sink.err" "$T/log/send.err"; do
-        [ -s "$f" ] || continue
-        echo "# ---- $f (last 30 lines)"
-        tail -n 30 "$f" | sed 's/^/#   /'
-    done
-}
-cleanup() {
-    [ -n "$CLEANED" ] && return
-    CLEANED=1
-    local p left=""
-    if [ -f "$PCONF/main.cf" ] && { alive "$MASTER_PID" || postfix -c "$PCONF" status >/dev/null 2>&1; }; then
-        postfix -c "$PCONF" stop >>"$T/log/postfix-ctl.log" 2>&1
-    fi
-    [ -n "$MASTER_PID" ] && { wait_gone "$MASTER_PID" 15 || kill -KILL "$MASTER_PID" 2>/dev/null; }
-    for p in "${MPIDS[@]}" "${STARTED_PIDS[@]}"; do
-        [ "$p" = "$SINK_PID" ] && continue
-        alive "$p" || continue
-        kill -TERM "$p" 2>/dev/null
-        wait_gone "$p" 15 || { echo "# $p did not stop on SIGTERM; SIGKILL"; kill -KILL "$p" 2>/dev/null; wait_gone "$p" 5; }
-    done
-    for p in $(our_pids); do
-        [ "$p" = "$SINK_PID" ] && continue
-        wait_gone "$p" 5 || kill -KILL "$p" 2>/dev/null
-    done
-    if alive "$SINK_PID"; then
-        kill -TERM "$SINK_PID" 2>/dev/null
-        wait_gone "$SINK_PID" 5 || kill -KILL "$SINK_PID" 2>/dev/null
-    fi
-    case $DEVLOG_MODE in
-        bind) umount /dev/log 2>/dev/null ;;
-        create)
-            if [ -S /dev/log ] && [ "$(stat -c %d:%i /dev/log 2>/dev/null)" = "$DEVLOG_ID" ]; then
-                rm -f /dev/log
-            fi ;;
-    esac
-    for p in "${STARTED_PIDS[@]}" "${MPIDS[@]}" $(our_pids); do
-        alive "$p" && left="$left $p($({ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | cut -c1-60))"
-    done
-    if [ -n "$left" ]; then fail "processes left after cleanup:$left"
-    else ok "no process left (postfix master ${MASTER_PID:-none}, milters ${MPIDS[*]:-none}, sink ${SINK_PID:-none})"; fi
-    if [ "$DEVLOG_MODE" = create ]; then
-        if [ -e /dev/log ] && [ "$(stat -c %d:%i /dev/log 2>/dev/null)" = "$DEVLOG_ID" ]; then
-            fail "/dev/log created by the test is still there"
-        else
-            ok "/dev/log created by the test was removed"
-        fi
-    fi
-    [ "$FAILS" -gt 0 ] && show_logs
-    if [ -n "${DKIM_KEEP:-}" ] || [ "$FAILS" -gt 0 ]; then echo "# temp dir kept: $T"; else rm -rf "$T"; fi
-}
-finish() {
-    local rc=$?
-    cleanup
-    echo "# $PASSES passed, $FAILS failed, $((SECONDS - START)) s"
-    [ "$FAILS" -gt 0 ] && exit 1
-    exit "$rc"
-}
-trap finish EXIT
-trap 'trap "" INT TERM HUP; echo "# interrupted"; FAILS=$((FAILS + 1)); exit 1' INT TERM HUP
-trap '' PIPE
-
-mkdir -p "$T/log" "$T/msg" "$T/keys" "$T/conf" "$T/spool-offline" || die "mkdir"
+mkdir -p "$T/msg" "$T/keys" "$T/conf" "$T/spool-offline" || die "mkdir"
 chmod 755 "$T/msg" "$T/conf"
 chmod 700 "$T/keys"   # private keys: root only; the public key file goes to $T/conf
 
@@ -364,114 +238,15 @@ if [ -n "$NO_POSTFIX" ]; then
     exit 0
 fi
 
-# ---------------------------------------------------------------- Postfix: syslog sink
-mkdir -p "$PCONF" "$T/queue" "$T/data" "$T/mail" "$T/run" "$T/spool-a" "$T/spool-b" || die "mkdir"
-chown postfix: "$T/data"; chmod 700 "$T/data"
-MUID=$(id -u "${MUSER%%:*}")
-MGID=$(getent group "${MUSER#*:}" | cut -d: -f3)
-VUID=$(id -u "$VUSER") VGID=$(id -g "$VUSER")
-chown "$VUID:$VGID" "$T/mail"
-chown "$MUID:$MGID" "$T/run" "$T/spool-a" "$T/spool-b"
-chmod 755 "$T/run"; chmod 700 "$T/spool-a" "$T/spool-b"
-
-start_sink() {
-    "$PY" "$E2E/syslog-sink.py" "$1" "$SYSLOG" "$T/run/sink.ready" 2>"$T/log/sink.err" &
-    SINK_PID=$!
-    STARTED_PIDS+=("$SINK_PID")
-    poll 10 test -s "$T/run/sink.ready" || die "syslog sink did not start: $(cat "$T/log/sink.err")"
-}
-: >"$SYSLOG"
-if [ -e /dev/log ] || [ -L /dev/log ]; then
-    [ -n "${DKIM_IN_NS:-}" ] || die "/dev/log exists but not in a private mount namespace"
-    start_sink "$T/run/devlog"
-    mount --bind "$T/run/devlog" /dev/log || die "mount --bind over /dev/log failed"
-    DEVLOG_MODE=bind
-    info "syslog: bind-mounted $T/run/devlog over /dev/log in a private mount namespace"
-else
-    start_sink /dev/log
-    DEVLOG_MODE=create
-    DEVLOG_ID=$(stat -c %d:%i /dev/log)
-    info "syslog: created /dev/log (sink pid $SINK_PID), removed at the end"
-fi
-probe="acm-dkim-probe-$$-$RANDOM"
-"$PY" -c 'import sys, syslog; syslog.openlog("acm-dkim"); syslog.syslog(syslog.LOG_INFO, sys.argv[1])' "$probe"
-poll 5 grep -q "$probe" "$SYSLOG" || die "syslog sink does not receive /dev/log datagrams"
-
-# ---------------------------------------------------------------- Postfix instance
-free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-PORT_A=$(free_port) || die "no free port"
+# ---------------------------------------------------------------- Postfix, syslog sink
+milter_dirs "$T/run" "$T/spool-a" "$T/spool-b"
+syslog_start
 PORT_B=$(free_port) || die "no free port"
-[ "$PORT_A" != "$PORT_B" ] || PORT_B=$(free_port)
 SOCK_A=$T/run/acm-keys.sock     # milter A: DKIMTestKeys
 SOCK_B=$T/run/acm-nonet.sock    # milter B: DNS, in a network namespace without network
-
-cat >"$PCONF/main.cf" <<EOF
-# private Postfix instance of tests/dkim/run.sh
-compatibility_level = 3.6
-queue_directory = $T/queue
-data_directory = $T/data
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = mx.dkim.invalid
-mydomain = dkim.invalid
-myorigin = \$myhostname
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-relay_domains =
-relayhost =
-default_transport = error:this test delivers no outbound mail
-alias_maps =
-alias_database =
-local_recipient_maps =
-append_dot_mydomain = no
-biff = no
-smtpd_banner = \$myhostname ESMTP
-smtpd_peername_lookup = no
-maillog_file = $PLOG
-maillog_file_prefixes = $T/log
-virtual_mailbox_domains = example.com
-virtual_mailbox_base = $T/mail
-virtual_mailbox_maps = texthash:$PCONF/vmailbox
-virtual_uid_maps = static:$VUID
-virtual_gid_maps = static:$VGID
-queue_run_delay = 5s
-minimal_backoff_time = 5s
-maximal_backoff_time = 10s
-smtpd_milters = unix:$SOCK_A
-non_smtpd_milters =
-milter_default_action = accept
-EOF
-cat >"$PCONF/master.cf" <<EOF
-# service        type  private unpriv  chroot  wakeup  maxproc command
-127.0.0.1:$PORT_A inet n       -       n       -       -       smtpd
-127.0.0.1:$PORT_B inet n       -       n       -       -       smtpd -o smtpd_milters=unix:$SOCK_B
-cleanup          unix  n       -       n       -       0       cleanup
-qmgr             unix  n       -       n       300     1       qmgr
-rewrite          unix  -       -       n       -       -       trivial-rewrite
-bounce           unix  -       -       n       -       0       bounce
-defer            unix  -       -       n       -       0       bounce
-trace            unix  -       -       n       -       0       bounce
-verify           unix  -       -       n       -       1       verify
-flush            unix  n       -       n       1000?   0       flush
-proxymap         unix  -       -       n       -       -       proxymap
-showq            unix  n       -       n       -       -       showq
-error            unix  -       -       n       -       -       error
-retry            unix  -       -       n       -       -       error
-discard          unix  -       -       n       -       -       discard
-virtual          unix  -       n       n       -       -       virtual
-anvil            unix  -       -       n       -       1       anvil
-scache           unix  -       -       n       -       1       scache
-postlog          unix-dgram n  -       n       -       1       postlogd
-EOF
-cat >"$PCONF/vmailbox" <<EOF
-admin@example.com       example.com/admin/
-postmaster@example.com  example.com/postmaster/
-hostmaster@example.com  example.com/hostmaster/
-webmaster@example.com   example.com/webmaster/
-EOF
-postfix -c "$PCONF" check >>"$T/log/postfix-ctl.log" 2>&1 || { cat "$T/log/postfix-ctl.log"; die "postfix check failed"; }
+postfix_setup --boxes "admin@example.com postmaster@example.com hostmaster@example.com webmaster@example.com" \
+    --milter "unix:$SOCK_A" --smtpd "$PORT_B -o smtpd_milters=unix:$SOCK_B"
+PORT_A=$PF_PORT
 
 # ---------------------------------------------------------------- milters
 # A: DKIMTestKeys; B: no DKIMTestKeys (real DNS through libopendkim's resolver), DNSTimeout 2,
@@ -483,26 +258,11 @@ conf_ok milter-a
 conf_ok milter-b
 
 start_milter() { # start_milter NAME SOCKET PIDFILE [wrapper...]: sets MPID
-    local name=$1 sock=$2 pidf=$3 launcher rc='' i; shift 3
-    "$@" "$ACM_MILTER" -x "$T/conf/milter-$name.conf" </dev/null >"$T/log/milter-$name.out" 2>"$T/log/milter-$name.err" &
-    launcher=$!
-    STARTED_PIDS+=("$launcher")
-    for ((i = 0; i < TIMEOUT * 10; i++)); do
-        [ -S "$sock" ] && [ -s "$pidf" ] && break
-        if [ -z "$rc" ] && ! alive "$launcher"; then
-            wait "$launcher"; rc=$?
-            [ "$rc" = 0 ] || break
-        fi
-        sleep 0.1
-    done
-    MPID=''
-    if [ -s "$pidf" ] && alive "$(head -n1 "$pidf")"; then MPID=$(head -n1 "$pidf")
-    elif alive "$launcher"; then MPID=$launcher; fi
-    [ -n "$MPID" ] && MPIDS+=("$MPID")
-    if [ -S "$sock" ] && [ -n "$MPID" ]; then
+    local name=$1 sock=$2; shift 3
+    if milter_start -n "$name" -w "$*" "$T/conf/milter-$name.conf"; then
         ok "milter $name started (pid $MPID, $(stat -c %U "/proc/$MPID"), socket $(stat -c '%A %U:%G' "$sock"))"
     else
-        fail "milter $name did not start (launcher exit ${rc:-running}): $(tail -n3 "$T/log/milter-$name.err" | tr '\n' ' ')"
+        fail "milter $name did not start: $MILTER_WHY"
         exit 1
     fi
 }
@@ -523,27 +283,15 @@ except OSError as e:
     check "milter b's namespace has no route anywhere ($routes)" grep -q '^none' <<<"$routes"
 fi
 for s in "$SOCK_A" "$SOCK_B"; do
-    check "user postfix can connect to $(basename "$s")" setpriv --reuid=postfix --regid=postfix --init-groups \
-        "$PY" -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' "$s"
+    check "user postfix can connect to $(basename "$s")" sock_connects_as postfix "$s"
 done
 
 # ---------------------------------------------------------------- start Postfix
-if postfix -c "$PCONF" start >>"$T/log/postfix-ctl.log" 2>&1; then
-    MASTER_PID=$(head -n1 "$T/queue/pid/master.pid" 2>/dev/null | tr -d ' ')
-    STARTED_PIDS+=("$MASTER_PID")
-    ok "private Postfix started (master $MASTER_PID, smtpd 127.0.0.1:$PORT_A -> milter a, 127.0.0.1:$PORT_B -> milter b)"
-else
-    fail "postfix start: $(tail -n5 "$T/log/postfix-ctl.log")"; exit 1
-fi
-port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
-poll "$TIMEOUT" port_open "$PORT_A" || { fail "smtpd does not listen on $PORT_A"; exit 1; }
-poll "$TIMEOUT" port_open "$PORT_B" || { fail "smtpd does not listen on $PORT_B"; exit 1; }
+postfix_start
 
 # ---------------------------------------------------------------- send
-ENV_FROM=$(sed -n '/^\r\{0,1\}$/q; s/^Return-Path:[[:space:]]*<\([^>]*\)>.*/\1/Ip' "$M/base.eml" | head -n1)
-send() { # send PORT RCPT FILE -> queue id
-    "$PY" "$E2E/smtp-send.py" 127.0.0.1 "$1" "${ENV_FROM:-no-reply@certificates.amazon.com}" "$2" "$3" 2>>"$T/log/send.err"
-}
+ENV_FROM=$(sender_of "$M/base.eml" no-reply@certificates.amazon.com)
+send() { send_msg "$1" "$ENV_FROM" "$2" "$3"; } # send PORT RCPT FILE -> queue id
 # name port rcpt file: the valid one, the forged one, the modified one, DNS failure
 CASES=(
     "signed:$PORT_A:admin:valid.eml"
@@ -560,8 +308,7 @@ for c in "${CASES[@]}"; do
 done
 [ -s "$T/log/send.err" ] && sed 's/^/# /' "$T/log/send.err"
 
-maildir_file() { local f; for f in "$T/mail/example.com/$1/new/"*; do [ -f "$f" ] && { echo "$f"; return 0; }; done; return 1; }
-delivered_all() { local b; for b in admin postmaster hostmaster webmaster; do maildir_file "$b" >/dev/null || return 1; done; }
+delivered_all() { local b; for b in admin postmaster hostmaster webmaster; do maildir_file "example.com/$b" >/dev/null || return 1; done; }
 t0=$SECONDS
 if poll "$TIMEOUT" delivered_all; then ok "all four messages delivered ($((SECONDS - t0)) s)"
 else fail "not all messages delivered within $TIMEOUT s"; postqueue -c "$PCONF" -p 2>&1 | sed 's/^/#   /'; fi
@@ -569,7 +316,7 @@ else fail "not all messages delivered within $TIMEOUT s"; postqueue -c "$PCONF" 
 # ---------------------------------------------------------------- results
 decision_of() { grep -E "acm-milter\[[0-9]+\]: $1: decision=" "$SYSLOG"; }
 have_decision() { [ -n "$(decision_of "$1")" ]; }
-xhdr() { "$PY" "$E2E/msgcheck.py" header "$1" X-ACM-Milter; }
+xhdr() { "$PY" "$LIB/msgcheck.py" header "$1" X-ACM-Milter; }
 # the approved one first: once its approval= line is there the worker has seen everything
 poll "$TIMEOUT" grep -qE "acm-milter\[$MPID_A\]: ${QID[signed]}: approval=" "$SYSLOG"
 for name in signed forged modified dnsfail; do
@@ -594,8 +341,8 @@ has_detail() { # has_detail NAME DETAIL: the decision line has detail=DETAIL (th
 delivered() { # delivered NAME: body byte-identical, original headers unchanged, one X-ACM-Milter
     local f out
     XH=''
-    f=$(maildir_file "${RCPT[$1]%@*}") || { fail "postfix $1: not delivered to ${RCPT[$1]}"; return 1; }
-    out=$("$PY" "$E2E/msgcheck.py" same "${FILE[$1]}" "$f" X-ACM-Milter)
+    f=$(maildir_file "example.com/${RCPT[$1]%@*}") || { fail "postfix $1: not delivered to ${RCPT[$1]}"; return 1; }
+    out=$("$PY" "$LIB/msgcheck.py" same "${FILE[$1]}" "$f" X-ACM-Milter)
     check "postfix $1: delivered to ${RCPT[$1]}, body byte-identical, original headers unchanged${out:+: $out}" test -z "$out"
     XH=$(xhdr "$f")
     info "$1: X-ACM-Milter: $XH"
@@ -649,8 +396,7 @@ check "postfix log: no warning/error about the milters${mw:+: $mw}" test -z "$mw
 check "milters still running after the messages" bash -c "kill -0 $MPID_A && kill -0 $MPID_B"
 
 # ---------------------------------------------------------------- stop
-postfix -c "$PCONF" stop >>"$T/log/postfix-ctl.log" 2>&1
-check "postfix stop: master $MASTER_PID gone" wait_gone "$MASTER_PID" 15
+check "postfix stop: master $MASTER_PID gone" postfix_stop
 kill -TERM "$MPID_A" "$MPID_B" 2>/dev/null
 for p in "$MPID_A" "$MPID_B"; do check "milter $p stops on SIGTERM" wait_gone "$p" 15; done
 exit 0
