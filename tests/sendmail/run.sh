@@ -7,17 +7,14 @@
 # installed: the test downloads the Debian packages (apt-get download, into
 # SENDMAIL_DEB_CACHE) and unpacks them with dpkg -x into its temp dir.
 # Nothing outside the temp dir (/run/acm-sm.XXXXXX) is touched (not
-# /etc/mail, not the system Postfix), except /dev/log when it is absent
-# (created for the syslog sink and removed at the end, as
-# tests/e2e/postfix.sh does; while it exists, other programs' syslog lines
-# land in our sink too).
+# /etc/mail, not the system Postfix, not the host's /dev/log: the harness
+# is tests/lib/, see tests/README.md).
 #
 # What it does, inside a private mount + UTS namespace (unshare -m -u):
 #  - sets the namespace's hostname to an FQDN (Sendmail sleeps 60 s at start
 #    when its hostname has no dot and does not resolve to one);
-#  - a syslog sink on /dev/log (bind-mounted over an existing /dev/log, else
-#    created and removed), which receives both Sendmail's and the milter's
-#    lines;
+#  - a syslog sink on /dev/log (tests/lib/syslog.sh), which receives both
+#    Sendmail's and the milter's lines;
 #  - builds sendmail.cf with the unpacked m4 and sendmail-cf files from a
 #    minimal .mc: daemon on 127.0.0.1:<free port>, every setting file under
 #    the temp dir, no DNS (service switch "hosts files", nocanonify),
@@ -51,19 +48,13 @@
 # Exit status: 0 all assertions passed, 1 some failed, 2 cannot run (setup,
 # including: the packages cannot be downloaded).
 
-set -u
-export PATH="$PATH:/usr/sbin:/sbin"
-export LC_ALL=C
-
-ROOT=$(cd "$(dirname "$0")/../.." && pwd) || exit 2
-cd "$ROOT" || exit 2
-HERE=$ROOT/tests/sendmail
-E2E=$ROOT/tests/lib        # syslog-sink.py, msgcheck.py, smtp-send.py: shared
-PY=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
+. "$(dirname "$0")/../lib/common.sh"
+. "$LIB/syslog.sh"
+. "$LIB/postfix.sh"
+. "$LIB/milter.sh"
 TIMEOUT=${SM_TIMEOUT:-30}
 MUSER=nobody
-ACM_MILTER=${ACM_MILTER:-milter/acm-milter}
-case $ACM_MILTER in /*) ;; *) ACM_MILTER=$ROOT/$ACM_MILTER ;; esac
+LIB_KEEP=${SM_KEEP:-}
 PKGS="sendmail-bin sendmail-cf m4 libwrap0"
 SM_HOSTNAME=mx.sendmail.test
 
@@ -72,38 +63,21 @@ ACM_EML=$CORPUS/new-alt-7bit-qp.eml
 ORD_EML=$CORPUS/ordinary.eml
 TEST_CONF=tests/data/test.conf
 
-die() { echo "FAIL - setup: $*"; exit 2; }
-
 # ---------------------------------------------------------------- prerequisites
 [ "$(id -u)" = 0 ] || die "must run as root (private namespace, /dev/log, sendmail)"
-for c in "$PY" dpkg unshare hostname timeout mount; do
+for c in "$PY" dpkg hostname timeout mount; do
     command -v "$c" >/dev/null 2>&1 || die "missing command: $c"
 done
 id "$MUSER" >/dev/null 2>&1 || die "no user $MUSER"
-for f in "$ACM_EML" "$ORD_EML" "$TEST_CONF" "$E2E/syslog-sink.py" "$E2E/msgcheck.py" "$E2E/smtp-send.py"; do
+for f in "$ACM_EML" "$ORD_EML" "$TEST_CONF"; do
     [ -f "$f" ] || die "missing $f"
 done
 [ -x "$ACM_MILTER" ] || die "missing $ACM_MILTER (run make)"
 
-# Everything runs in a private mount and UTS namespace: our /dev/log bind
-# mount and our hostname are invisible to the host.
-if [ -z "${SM_IN_NS:-}" ]; then
-    unshare -m -u --propagation private true 2>/dev/null ||
-        die "cannot create a private mount and UTS namespace (unshare -m -u): not privileged enough"
-    exec unshare -m -u --propagation private env SM_IN_NS=1 bash "$HERE/run.sh" "$@"
-fi
+# Everything runs in a private mount and UTS namespace: our /dev/log and our
+# hostname are invisible to the host.
+lib_reexec_ns -u -- "$@"
 hostname "$SM_HOSTNAME" || die "cannot set the hostname in the private UTS namespace"
-
-# ---------------------------------------------------------------- bookkeeping
-FAILS=0
-PASSES=0
-ok()   { PASSES=$((PASSES + 1)); echo "ok - $*"; }
-fail() { FAILS=$((FAILS + 1)); echo "FAIL - $*"; }
-info() { echo "# $*"; }
-check() { # check DESCRIPTION COMMAND...
-    local d=$1; shift
-    if "$@"; then ok "$d"; else fail "$d"; fi
-}
 
 # Sendmail refuses a milter socket whose directory path has a world-writable
 # component ("local socket name ... unsafe: World writable directory"), and
@@ -115,43 +89,24 @@ case $(stat -c '%u %a' "$TMPBASE" 2>/dev/null) in
     "0 755" | "0 750" | "0 700") DBS='' ;;
     *) DBS=TrustStickyBit ;;
 esac
-T=$(mktemp -d "$TMPBASE/acm-sm.XXXXXX") || die "mktemp in $TMPBASE"
+lib_init sm "$TMPBASE"
 [ -n "$DBS" ] && info "temp dir $T is below a world-writable directory: sendmail.cf gets DontBlameSendmail=$DBS"
-chmod 755 "$T"
 PKG=$T/pkg                 # unpacked .debs
 SMD=$T/sm                  # Sendmail: etc, queue, run, bin (root)
 SMCF=$SMD/etc/sendmail.cf
 SMPIDF=$SMD/run/sendmail.pid
 MAIL=$T/mail               # delivered messages: new/RCPT.PID
-SYSLOG=$T/log/syslog.log
 MCONF=$T/acm-milter.conf
 SOCK=$T/run/acm.sock
 PIDFILE=$T/run/acm-milter.pid
+SPOOL=$T/spool
 SM=$PKG/usr/libexec/sendmail/sendmail
 
 DEB_CACHE=${SENDMAIL_DEB_CACHE:-}
 DEB_CACHE_TMP=''
 DL_DIR=''
-SINK_PID='' LAUNCHER_PID='' MPID='' SM_PID='' DEVLOG_MODE='' DEVLOG_ID='' CLEANED='' START=$SECONDS
-STARTED_PIDS=()
+SM_PID=''
 
-alive() { # a process that exists and is not a zombie
-    local st
-    [ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
-    st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
-    if [ "$st" = Z ]; then wait "$1" 2>/dev/null; return 1; fi
-    return 0
-}
-wait_gone() { # wait_gone PID SECONDS
-    local i
-    for ((i = 0; i < $2 * 10; i++)); do alive "$1" || return 0; sleep 0.1; done
-    ! alive "$1"
-}
-poll() { # poll SECONDS COMMAND...: true as soon as COMMAND succeeds
-    local s=$1 i; shift
-    for ((i = 0; i < s * 10; i++)); do "$@" && return 0; sleep 0.1; done
-    "$@"
-}
 # processes of our Sendmail: its executable is the unpacked binary, or (the
 # delivery program and anything else it runs) its cwd is in our temp dir.
 # Sendmail overwrites its argv and environment (proc title), so neither can
@@ -168,25 +123,8 @@ sm_pids() {
         case $cwd in "$T" | "$T"/*) echo "$p" ;; esac
     done
 }
-describe() { # describe PID: pid(cmdline)
-    echo "$1($({ tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null | cut -c1-60))"
-}
-
-show_logs() {
-    local f
-    for f in "$SYSLOG" "$T/log/milter.err" "$T/log/milter.out" "$T/log/sendmail.out" \
-        "$T/log/sink.err" "$T/log/send.err" "$T/log/apt.log" "$T/log/m4.err"; do
-        [ -s "$f" ] || continue
-        echo "# ---- $f (last 60 lines)"
-        tail -n 60 "$f" | sed 's/^/#   /'
-    done
-}
-
-cleanup() {
-    [ -n "$CLEANED" ] && return
-    CLEANED=1
-    local p left=""
-    # Sendmail: the daemon, then whatever it forked
+sm_cleanup() { # Sendmail: the daemon, then whatever it forked
+    local p
     if alive "$SM_PID"; then
         kill -TERM "$SM_PID" 2>/dev/null
         wait_gone "$SM_PID" 10 || { echo "# sendmail $SM_PID did not stop on SIGTERM; SIGKILL"; kill -KILL "$SM_PID" 2>/dev/null; }
@@ -195,72 +133,16 @@ cleanup() {
         kill -TERM "$p" 2>/dev/null
         wait_gone "$p" 5 || kill -KILL "$p" 2>/dev/null
     done
-    # milter
-    for p in $MPID $LAUNCHER_PID; do
-        alive "$p" || continue
-        kill -TERM "$p" 2>/dev/null
-        wait_gone "$p" 15 || { echo "# $p did not stop on SIGTERM; SIGKILL"; kill -KILL "$p" 2>/dev/null; wait_gone "$p" 5; }
-    done
-    # syslog sink
-    if alive "$SINK_PID"; then
-        kill -TERM "$SINK_PID" 2>/dev/null
-        wait_gone "$SINK_PID" 5 || kill -KILL "$SINK_PID" 2>/dev/null
-    fi
-    case $DEVLOG_MODE in
-        bind) umount /dev/log 2>/dev/null ;; # our namespace only; it dies with us anyway
-        create)
-            # remove /dev/log only if it is still the socket our sink made
-            if [ -S /dev/log ] && [ "$(stat -c %d:%i /dev/log 2>/dev/null)" = "$DEVLOG_ID" ]; then
-                rm -f /dev/log
-            fi ;;
-    esac
-    # nothing we started may be left
-    for p in "${STARTED_PIDS[@]}" $(sm_pids); do
-        alive "$p" && left="$left $(describe "$p")"
-    done
-    if [ -n "$left" ]; then
-        fail "processes left after cleanup:$left"
-    else
-        ok "no process left (sendmail ${SM_PID:-none}, milter ${MPID:-none}, sink ${SINK_PID:-none})"
-    fi
-    if [ "$DEVLOG_MODE" = create ]; then
-        if [ -e /dev/log ] && [ "$(stat -c %d:%i /dev/log 2>/dev/null)" = "$DEVLOG_ID" ]; then
-            fail "/dev/log created by the test is still there"
-        else
-            ok "/dev/log created by the test was removed"
-        fi
-    fi
+}
+deb_cleanup() {
     [ -n "$DL_DIR" ] && rm -rf "$DL_DIR"
     [ -n "$DEB_CACHE_TMP" ] && rm -rf "$DEB_CACHE_TMP"
-    if [ "$FAILS" -gt 0 ]; then
-        show_logs
-    fi
-    if [ -n "${SM_KEEP:-}" ] || [ "$FAILS" -gt 0 ]; then
-        echo "# temp dir kept: $T"
-    else
-        rm -rf "$T"
-    fi
 }
+on_exit deb_cleanup
 
-finish() {
-    local rc=$?
-    cleanup
-    echo "# $PASSES passed, $FAILS failed, $((SECONDS - START)) s"
-    if [ "$FAILS" -gt 0 ]; then exit 1; fi
-    exit "$rc"
-}
-trap finish EXIT
-trap 'trap "" INT TERM HUP; echo "# interrupted"; FAILS=$((FAILS + 1)); exit 1' INT TERM HUP
-trap '' PIPE
-
-mkdir -p "$PKG" "$SMD/etc" "$SMD/mqueue" "$SMD/run" "$SMD/bin" "$MAIL/tmp" "$MAIL/new" \
-    "$T/log" "$T/run" "$T/spool" || die "mkdir"
+mkdir -p "$PKG" "$SMD/etc" "$SMD/mqueue" "$SMD/run" "$SMD/bin" "$MAIL/tmp" "$MAIL/new" || die "mkdir"
 chmod 700 "$SMD/mqueue"
-MUID=$(id -u "$MUSER")
-MGID=$(id -g "$MUSER")
-chown "$MUID:$MGID" "$T/run" "$T/spool"
-chmod 755 "$T/run"
-chmod 700 "$T/spool"
+milter_dirs "$T/run" "$SPOOL"
 
 # ---------------------------------------------------------------- Sendmail packages
 t0=$SECONDS
@@ -318,31 +200,10 @@ SM_VERSION=$(basename "$(deb_of sendmail-bin)" .deb)
 info "Sendmail: $SM_VERSION, unpacked in $((SECONDS - t0)) s"
 
 # ---------------------------------------------------------------- syslog sink
-start_sink() { # start_sink SOCKETPATH
-    "$PY" "$E2E/syslog-sink.py" "$1" "$SYSLOG" "$T/run/sink.ready" 2>"$T/log/sink.err" &
-    SINK_PID=$!
-    STARTED_PIDS+=("$SINK_PID")
-    poll 10 test -s "$T/run/sink.ready" || die "syslog sink did not start: $(cat "$T/log/sink.err")"
-}
-: >"$SYSLOG"
-if [ -e /dev/log ] || [ -L /dev/log ]; then
-    [ -e /dev/log ] || die "/dev/log is a dangling symlink; cannot bind-mount over it"
-    start_sink "$T/run/devlog"
-    mount --bind "$T/run/devlog" /dev/log || die "mount --bind over /dev/log failed"
-    DEVLOG_MODE=bind
-    info "syslog: /dev/log exists; bind-mounted $T/run/devlog over it in a private mount namespace"
-else
-    start_sink /dev/log
-    DEVLOG_MODE=create
-    DEVLOG_ID=$(stat -c %d:%i /dev/log)
-    info "syslog: created /dev/log (sink pid $SINK_PID), removed at the end"
-fi
-logger_probe="acm-sm-probe-$$-$RANDOM"
-"$PY" -c 'import sys, syslog; syslog.openlog("acm-sm"); syslog.syslog(syslog.LOG_INFO, sys.argv[1])' "$logger_probe"
-poll 5 grep -q "$logger_probe" "$SYSLOG" || die "syslog sink does not receive /dev/log datagrams"
+syslog_start
 
 # ---------------------------------------------------------------- sendmail.cf
-PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || die "no free port"
+PORT=$(free_port) || die "no free port"
 
 # the delivery program: one file per message and recipient, renamed into new/
 # when complete so that a poll never sees half a message
@@ -421,53 +282,19 @@ check "sendmail -bt: admin@example.com resolves to mailer filesink" \
     grep -q 'mailer filesink, host example.com, user admin@example.com' <<<"$rt"
 
 # ---------------------------------------------------------------- milter
-awk -v root="$ROOT" -v spool="$T/spool" '
-    { k = tolower($1) }
-    k == "socket" || k == "userid" || k == "pidfile" { next }
-    k == "spooldir" { print "SpoolDir " spool; next }
-    (k == "allowlist" || k == "dkimtestkeys" || k == "cafile") && $2 !~ /^\// {
-        print $1 " " root "/" $2; next }
-    { print }' "$TEST_CONF" >"$MCONF"
-cat >>"$MCONF" <<EOF
-Socket unix:$SOCK
-UserID $MUSER
-PidFile $PIDFILE
-EOF
-chmod 644 "$MCONF"
+conf_from_test "$MCONF" "$TEST_CONF" "Socket unix:$SOCK" "UserID $MUSER" "PidFile $PIDFILE"
 if "$ACM_MILTER" -x "$MCONF" -n >"$T/log/milter-n.out" 2>&1; then
     ok "acm-milter -n accepts the sendmail test config"
 else
     fail "acm-milter -n rejects the sendmail test config: $(cat "$T/log/milter-n.out")"
 fi
 
-"$ACM_MILTER" -x "$MCONF" </dev/null >"$T/log/milter.out" 2>"$T/log/milter.err" &
-LAUNCHER_PID=$!
-STARTED_PIDS+=("$LAUNCHER_PID")
-launcher_rc=
-for ((i = 0; i < TIMEOUT * 10; i++)); do
-    [ -S "$SOCK" ] && break
-    if ! alive "$LAUNCHER_PID" && [ -z "$launcher_rc" ]; then
-        wait "$LAUNCHER_PID"; launcher_rc=$?
-        [ "$launcher_rc" = 0 ] || break
-    fi
-    sleep 0.1
-done
-if [ -z "$launcher_rc" ] && ! alive "$LAUNCHER_PID"; then wait "$LAUNCHER_PID"; launcher_rc=$?; fi
-if [ ! -S "$SOCK" ]; then
-    fail "milter socket $SOCK did not appear (launcher exit status ${launcher_rc:-running})"
+t0=$EPOCHREALTIME
+if ! milter_start "$MCONF"; then
+    fail "milter did not start: $MILTER_WHY"
     exit 1
 fi
-ok "milter socket appeared after $((i / 10)).$((i % 10)) s"
-if [ -s "$PIDFILE" ] && alive "$(head -n1 "$PIDFILE")"; then
-    MPID=$(head -n1 "$PIDFILE")
-elif alive "$LAUNCHER_PID"; then
-    MPID=$LAUNCHER_PID
-fi
-if [ -z "$MPID" ]; then
-    fail "cannot find the milter daemon pid (no live pid in $PIDFILE, launcher exited $launcher_rc)"
-    exit 1
-fi
-STARTED_PIDS+=("$MPID")
+ok "milter socket answers after $(secs "$t0" "$EPOCHREALTIME") s"
 info "milter pid $MPID runs as $(stat -c %U "/proc/$MPID"); socket: $(stat -c '%A %U:%G' "$SOCK")"
 
 # ---------------------------------------------------------------- start Sendmail
@@ -477,9 +304,8 @@ port_listening() { # LISTEN on 127.0.0.1:PORT in /proc/net/tcp (no probe connect
     grep -q " $hex 00000000:0000 0A " /proc/net/tcp
 }
 t0=$(date +%s.%N)
-LD_LIBRARY_PATH=$SM_LD "$SM" -bD -C "$SMCF" </dev/null >"$T/log/sendmail.out" 2>&1 &
-SM_PID=$!
-STARTED_PIDS+=("$SM_PID")
+on_exit sm_cleanup
+bg_start SM_PID env LD_LIBRARY_PATH="$SM_LD" "$SM" -bD -C "$SMCF" </dev/null >"$T/log/sendmail.out" 2>&1
 for ((i = 0; i < TIMEOUT * 10; i++)); do
     port_listening && break
     alive "$SM_PID" || break
@@ -494,14 +320,7 @@ poll 5 grep -qE "sendmail\[$SM_PID\]: starting daemon" "$SYSLOG" &&
     info "syslog: $(grep -E "sendmail\[$SM_PID\]: starting daemon" "$SYSLOG" | head -n1 | sed 's/^<[0-9]*>//')"
 
 # ---------------------------------------------------------------- send
-send() { # send SENDER RCPT FILE -> queue id on stdout
-    "$PY" "$E2E/smtp-send.py" 127.0.0.1 "$PORT" "$1" "$2" "$3" 2>>"$T/log/send.err"
-}
-sender_of() { # envelope sender: the message's Return-Path, else $2
-    local r
-    r=$(sed -n '/^\r\{0,1\}$/q; s/^Return-Path:[[:space:]]*<\([^>]*\)>.*/\1/Ip' "$1" | head -n1)
-    echo "${r:-$2}"
-}
+send() { send_msg "$PORT" "$@"; } # send SENDER RCPT FILE -> queue id on stdout
 ACM_FROM=$(sender_of "$ACM_EML" no-reply@certificates.amazon.com)
 ORD_FROM=$(sender_of "$ORD_EML" sender@other.org)
 t0=$(date +%s.%N)
@@ -544,22 +363,22 @@ for pair in "$QID_ACM admin@example.com" "$QID_ORD someone@example.com" "$QID_PM
 done
 if [ -n "$F_ACM" ] && [ -n "$QID_ACM" ]; then
     check "delivered ACM message's Received header has the queue id $QID_ACM" \
-        grep -q "id $QID_ACM" <("$PY" "$E2E/msgcheck.py" header "$F_ACM" Received)
+        grep -q "id $QID_ACM" <("$PY" "$LIB/msgcheck.py" header "$F_ACM" Received)
 fi
 
 # the ordinary messages: byte-identical body, headers only prepended, no X-ACM-Milter
 for pair in "someone $F_ORD" "postmaster $F_PM"; do
     set -- $pair
     [ -n "${2:-}" ] || { fail "ordinary message to $1@example.com not delivered"; continue; }
-    out=$("$PY" "$E2E/msgcheck.py" same "$ORD_EML" "$2")
+    out=$("$PY" "$LIB/msgcheck.py" same "$ORD_EML" "$2")
     check "ordinary message to $1@example.com: body byte-identical, headers unchanged${out:+: $out}" test -z "$out"
-    n=$("$PY" "$E2E/msgcheck.py" header "$2" X-ACM-Milter | wc -l)
+    n=$("$PY" "$LIB/msgcheck.py" header "$2" X-ACM-Milter | wc -l)
     check "ordinary message to $1@example.com has no X-ACM-Milter header (found $n)" test "$n" = 0
 done
 
 # ---------------------------------------------------------------- milter results
 if [ -n "$F_ACM" ]; then
-    hdr=$("$PY" "$E2E/msgcheck.py" header "$F_ACM" X-ACM-Milter)
+    hdr=$("$PY" "$LIB/msgcheck.py" header "$F_ACM" X-ACM-Milter)
     n=$(printf '%s' "$hdr" | grep -c .)
     check "ACM message has exactly one X-ACM-Milter header (found $n)" test "$n" = 1
     info "X-ACM-Milter: $hdr"
@@ -568,7 +387,7 @@ if [ -n "$F_ACM" ]; then
     raw=$(grep -m1 -i '^X-ACM-Milter:' "$F_ACM")
     check "X-ACM-Milter field has exactly one space after the colon (SMFIP_HDR_LEADSPC handled)" \
         grep -qE '^X-ACM-Milter: [^ ]' <<<"$raw"
-    out=$("$PY" "$E2E/msgcheck.py" same "$ACM_EML" "$F_ACM" X-ACM-Milter)
+    out=$("$PY" "$LIB/msgcheck.py" same "$ACM_EML" "$F_ACM" X-ACM-Milter)
     check "ACM message: body byte-identical, original headers unchanged${out:+: $out}" test -z "$out"
     printf '%s\n' "$hdr" >"$T/log/x-acm-milter.txt"
 else
@@ -605,7 +424,7 @@ if [ -n "$pm" ]; then
 else
     info "no syslog line for the ordinary message to postmaster@ ($QID_PM)"
 fi
-out=$("$PY" "$E2E/msgcheck.py" grep-secret "$ACM_EML" "$SYSLOG" "$T/log/x-acm-milter.txt" "$T/log/milter.err" "$T/log/milter.out")
+out=$("$PY" "$LIB/msgcheck.py" grep-secret "$ACM_EML" "$SYSLOG" "$T/log/x-acm-milter.txt" "$T/log/milter.err" "$T/log/milter.out")
 check "approval code/context not in syslog, X-ACM-Milter header or milter output${out:+: $out}" test -z "$out"
 
 # Sendmail's view of the milter (Milter.LogLevel 14)
