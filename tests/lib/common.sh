@@ -14,12 +14,14 @@
 #                the namespace.
 #   temp dir     lib_init NAME [BASE]: T=$(mktemp -d BASE/acm-NAME.XXXXXX) (BASE default /tmp),
 #                mode 0755, $T/log and $T/run; installs the EXIT/INT/TERM/HUP traps (SIGPIPE
-#                ignored) that run lib_finish.
+#                ignored) that run lib_finish. (A script with its own end sets T and LIB_NAME
+#                itself and calls lib_cleanup from its own trap.)
 #   cleanup      on_exit CMD...: pushes one action; lib_finish runs them last pushed first, each
-#                once, even after die or Ctrl-C. Then: every process of ours still alive (the pids
-#                in STARTED_PIDS, and any process whose cwd or executable is under $T, whose
-#                command line names $T/ or whose MAIL_CONFIG is $PCONF) is a FAIL and is killed,
-#                otherwise one "ok - no process left" line; the checks pushed with on_exit_check
+#                once, even after die or Ctrl-C (lib_cleanup: the stack, then LIB_LEFT = every
+#                process of ours still alive, killed: the pids in STARTED_PIDS, and any process
+#                whose cwd or executable is under $T, whose command line names $T/ or whose
+#                MAIL_CONFIG is $PCONF). Each left is a FAIL, otherwise one "ok - no process
+#                left" line; the checks pushed with on_exit_check
 #                run; on a failure the logs under $T/log (and LOG_FILES) are shown; $T is removed
 #                unless LIB_KEEP is set, something failed, the exit status is not 0 or something
 #                is still mounted under it; last "# NAME: P passed, F failed, S s". Exit status:
@@ -48,7 +50,7 @@ case $ACM_MILTER in /*) ;; *) ACM_MILTER=$ROOT/$ACM_MILTER ;; esac
 PASSES=0 FAILS=0
 T='' LIB_NAME=${LIB_NAME:-test} LIB_KEEP=${LIB_KEEP:-} LIB_SETSID=${LIB_SETSID:-}
 LIB_START=$SECONDS LIB_FINISHED=''
-STARTED_PIDS=() LOG_FILES=() LIB_EXIT=() LIB_EXIT_CHECKS=() LIB_PORTS=()
+STARTED_PIDS=() LOG_FILES=() LIB_EXIT=() LIB_EXIT_CHECKS=() LIB_PORTS=() LIB_LEFT=''
 
 ok()   { PASSES=$((PASSES + 1)); echo "ok - $*"; }
 fail() { FAILS=$((FAILS + 1)); echo "FAIL - $*"; }
@@ -174,19 +176,27 @@ show_logs() {
     done
 }
 
+lib_cleanup() { # the cleanup stack, then LIB_LEFT: the processes of ours still alive (killed)
+    local i p left=()
+    for ((i = ${#LIB_EXIT[@]} - 1; i >= 0; i--)); do eval "${LIB_EXIT[i]}"; done
+    LIB_EXIT=()
+    LIB_LEFT=''
+    [ -n "$T" ] || return 0
+    for p in $( { printf '%s\n' "${STARTED_PIDS[@]}"; our_pids; } | sort -un); do
+        alive "$p" && { LIB_LEFT="$LIB_LEFT $(describe "$p")"; left+=("$p"); }
+    done
+    for p in "${left[@]}"; do kill -KILL "$p" 2>/dev/null; done
+}
+
 lib_finish() {
-    local rc=$? i p left=''
+    local rc=$? i
     [ -n "$LIB_FINISHED" ] && return
     LIB_FINISHED=1
     trap '' INT TERM HUP    # the cleanup must run to its end
-    for ((i = ${#LIB_EXIT[@]} - 1; i >= 0; i--)); do eval "${LIB_EXIT[i]}"; done
+    lib_cleanup
     if [ -n "$T" ]; then
-        for p in $( { printf '%s\n' "${STARTED_PIDS[@]}"; our_pids; } | sort -un); do
-            alive "$p" && left="$left $(describe "$p")"
-        done
-        if [ -n "$left" ]; then
-            fail "processes left after cleanup (killed now):$left"
-            for p in $left; do kill -KILL "${p%%(*}" 2>/dev/null; done
+        if [ -n "$LIB_LEFT" ]; then
+            fail "processes left after cleanup (killed now):$LIB_LEFT"
         else
             ok "no process left (of ${#STARTED_PIDS[@]} started)"
         fi
