@@ -38,16 +38,10 @@
 #
 # Exit status: 0 all assertions passed, 1 some failed, 2 cannot run (setup).
 
-# a private mount namespace: the tmpfs of case c is gone with it, whatever happens
-if [ -z "${FAULTS_IN_NS:-}" ]; then
-    [ "$(id -u)" = 0 ] || { echo "FAIL - setup: must run as root"; exit 2; }
-    exec unshare -m --propagation private env FAULTS_IN_NS=1 bash "$0" "$@"
-fi
-
 NAME=faults
 ACM_NAMES=(fault-killed fault-down-1 fault-down-2 fault-down-3 fault-full fault-reload)
 # shellcheck source=tests/soak/lib.sh
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh"   # re-runs this script in a private mount namespace (lib_reexec_ns)
 CASES=${FAULTS_CASES:-a b c d}
 for c in $CASES; do case $c in a | b | c | d) ;; *) die "unknown case '$c' in FAULTS_CASES" ;; esac; done
 
@@ -80,7 +74,7 @@ begin_case() { CASE_T0=$SECONDS; F0=$FAILS; info "==== case $1"; }
 case_a() {
     begin_case "a kill9"
     local n=fault-killed q at_kill before_err dead_start nref p
-    stop_fake
+    fake_stop
     check "a: fake site stopped (nothing answers on port $FPORT)" fake_down
     send_file "${FILE_OF[$n]}" admin@example.com killed
     q=${QID[killed]}
@@ -120,7 +114,7 @@ case_a() {
         sed 's/^.*warning: //; s/[0-9A-F]\{9,\}/QID/g' | sort | uniq -c | sort -rn | head -n 6 | sed 's/^/#   /'
     check "a: spool entry still pending after kill -9" spool_has pending $n
 
-    start_fake "$FPORT" || fail "a: fake site did not restart on port $FPORT: $(tail -n3 "$T/log/fake.err")"
+    fake_start "$FPORT" || fail "a: fake site did not restart on port $FPORT: $(tail -n3 "$T/log/fake.err")"
     if start_milter "$CONF"; then ok "a: milter restarted (pid $MPID)"; else fail "a: milter did not restart"; return; fi
     check "a: $q approved after the restart, by the new daemon $MPID" \
         poll "$TIMEOUT" pid_has "$MPID" "$(ap_re "$q" approved $n)"
@@ -133,7 +127,7 @@ case_a() {
 case_b() {
     begin_case "b sitedown"
     local i n q
-    stop_fake
+    fake_stop
     check "b: fake site stopped" fake_down
     for i in 1 2 3; do send_file "${FILE_OF[fault-down-$i]}" admin@example.com down-$i; done
     for i in 1 2 3; do
@@ -152,7 +146,7 @@ case_b() {
             eval 'spool_has pending $n && poll 10 relayed "$q"'
     done
     info "b: $(mcount "[0-9A-Za-z]+: approval=retry domain=fault-down-[0-9]\.example\.com .*detail=connect") connect retries while the site was down"
-    start_fake "$FPORT" || fail "b: fake site did not restart on port $FPORT: $(tail -n3 "$T/log/fake.err")"
+    fake_start "$FPORT" || fail "b: fake site did not restart on port $FPORT: $(tail -n3 "$T/log/fake.err")"
     ok "b: fake site back on port $FPORT (pid $FAKE_PID)"
     for i in 1 2 3; do
         n=fault-down-$i q=${QID[down-$i]}

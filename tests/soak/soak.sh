@@ -38,18 +38,12 @@
 #
 # Exit status: 0 all checks passed, 1 some failed, 2 cannot run (setup).
 
-# a private mount namespace (as the fault tests; nothing is mounted here, but the setup is shared)
-if [ -z "${SOAK_IN_NS:-}" ]; then
-    [ "$(id -u)" = 0 ] || { echo "FAIL - setup: must run as root"; exit 2; }
-    exec unshare -m --propagation private env SOAK_IN_NS=1 bash "$0" "$@"
-fi
-
 NAME=soak
 NREQ=10
 ACM_NAMES=()
 for ((i = 0; i < NREQ; i++)); do ACM_NAMES+=("soak-$i"); done
 # shellcheck source=tests/soak/lib.sh
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh"   # re-runs this script in a private mount namespace (lib_reexec_ns)
 
 TOTAL=${SOAK_MESSAGES:-20000}
 WARMUP=${SOAK_WARMUP:-1000}
