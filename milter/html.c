@@ -31,9 +31,8 @@ static bool is_block(const char *name)
 /* In the reading of a mail part, what a reader does not see stands on lines of its own. */
 static bool is_block_all(const char *name, bool all)
 {
-    return is_block(name) || (all && (strcmp(name, "script") == 0 || strcmp(name, "style") == 0 ||
-                                      strcmp(name, "noscript") == 0 ||
-                                      strcmp(name, "textarea") == 0));
+    return is_block(name) ||
+           (all && (strcmp(name, "noscript") == 0 || strcmp(name, "textarea") == 0));
 }
 
 static void set_limit(struct html_text *out, const char *what)
@@ -79,17 +78,61 @@ static void add_attr_link(struct html_text *out, xmlNodePtr n, const char *attr)
     }
 }
 
+/* Hidden from a reader: the hidden attribute, or an inline style that hides the element. */
+static bool style_hides(const char *st)
+{
+    char c[512];
+    size_t k = 0;
+    for (const char *p = st; *p && k + 1 < sizeof(c); p++)
+        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+            c[k++] = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
+    c[k] = '\0';
+    if (strstr(c, "display:none") || strstr(c, "visibility:hidden") || strstr(c, "mso-hide:all"))
+        return true;
+    static const char *const zero[] = {"font-size:0", "opacity:0", "max-height:0", "line-height:0"};
+    for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++) {
+        for (const char *h = strstr(c, zero[i]); h; h = strstr(h + 1, zero[i])) {
+            char next = h[strlen(zero[i])];
+            if (next != '.' && (next < '0' || next > '9'))
+                return true;   /* 0, 0px, 0em, 0; but not 0.9em or 05 */
+        }
+    }
+    return false;
+}
+
+static bool hides(xmlNodePtr n, const char *name)
+{
+    if (strcmp(name, "head") == 0 || strcmp(name, "title") == 0 || strcmp(name, "template") == 0 ||
+        xmlHasProp(n, (const xmlChar *)"hidden"))
+        return true;
+    xmlChar *st = xmlGetProp(n, (const xmlChar *)"style");
+    bool h = st && style_hides((const char *)st);
+    xmlFree(st);
+    return h;
+}
+
 static bool read_html(const char *html, size_t len, bool all, struct html_text *out)
 {
     memset(out, 0, sizeof(*out));
     sbuf_init(&out->text, len * 2 + 1024);
-    if (len > (size_t)0x7fffffff)
+    /* the reading of a mail part: what a reader sees (hidden elements left out), and what
+     * nobody sees (comments, scripts, styles), each appended after the whole rendering */
+    struct sbuf reader, unseen;
+    sbuf_init(&reader, len * 2 + 1024);
+    sbuf_init(&unseen, len + 1024);
+    if (len > (size_t)0x7fffffff) {
+        sbuf_free(&reader);
+        sbuf_free(&unseen);
         return false;
+    }
     htmlDocPtr doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
                                     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
                                         HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
-    if (!doc)
+    if (!doc) {
+        sbuf_free(&reader);
+        sbuf_free(&unseen);
         return !out->text.overflow;
+    }
     /* Iterative pre-order walk (no recursion, so nesting depth costs no stack). */
     xmlNodePtr n = xmlDocGetRootElement(doc);
     /* the root's siblings (comments before <html>) are read too: start at the first */
@@ -97,34 +140,53 @@ static bool read_html(const char *html, size_t len, bool all, struct html_text *
         while (n && n->prev)
             n = n->prev;
     int depth = 0;
+    int hidden_at = -1;   /* depth of the element that hides its subtree from a reader */
+    int raw_at = -1;      /* depth of the script or style element being read */
     while (n) {
         bool descend = true;
         if (depth > HTML_MAX_DEPTH)
             set_limit(out, "html-depth");
         if (n->type == XML_ELEMENT_NODE && n->name) {
             const char *name = (const char *)n->name;
-            if (!all && (strcmp(name, "script") == 0 || strcmp(name, "style") == 0))
+            bool raw = strcmp(name, "script") == 0 || strcmp(name, "style") == 0;
+            if (!all && raw)
                 descend = false;
-            if (is_block_all(name, all))
+            if (all && raw && raw_at < 0)
+                raw_at = depth;
+            if (all && hidden_at < 0 && hides(n, name))
+                hidden_at = depth;
+            if (is_block_all(name, all)) {
                 sbuf_putc(&out->text, '\n');
+                if (all && hidden_at < 0)
+                    sbuf_putc(&reader, '\n');
+            }
             if (!all) {
                 if (strcmp(name, "a") == 0)
                     add_attr_link(out, n, "href");
             } else {
                 if (xmlHasProp(n, (const xmlChar *)"href"))
                     add_attr_link(out, n, "href");
+                if (xmlHasProp(n, (const xmlChar *)"xlink:href"))
+                    add_attr_link(out, n, "xlink:href");
                 if (strcmp(name, "form") == 0)
                     add_attr_link(out, n, "action");
                 if (strcmp(name, "iframe") == 0 || strcmp(name, "frame") == 0)
                     add_attr_link(out, n, "src");
             }
         } else if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-            if (n->content)
+            if (n->content && all && raw_at >= 0) {
+                sbuf_putc(&unseen, '\n');
+                sbuf_puts(&unseen, (const char *)n->content);
+                sbuf_putc(&unseen, '\n');
+            } else if (n->content) {
                 sbuf_puts(&out->text, (const char *)n->content);
+                if (all && hidden_at < 0)
+                    sbuf_puts(&reader, (const char *)n->content);
+            }
         } else if (all && n->type == XML_COMMENT_NODE && n->content) {
-            sbuf_putc(&out->text, '\n');
-            sbuf_puts(&out->text, (const char *)n->content);
-            sbuf_putc(&out->text, '\n');
+            sbuf_putc(&unseen, '\n');
+            sbuf_puts(&unseen, (const char *)n->content);
+            sbuf_putc(&unseen, '\n');
         }
         if (descend && n->children && n->type == XML_ELEMENT_NODE) {
             n = n->children;
@@ -133,8 +195,17 @@ static bool read_html(const char *html, size_t len, bool all, struct html_text *
         }
         /* go to next sibling, climbing up as needed; emit block-close newlines */
         while (n) {
-            if (n->type == XML_ELEMENT_NODE && n->name && is_block_all((const char *)n->name, all))
-                sbuf_putc(&out->text, '\n');
+            if (n->type == XML_ELEMENT_NODE && n->name) {
+                if (is_block_all((const char *)n->name, all)) {
+                    sbuf_putc(&out->text, '\n');
+                    if (all && hidden_at < 0)
+                        sbuf_putc(&reader, '\n');
+                }
+                if (depth == hidden_at)
+                    hidden_at = -1;
+                if (depth == raw_at)
+                    raw_at = -1;
+            }
             if (n->next) {
                 n = n->next;
                 break;
@@ -146,6 +217,17 @@ static bool read_html(const char *html, size_t len, bool all, struct html_text *
         }
     }
     xmlFreeDoc(doc);
+    out->main_len = out->text.len;
+    if (all) {
+        sbuf_putc(&out->text, '\n');
+        sbuf_append(&out->text, reader.data ? reader.data : "", reader.len);
+        sbuf_putc(&out->text, '\n');
+        sbuf_append(&out->text, unseen.data ? unseen.data : "", unseen.len);
+        if (reader.overflow || unseen.overflow)
+            set_limit(out, "html-text");
+    }
+    sbuf_free(&reader);
+    sbuf_free(&unseen);
     if (out->text.overflow)
         set_limit(out, "html-text");
     return true;

@@ -5,9 +5,13 @@
  * closely enough for label matching: tags stripped, entities decoded, a newline at block
  * boundaries and <br>, script/style dropped; and it lists every <a href> value (tabs, CR and
  * LF removed as browsers do) with the offset in the text where its element starts.
- * html_extract_all() is the reading of a mail part: it also renders what a reader may not see
- * but a checker must (comments, <script>, <style>, each on its own lines, where they stand)
- * and lists every link attribute (href of any element, form action, frame and iframe src).
+ * html_extract_all() is the reading of a mail part, in three sections: the whole rendering
+ * (hidden elements included, comments, scripts and styles left out, so that they cannot cut
+ * a label in two); then what a reader sees (without elements hidden by the hidden attribute
+ * or an inline style such as display:none, font-size:0, and without head and title); then
+ * what nobody sees (comments, script and style contents, each on its own lines). `main_len`
+ * is the length of the first section, where the links' positions lie. It lists every link
+ * attribute (href and xlink:href of any element, form action, frame and iframe src).
  * Limits are reported, never hidden: `limit` names the first one reached ("html-links": more
  * than HTML_MAX_HREFS links; "html-depth": elements nested deeper than HTML_MAX_DEPTH, where
  * libxml2 stops reading; "html-text": the rendered text outgrew its cap) and the output is
@@ -30,6 +34,7 @@ struct html_text {
     struct sbuf text;
     struct strlist hrefs;
     size_t *href_pos;      /* href_pos[i]: offset in text where the element of hrefs.v[i] starts */
+    size_t main_len;       /* the first section of text (see html_extract_all) */
     const char *limit;     /* NULL, or the first limit reached (static string) */
 };
 

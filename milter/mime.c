@@ -126,7 +126,13 @@ static void add_text(struct mime_view *mv, GMimePart *part, bool html)
     struct mime_text *p = realloc(mv->parts, (mv->nparts + 1) * sizeof(*p));
     if (p) {
         mv->parts = p;
+        const char *fmt =
+            g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "format");
+        const char *dsp =
+            g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "delsp");
         p[mv->nparts].html = html;
+        p[mv->nparts].flowed = !html && fmt && str_ieq(fmt, "flowed");
+        p[mv->nparts].delsp = dsp && str_ieq(dsp, "yes");
         p[mv->nparts].len = arr ? arr->len : 0;
         p[mv->nparts].text = str_ndup(arr ? (const char *)arr->data : "", arr ? arr->len : 0);
         if (p[mv->nparts].text)
@@ -134,6 +140,37 @@ static void add_text(struct mime_view *mv, GMimePart *part, bool html)
     }
     g_object_unref(filt);
     g_object_unref(mem);
+}
+
+/* A multipart's preamble or epilogue: no reader shows it, but what it says counts (it is
+ * where text appended past a DKIM l= body length lands). Blank ones are left out. */
+static void add_raw_text(struct mime_view *mv, const char *s)
+{
+    if (!s)
+        return;
+    size_t n = strlen(s);
+    size_t k = 0;
+    while (k < n && (s[k] == ' ' || s[k] == '\t' || s[k] == '\r' || s[k] == '\n'))
+        k++;
+    if (k == n)
+        return;
+    if (mv->nparts >= MIME_MAX_PARTS) {
+        unread(mv, "mime-parts");
+        return;
+    }
+    struct mime_text *p = realloc(mv->parts, (mv->nparts + 1) * sizeof(*p));
+    if (!p) {
+        unread(mv, "mime-decode");
+        return;
+    }
+    mv->parts = p;
+    memset(&p[mv->nparts], 0, sizeof(p[mv->nparts]));
+    p[mv->nparts].len = n;
+    p[mv->nparts].text = str_ndup(s, n);
+    if (p[mv->nparts].text)
+        mv->nparts++;
+    else
+        unread(mv, "mime-decode");
 }
 
 static void walk(struct mime_view *mv, GMimeObject *obj, int depth)
@@ -150,8 +187,10 @@ static void walk(struct mime_view *mv, GMimeObject *obj, int depth)
     if (GMIME_IS_MULTIPART(obj)) {
         GMimeMultipart *mp = GMIME_MULTIPART(obj);
         int n = g_mime_multipart_get_count(mp);
+        add_raw_text(mv, g_mime_multipart_get_prologue(mp));
         for (int i = 0; i < n; i++)
             walk(mv, g_mime_multipart_get_part(mp, i), depth + 1);
+        add_raw_text(mv, g_mime_multipart_get_epilogue(mp));
         return;
     }
     if (GMIME_IS_MESSAGE_PART(obj)) {

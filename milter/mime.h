@@ -3,8 +3,8 @@
  * read: the top-level header fields in order (but the Content-* ones, which GMime keeps
  * with the top-level part: `content_type` gives the first Content-Type), and every text
  * leaf part (text/anything, wherever it stands: inline or attachment, after the
- * alternative, inside nested multiparts and inside attached messages, message/rfc822)
- * decoded (Content-Transfer-Encoding undone,
+ * alternative, inside nested multiparts and inside attached messages, message/rfc822; and a
+ * multipart's preamble and epilogue text, as plain parts) decoded (Content-Transfer-Encoding undone,
  * quoted-printable transport padding deleted first as RFC 2045 6.7 (3) requires, charset
  * converted to UTF-8).
  *
@@ -38,6 +38,8 @@ struct mime_header {
 
 struct mime_text {
     bool html;
+    bool flowed;     /* text/plain; format=flowed (RFC 3676) */
+    bool delsp;      /* ... with delsp=yes */
     char *text;      /* UTF-8 (or raw bytes if the charset was unknown), NUL-terminated */
     size_t len;
 };

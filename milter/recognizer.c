@@ -237,6 +237,7 @@ struct reading {
     size_t nlinks;
     size_t sentences[MAX_SENTENCES];
     size_t nsentences;
+    size_t main_len;         /* the first section of the text: where positions are compared */
 };
 
 struct state {
@@ -347,7 +348,7 @@ static bool rest_blank(const char *t, size_t l, size_t p)
 
 /* Strips what encloses a URL token: one opener ( < [ " ' and its closer, and sentence
  * punctuation after it. Everything else stays glued and makes the URL invalid. */
-static void strip_url(const char **u, size_t *n)
+static void strip_url(const char **u, size_t *n, bool *unclosed)
 {
     static const char open[] = "(<[\"'", close[] = ")>]\"'";
     const char *s = *u;
@@ -360,10 +361,13 @@ static void strip_url(const char **u, size_t *n)
     }
     while (k && strchr(".,;:!?", s[k - 1]))
         k--;
+    *unclosed = false;
     if (closer && k && s[k - 1] == closer) {
         k--;
         while (k && strchr(".,;:!?", s[k - 1]))
             k--;
+    } else if (closer) {
+        *unclosed = true;   /* "(" without ")": the link goes on, on the next line */
     }
     *u = s;
     *n = k;
@@ -447,11 +451,15 @@ static void scan_urls(struct state *st, const char *text, size_t len, bool templ
             continue;
         const char *u = text + s;
         size_t ul = n;
-        strip_url(&u, &ul);
+        bool unclosed;
+        strip_url(&u, &ul, &unclosed);
         struct sbuf joined;
         sbuf_init(&joined, 0);
-        if (check_span(u, ul) != URL_GOOD) {
-            /* A relay may have hard-wrapped the link: try up to three continuation lines. */
+        if (unclosed || check_span(u, ul) != URL_GOOD) {
+            /* A relay may have hard-wrapped the link: try up to three continuation lines.
+             * An opening parenthesis (or < [ " ') without its closer says the link goes on:
+             * then the joined link up to the closer is the one, valid or not; otherwise the
+             * first joined form that is a valid approval URL. */
             sbuf_append(&joined, text + s, n);
             size_t p = e;
             for (int k = 0; k < 3 && rest_blank(text, len, p); k++) {
@@ -467,8 +475,11 @@ static void scan_urls(struct state *st, const char *text, size_t len, bool templ
                 p = cs + cn;
                 const char *ju = joined.data;
                 size_t jl = joined.len;
-                strip_url(&ju, &jl);
-                if (!joined.overflow && check_span(ju, jl) == URL_GOOD) {
+                bool junclosed;
+                strip_url(&ju, &jl, &junclosed);
+                if (joined.overflow)
+                    break;
+                if (unclosed ? !junclosed : check_span(ju, jl) == URL_GOOD) {
                     u = ju;
                     ul = jl;
                     i = p;
@@ -880,9 +891,12 @@ static void check_positions(struct state *st)
 {
     struct reading *r = st->cur;
     for (size_t k = 0; k < r->nsentences; k++) {
+        if (r->sentences[k] >= r->main_len)
+            continue;   /* a copy (what a reader sees, what nobody sees): read for fields */
         const struct link *first = NULL;
         for (size_t i = 0; i < r->nlinks; i++)
-            if (r->links[i].pos >= r->sentences[k] && (!first || r->links[i].pos < first->pos))
+            if (r->links[i].pos >= r->sentences[k] && r->links[i].pos < r->main_len &&
+                (!first || r->links[i].pos < first->pos))
                 first = &r->links[i];
         if (first) {
             st->any_url = true;
@@ -892,18 +906,76 @@ static void check_positions(struct state *st)
     }
 }
 
+/* RFC 3676: a line that ends in a space is continued by the next one (of the same quote
+ * depth); quote marks and the stuffed space are not part of the text; with delsp=yes the
+ * ending space goes too. Returns the unflowed text, a newline, and the input as it is. */
+static char *unflow(const char *t, size_t n, bool delsp, size_t *outn)
+{
+    /* each line gives at most its bytes and two newlines: 2n + 2, then a newline and t */
+    char *o = calloc(1, 3 * n + 4);
+    if (!o)
+        return NULL;
+    size_t k = 0, i = 0;
+    int prev_depth = -1;
+    bool joining = false;
+    while (i < n) {
+        size_t e = i;
+        while (e < n && t[e] != '\n')
+            e++;
+        size_t p = i;
+        int depth = 0;
+        while (p < e && t[p] == '>')
+            p++, depth++;
+        if (p < e && t[p] == ' ')
+            p++;   /* space-stuffing */
+        size_t le = e > p && t[e - 1] == '\r' ? e - 1 : e;
+        bool sig = le - p == 3 && memcmp(t + p, "-- ", 3) == 0;
+        bool soft = le > p && t[le - 1] == ' ' && !sig;
+        if (joining && depth != prev_depth)
+            o[k++] = '\n';   /* a quote depth change ends the paragraph */
+        if (soft && delsp)
+            le--;
+        memcpy(o + k, t + p, le - p);
+        k += le - p;
+        joining = soft;
+        if (!soft)
+            o[k++] = '\n';
+        prev_depth = depth;
+        i = e + 1;
+    }
+    o[k++] = '\n';
+    memcpy(o + k, t, n);
+    k += n;
+    *outn = k;
+    return o;
+}
+
 static void scan_part(struct state *st, const struct mime_text *part)
 {
+    if (!part->html) {
+        /* format=flowed: what a flowed reader shows, then the lines as sent: both count */
+        size_t tl = part->len;
+        char *flowed = part->flowed ? unflow(part->text, part->len, part->delsp, &tl) : NULL;
+        if (part->flowed && !flowed) {
+            limit(st, "no-memory");
+            return;
+        }
+        char *t = normalize(st, flowed ? flowed : part->text, tl);
+        free(flowed);
+        if (!t) {
+            limit(st, "no-memory");
+            return;
+        }
+        st->cur->main_len = part->flowed ? tl - part->len - 1 : tl;
+        scan_fields(st, t, tl);
+        scan_urls(st, t, tl, st->cur->label || st->cur->sentence);
+        check_positions(st);
+        free(t);
+        return;
+    }
     char *norm = normalize(st, part->text, part->len);
     if (!norm) {
         limit(st, "no-memory");
-        return;
-    }
-    if (!part->html) {
-        scan_fields(st, norm, part->len);
-        scan_urls(st, norm, part->len, st->cur->label || st->cur->sentence);
-        check_positions(st);
-        free(norm);
         return;
     }
     struct html_text ht;
@@ -913,6 +985,7 @@ static void scan_part(struct state *st, const struct mime_text *part)
         if (ht.limit)
             limit(st, ht.limit);
         size_t tl = ht.text.data ? ht.text.len : 0;
+        st->cur->main_len = ht.main_len;
         char *t2 = normalize(st, ht.text.data ? ht.text.data : "", tl);
         if (!t2) {
             limit(st, "no-memory");
@@ -1001,6 +1074,8 @@ static enum recog_status finish(struct state *st, const struct mime_view *mv,
     }
     if (mv->defect)
         malformed(st, mv->defect);
+    if (mime_header(mv, "Subject", 1))
+        malformed(st, "subject-repeated");   /* which one a reader shows is anyone's guess */
 
     struct fields *a = &st->all;
     if (!st->bad_url && !st->malformed) {

@@ -375,7 +375,7 @@ def acm_message(name, idx, fields=None, template="new", to="admin@example.com", 
                 from_=FROM_ACM, authres=(AUTHRES_OK,), subject=None, structure="alt",
                 text_cte="7bit", html_cte="quoted-printable", charset="utf-8", eol="\r\n",
                 text_subs=(), html_subs=(), both_subs=(), close=True, extra_parts=(),
-                extra_headers=(), wrap_depth=0):
+                extra_headers=(), wrap_depth=0, text_params="", epilogue=""):
     """Build one ACM validation message; returns (bytes, info) where info holds the decoded
     text and HTML the parts must yield.  extra_headers: more header lines; wrap_depth: the
     top entity wrapped in that many more multipart/mixed levels."""
@@ -389,7 +389,7 @@ def acm_message(name, idx, fields=None, template="new", to="admin@example.com", 
     subject = subject or "Certificate request for " + f.fqdn
     # soft breaks inside the host, the code, the context and the ARN (section 2 of the reference)
     breaks = [f.code, f.context, f.arn, "acm-certificates.amazon"]
-    text_part = leaf("text/plain", text_cte, text, charset, eol, breaks)
+    text_part = leaf("text/plain", text_cte, text, charset + text_params, eol, breaks)
     html_part = leaf("text/html", html_cte, htm, charset, eol, breaks)
     b1 = boundary_for(name)
     if structure == "text":
@@ -409,6 +409,8 @@ def acm_message(name, idx, fields=None, template="new", to="admin@example.com", 
         body = multipart(b1, [alt] + [p(eol) for p in extra_parts], eol, close)
     else:
         raise ValueError(structure)
+    if epilogue:
+        body += epilogue.replace("\n", eol)
     for level in range(wrap_depth):
         bw = boundary_for(name, 100 + level)
         inner = eol.join(ctype) + eol + eol + body
@@ -596,18 +598,23 @@ BANNER_HTML = ('<p style="background:#ffeb9c">[EXTERNAL] This message came from 
                '<a href="https://security.example.com/external-mail">Learn why this is important</a></p>\n')
 
 
-def rewrap(t, width=72):
+def rewrap(t, width=72, flowed=False):
     """What a relay that re-wraps long lines does: break at the last space before the width,
-    hard-break a longer word."""
+    hard-break a longer word.  flowed: as RFC 3676 does it, the space stays at the end of the
+    broken line and a word longer than the width is left whole."""
     out = []
     for line in t.split("\n"):
         while len(line) > width:
             cut = line.rfind(" ", 0, width + 1)
+            if cut <= 0 and flowed:
+                cut = line.find(" ", width)
+                if cut < 0:
+                    break
             if cut <= 0:
                 out.append(line[:width])
                 line = line[width:]
             else:
-                out.append(line[:cut])
+                out.append(line[:cut] + (" " if flowed else ""))
                 line = line[cut + 1:]
         out.append(line)
     return "\n".join(out)
@@ -928,6 +935,31 @@ CASES = [
      dict(wrap_depth=3)),
 
     # ----- issue 9, class 2: a value is the whole token ---------------------------------------
+    ("html-label-cut-comment", "deny", "inconsistent", "detail=domain-differs",
+     "an HTML comment cuts a second Domain label in two (Dom<!-- -->ain: www.evil.example): a reader sees the label",
+     dict(html_subs=[("Certificate Identifier:", "Dom<!-- -->ain: <b>www.evil.example</b><br>\nCertificate Identifier:")])),
+    ("html-label-cut-hidden", "deny", "inconsistent", "detail=domain-differs",
+     "a display:none span cuts a second Domain label in two: a reader sees the label",
+     dict(html_subs=[("Certificate Identifier:", 'Dom<span style="display:none">x</span>ain: <b>www.evil.example</b><br>\nCertificate Identifier:')])),
+    ("html-hidden-value", "deny", "malformed", "detail=domain",
+     "the HTML domain value wrapped in a display:none span: a reader sees an empty Domain label",
+     dict(html_subs=[('<span id="fqdn">www.example.com</span>', '<span id="fqdn" style="display: none">www.example.com</span>')])),
+    ("text-url-unclosed", "deny", "bad-url", "detail=approval-link",
+     "the text URL's \"(\" closes only on the next line, after .evil.example: the link is the joined one",
+     dict(text_subs=[lambda t: re.sub(r"\((https://[^)\s]+)\)", lambda m: "(" + m.group(1) + "\n.evil.example)", t)])),
+    ("epilogue-domain", "deny", "inconsistent", "detail=domain-differs",
+     "text after the closing boundary (the epilogue, where content past a DKIM l= lands) says Domain: www.evil.example",
+     dict(epilogue="Domain: www.evil.example\n")),
+    ("flowed-glued", "deny", "inconsistent", "detail=domain-differs",
+     "text part format=flowed; delsp=yes: the Domain line ends in a space, so a reader joins .evil.example to it",
+     dict(text_params="; format=flowed; delsp=yes",
+          text_subs=[("Domain: www.example.com\n", "Domain: www.example.com \n.evil.example\n")])),
+    ("flowed-genuine", "approve", "allowlisted", OK_US,
+     "text part format=flowed, its long lines broken at spaces with the trailing space of RFC 3676",
+     dict(text_params="; format=flowed", text_subs=[lambda t: rewrap(t, flowed=True)])),
+    ("subject-repeated", "deny", "malformed", "detail=mime-conflicting-header",
+     "a second Subject field naming www.evil.example",
+     dict(extra_headers=["Subject: Certificate request for www.evil.example"])),
     ("glued-account", "deny", "malformed", "detail=account",
      "AWS account ID: 123456789012/999988887777 in both parts",
      dict(**field_both("account", ACCOUNT + "/999988887777"))),

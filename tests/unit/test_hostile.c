@@ -183,6 +183,66 @@ static void class1_parts(void)
         }
         g_free(raw);
     }
+    /* a comment, a script or a hidden element that cuts a label in two: the reader sees the
+     * label, so it counts */
+    const char *cut[] = {
+        "www.example.com</span><br>Dom<!-- x -->ain: www.evil.example<span>",
+        "www.example.com</span><br>Dom<script>x</script>ain: www.evil.example<span>",
+        "www.example.com</span><br>Dom<span style=\"display:none\">x</span>ain: www.evil.example<span>",
+        "www.example.com</span><br>Dom<span style=\"font-size:0px\">x</span>ain: www.evil.example<span>",
+        "www.example.com</span><br>Dom<b hidden>x</b>ain: www.evil.example<span>",
+    };
+    for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++) {
+        o = tm_default(); o.html_domain = cut[i];
+        char *raw = tm_build(&o);
+        struct acm_fields f;
+        enum recog_status st = run(raw, &f);
+        t_count++;
+        if (st != RECOG_INCONSISTENT || strcmp(f.detail, "domain-differs") != 0) {
+            t_fail++;
+            fprintf(stderr, "FAIL: cut label #%zu: got %s (%s)\n", i, recog_status_name(st), f.detail);
+        }
+        g_free(raw);
+    }
+    /* a visible style is not hidden: font-size:0.9em keeps the value for the reader */
+    o = tm_default(); o.html_domain = "<span style=\"font-size:0.9em\">www.example.com</span>";
+    EXPECT(o, RECOG_OK, NULL);
+    /* a hidden value: the reader sees no domain after the label */
+    o = tm_default(); o.html_domain = "<span style=\"display: none\">www.example.com</span>";
+    EXPECT(o, RECOG_MALFORMED, "domain");
+    /* "(" without ")" on the line: the link goes on, the next line is part of it */
+    EXPECT_RAW(HDRS "Content-Type: text/plain\r\n\r\n" FIELDS APPROVE "(" T_URL "\r\n00)\r\n",
+               RECOG_MALFORMED, "context-nul");
+    EXPECT_RAW(HDRS "Content-Type: text/plain\r\n\r\n" FIELDS APPROVE "(" T_URL "\r\n.evil.example)\r\n",
+               RECOG_BAD_URL, "approval-link");
+    /* a multipart's epilogue (where text past a DKIM l= lands) and preamble are read */
+    {
+        char *raw = tm_build(&o);
+        (void)raw;
+        g_free(raw);
+    }
+    o = tm_default();
+    {
+        char *raw = tm_build(&o);
+        GString *g = g_string_new(raw);
+        g_string_append(g, "Domain: www.evil.example\r\n");
+        EXPECT_RAW(g->str, RECOG_INCONSISTENT, "domain-differs");
+        g_string_free(g, TRUE);
+        g_free(raw);
+    }
+    /* format=flowed: what a flowed reader joins is one value */
+    EXPECT_RAW(HDRS "Content-Type: text/plain; format=flowed; delsp=yes\r\n\r\n" FIELDS
+               "Domain: www.example.com \r\n.evil.example\r\n" APPROVE "(" T_URL ")\r\n",
+               RECOG_INCONSISTENT, "domain-differs");
+    EXPECT_RAW(HDRS "Content-Type: text/plain; format=flowed\r\n\r\n"
+               "We received a request to issue an SSL/TLS certificate \r\nfor www.example.com.\r\n"
+               "Domain: www.example.com\r\nAWS account ID: 123456789012\r\nAWS Region name: us-east-1\r\n"
+               "Certificate Identifier: " T_CERT "\r\n"
+               "To approve this request, go to Amazon Certificate \r\nApprovals\r\n(" T_URL ")\r\n",
+               RECOG_OK, NULL);
+    /* two Subject fields */
+    EXPECT_RAW("Subject: Certificate request for www.evil.example\r\n" HDRS "Content-Type: text/plain\r\n\r\n"
+               FIELDS APPROVE "(" T_URL ")\r\n", RECOG_MALFORMED, "mime-conflicting-header");
     /* a comment with another approval URL */
     o = tm_default();
     o.html_domain = "www.example.com<!-- https://us-east-1.acm-certificates.amazon.com/approvals?code="
