@@ -337,21 +337,24 @@ void approver_run(const struct config *c, const struct request *r, struct approv
         curl_failure(o, answer.overflow ? CURLE_WRITE_ERROR : rc);
         goto out;
     }
-    if (!status_ok(o, status))
+    bool moved = status >= 300 && status < 400;   /* never followed: the page is asked */
+    if (!moved && !status_ok(o, status))
         goto out;
-    struct page_info done;
-    page_read(answer.data ? answer.data : "", answer.len, &done);
-    bool success = done.success, already = done.already;
-    page_free(&done);
-    if (success) {
-        verdict(o, AV_APPROVED, "");
-        goto out;
+    if (!moved) {
+        struct page_info done;
+        page_read(answer.data ? answer.data : "", answer.len, &done);
+        bool success = done.success, already = done.already;
+        page_free(&done);
+        if (success) {
+            verdict(o, AV_APPROVED, "");
+            goto out;
+        }
+        if (already) {
+            verdict(o, AV_ALREADY, "after-post");
+            goto out;
+        }
     }
-    if (already) {
-        verdict(o, AV_ALREADY, "after-post");
-        goto out;
-    }
-    /* 2xx without a marker we know: the approval page itself says whether it took */
+    /* 2xx without a marker we know, or a redirect: the approval page says whether it took */
     struct approval_outcome probe;
     memset(&probe, 0, sizeof(probe));
     bool fetched = get(h, url, &again, &probe);
@@ -360,7 +363,7 @@ void approver_run(const struct config *c, const struct request *r, struct approv
     if (fetched && now.already && !now.form.found)
         verdict(o, AV_APPROVED, "confirmed-by-refetch");
     else {
-        verdict(o, AV_FAILED, "no-success-marker");
+        verdict(o, AV_FAILED, moved ? "redirect" : "no-success-marker");
         keep(o, &page, &answer, &again);
     }
     page_free(&now);

@@ -676,6 +676,16 @@ static void read_dom(struct page_info *pi, xmlNodePtr root)
                 fs.too_many = true;   /* cannot resolve the action as a browser would */
             free(b);
         }
+        if (is_control(n)) {   /* every source the page offers, whatever is posted */
+            char *name = prop(n, "name"), *value = prop(n, "value");
+            const char *v = value ? value : "";
+            int k = name ? name_of(name) : -1;
+            if (k >= 0)
+                state(&pi->elsewhere, (enum page_field)k, v, strlen(v));
+            read_ids(pi, v, strlen(v));
+            free(name);
+            free(value);
+        }
         if (is_elem(n, "form")) {
             if (fs.n == PAGE_MAX_FORMS) {
                 fs.too_many = true;
@@ -926,9 +936,9 @@ const char *page_check(const struct page_info *pi, const struct page_want *w)
 {
     struct arn a;
     const char *certid = w->arn && arn_parse(w->arn, false, &a) ? a.certid : NULL;
-    const struct page_source *src[2] = {&pi->labels, &pi->form.fields};
+    const struct page_source *src[3] = {&pi->labels, &pi->form.fields, &pi->elsewhere};
     for (int f = 0; f < PAGE_NFIELDS; f++)
-        for (size_t s = 0; s < 2; s++) {
+        for (size_t s = 0; s < 3; s++) {
             const struct page_value *pv = &src[s]->f[f];
             if (pv->conflict || (pv->seen && !value_eq((enum page_field)f, pv->v, w, certid)))
                 return mismatch((enum page_field)f);

@@ -20,7 +20,8 @@
  *    validationToken or validation_token, context; case, '_' and '-' ignored) are the form's
  *    source.
  * It also notes every account number (12 digits, or dddd-dddd-dddd) and ARN that stands anywhere
- * in the visible text. A value stated twice with two values by one source is a conflict of that field. It notes the
+ * in the visible text or in the value of any control of the page, and the known field names of
+ * every control, in any form, posted or not (pi->elsewhere). A value stated twice with two values by one source is a conflict of that field. It notes the
  * "already approved" and success markers. A page whose approval form cannot be posted the way
  * a browser would (no approve button, two different ones, a GET or multipart form, nested
  * forms, a control it does not know) has no usable form and says why (pi->layout).
@@ -81,6 +82,8 @@ struct page_form {
 
 struct page_info {
     struct page_source labels;
+    struct page_source elsewhere;   /* known field names on any control of the page, posted
+                                     * or not (other forms, disabled fields) */
     bool already;
     bool success;
     bool scripted;          /* <script> or <noscript> present */

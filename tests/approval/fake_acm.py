@@ -58,6 +58,8 @@ same-host Referer and exactly one validationApprovalStatus, APPROVED (no cookie 
                (certificateIdentifier, validationArn: another certificate id)
   v2-refetch   POST approves but answers 200 without any marker; a GET then says already
   v2-norefetch POST answers 200 without any marker and approves nothing; a GET shows the form
+  v2-redirect  POST approves and answers 303 to /approvals/done (a path that is 404); a GET of the
+               approval URL then says already
   v2-unknown   labels and an "I Approve" <button type="button"> (a script would post), no form
   v2-js        a page rendered by JavaScript: empty <div id="root">, <script>, <noscript>
   v2-evilaction  the form's action is https://evil.example:PORT/approvevalidation
@@ -502,10 +504,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, NOSUCCESS)
         with self.st.lock:
             self.st.approved.add(code)
-        rec.update(status=200, approved=True)
+        rec.update(status=303 if b == "v2-redirect" else 200, approved=True)
         self.st.log(**rec)
         if b == "v2-refetch":
             return self.send(200, NOSUCCESS)
+        if b == "v2-redirect":
+            return self.send(303, error_page(303, "See Other"), headers=[("Location", "/approvals/done")])
         return self.send(200, SUCCESS.replace("{domain}", html.escape(site["domain"])))
 
     def do_HEAD(self):

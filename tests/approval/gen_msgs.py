@@ -58,6 +58,7 @@ CASES = [
     ("v2-field-arn", "v2-field-arn", {}, ["admin"]),
     ("v2-refetch", "v2-refetch", {}, ["admin"]),                        # no marker, then already
     ("v2-norefetch", "v2-norefetch", {}, ["admin"]),                    # no marker, not approved
+    ("v2-redirect", "v2-redirect", {}, ["admin"]),                      # 303 after the POST
     ("v2-unknown", "v2-unknown", {}, ["admin"]),                        # no form (script button)
     ("v2-js", "v2-js", {}, ["admin"]),                                  # JavaScript-only page
     ("v2-evilaction", "v2-evilaction", {}, ["admin"]),                  # action on evil.example

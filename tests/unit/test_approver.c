@@ -359,12 +359,26 @@ static void the_click(void)
     VERDICT(page(GOOD_LABELS, cat(GOOD_FIELDS, BUTTONS, NULL),
                  "<input type=hidden form=approval name=accountId value=999988887777>"),
             "page-mismatch-account");
-    /* a field inside the form that names another form is not posted */
-    VERDICT(page("<form id=x></form>",
-                 cat(GOOD_FIELDS, "<input type=hidden form=x name=accountId value=999988887777>",
-                     BUTTONS, NULL),
-                 ""),
-            "ok");
+    /* a field inside the form that names another form is not posted, but the page states it */
+    const char *other = page("<form id=x></form>",
+                             cat(GOOD_FIELDS, "<input type=hidden form=x name=accountId "
+                                 "value=999988887777>", BUTTONS, NULL),
+                             "");
+    CHECK(strstr(posted(other), "999988887777") == NULL);
+    VERDICT(other, "page-mismatch-account");
+    /* so does another form, a disabled field, any control's value naming another ARN */
+    VERDICT(page("<form action=/other method=post><input type=hidden name=domainName "
+                 "value=www.evil.example></form>", cat(GOOD_FIELDS, BUTTONS, NULL), ""),
+            "page-mismatch-domain");
+    VERDICT(page("", cat(GOOD_FIELDS, "<input type=hidden name=region value=us-west-2 disabled>",
+                         BUTTONS, NULL), ""),
+            "page-mismatch-region");
+    VERDICT(page("<input type=text name=q value='see " OTHER_ARN "'>",
+                 cat(GOOD_FIELDS, BUTTONS, NULL), ""),
+            "page-mismatch-certificate");
+    VERDICT(page("<form><input name=q value='9999-8888-7777'></form>",
+                 cat(GOOD_FIELDS, BUTTONS, NULL), ""),
+            "page-mismatch-account");
     /* form= naming an id whose first element is not a form: no owner */
     CHECK_STR(posted(page("<div id=dup></div><form id=dup></form>",
                           cat("<input type=hidden name=a value=1>", BUTTONS, NULL),
