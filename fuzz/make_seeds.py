@@ -175,6 +175,9 @@ def main():
         put("html", "fake-acm-page.html", fake.page_html(site, "tok123", T_CODE, T_CTX, "ok"))
         put("html", "fake-acm-already.html", fake.ALREADY)
         put("html", "fake-acm-success.html", fake.SUCCESS.replace("{domain}", "www.example.com"))
+        for v in ("v2", "v2-twobuttons", "v2-js", "v2-unknown"):   # the second layout
+            put("html", "fake-acm-%s.html" % v,
+                fake.v2_html(site, T_CODE, "us-east-1.acm-certificates.amazon.com", 443, v))
     except Exception as e:   # the seeds above are enough; say why these are missing
         print("make_seeds: no fake_acm pages: %s" % e, file=sys.stderr)
 
