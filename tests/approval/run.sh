@@ -21,7 +21,13 @@
 #    lines, the fake site's request log, the spool and the delivered mail:
 #      happy, dup (five copies to the five addresses), denied (not allowlisted), mismatch,
 #      mismatch-account, expired, unknown, already, fail-once, hang, redirect, oversized,
-#      nosuccess; then wrongca (milter restarted with CAFile = the unrelated CA); killed (site
+#      nosuccess; the second page layout (hidden named fields, absolute action,
+#      validationApprovalStatus): v2 (labels and fields), v2-formonly, v2-twobuttons (a REJECTED
+#      button of the same name), v2-field-account|region|domain|cert|arn (the labels right, one
+#      form field naming another: never posted), v2-refetch and v2-redirect (no marker, or a 303:
+#      confirmed by a second GET), v2-norefetch (not confirmed: failed, pages kept), v2-unknown and
+#      v2-js (page-unknown-layout, approve by hand, one GET), v2-evilaction (action on another
+#      host: nothing posted); then wrongca (milter restarted with CAFile = the unrelated CA); killed (site
 #      down, approval=queued, kill -9 of the milter, restart of both, approved after restart);
 #      dryrun (Mode dry-run: queued mode=dry-run, the site sees nothing); `acm-milter -q`.
 #    Every message must be delivered; no code or context may appear in syslog, the milter's
@@ -250,6 +256,8 @@ decision_ok() { # decision_ok CASE QID DECISION REASON
 }
 
 # ================================================================ phase A: one milter, many cases
+V2_CASES=(v2 v2-formonly v2-twobuttons v2-field-account v2-field-region v2-field-domain v2-field-cert
+    v2-field-arn v2-refetch v2-norefetch v2-redirect v2-unknown v2-js v2-evilaction)
 A_CASES=(happy denied mismatch mismatch-account expired unknown already fail-once hang redirect oversized nosuccess)
 send_case happy
 for f in "${DUP_FILES[@]}"; do
@@ -388,6 +396,85 @@ check "$c: failed detail=no-success-marker: ${l:-no 'approval=failed' line}" gre
 check "$c: exactly one (good) POST" post_good $c
 case_result $c $F0
 
+# ---- the second page layout (hidden named fields, absolute action, validationApprovalStatus)
+# (sent only now: queued earlier, they would delay fail-once's retry behind them in the serial worker)
+for c in "${V2_CASES[@]}"; do send_case "$c"; done
+info "phase A: the second layout's ${#V2_CASES[@]} messages sent"
+V2_FIELDS='fields=["accountId", "certificateIdentifier", "domainName", "region", "validationApprovalStatus", "validationArn", "validationToken"]'
+v2_post_good() { # exactly one POST for the case: every field right, APPROVED only, same-host Referer
+    test "$(nreq "$1" method=POST)" = 1 &&
+        test "$(nreq "$1" method=POST layout=2 'bad_fields=[]' 'status_values=["APPROVED"]' referer_ok=true referer_is_page=true "$V2_FIELDS")" = 1
+}
+no_post() { test "$(nreq "$1" method=POST)" = 0; }
+for c in v2 v2-formonly v2-twobuttons; do
+    F0=$FAILS; q=$(qid_of $c)
+    decision_ok $c "$q" approve allowlisted
+    l=$(wait_ap "$q" approved $c)
+    check "$c: approved (a success marker, no refetch): ${l:-no 'approval=approved' line}" \
+        has_all "$l" ' attempt=1 req=[0-9a-f]+$'
+    check "$c: one POST with the six fields right and validationApprovalStatus=APPROVED only" v2_post_good $c
+    check "$c: one GET" test "$(nreq $c method=GET)" = 1
+    check "$c: no POST carried REJECTED" test "$(nreq $c method=POST rejected=true)" = 0
+    check "$c: spool entry moved to done/" in_done $c
+    case_result $c $F0
+done
+for pair in v2-field-account:account v2-field-region:region v2-field-domain:domain \
+    v2-field-cert:certificate v2-field-arn:certificate; do
+    c=${pair%%:*}; F0=$FAILS; q=$(qid_of $c)
+    l=$(wait_ap "$q" failed $c)
+    check "$c: labels right, a form field names another ${pair#*:}: failed detail=page-mismatch-${pair#*:}: ${l:-no 'approval=failed' line}" \
+        grep -qE " detail=page-mismatch-${pair#*:}( |$)" <<<"$l"
+    pg=$(sed -n 's/.* page=\([^ ]*\).*/\1/p' <<<"$l")
+    check "$c: the page is kept in SpoolDir/pages/ (page=${pg:-none})" page_kept "$pg"
+    check "$c: nothing posted (the fake saw $(nreq $c method=POST) POSTs)" no_post $c
+    case_result $c $F0
+done
+c=v2-refetch; F0=$FAILS; q=$(qid_of $c)
+l=$(wait_ap "$q" approved $c)
+check "$c: an answer without a marker, the page fetched again says already approved: approved detail=confirmed-by-refetch: ${l:-no 'approval=approved' line}" \
+    grep -qE ' detail=confirmed-by-refetch$' <<<"$l"
+check "$c: one good POST" v2_post_good $c
+check "$c: two GETs, the second after the POST (got $(nreq $c method=GET))" test "$(nreq $c method=GET)" = 2
+case_result $c $F0
+c=v2-norefetch; F0=$FAILS; q=$(qid_of $c)
+l=$(wait_ap "$q" failed $c)
+check "$c: no marker, the page fetched again still asks: failed detail=no-success-marker: ${l:-no 'approval=failed' line}" \
+    grep -qE ' detail=no-success-marker( |$)' <<<"$l"
+pg=$(sed -n 's/.* page=\([^ ]*\).*/\1/p' <<<"$l")
+check "$c: the page, the answer and the page fetched again kept in one file (page=${pg:-none})" \
+    has_all "$(cat "$SPOOL/${pg#"$SPOOL"/}" 2>/dev/null)" 'acm-milter: the approval page -->' \
+    'acm-milter: the answer to the approving POST -->' 'Your response has been recorded' \
+    'acm-milter: the approval page fetched again -->'
+check "$c: one good POST, two GETs, no retry (POSTs $(nreq $c method=POST), GETs $(nreq $c method=GET))" \
+    eval 'v2_post_good $c && test "$(nreq $c method=GET)" = 2'
+case_result $c $F0
+c=v2-redirect; F0=$FAILS; q=$(qid_of $c)
+l=$(wait_ap "$q" approved $c)
+check "$c: a 303 after the POST is not followed; the page fetched again says already approved: approved detail=confirmed-by-refetch: ${l:-no 'approval=approved' line}" \
+    grep -qE ' detail=confirmed-by-refetch$' <<<"$l"
+check "$c: one good POST, two GETs of the approval URL, the Location never fetched" \
+    eval 'v2_post_good $c && test "$(nreq $c method=GET)" = 2 && test "$(fl count event=request path=/approvals/done)" = 0'
+case_result $c $F0
+for c in v2-unknown v2-js; do
+    F0=$FAILS; q=$(qid_of $c)
+    l=$(wait_ap "$q" failed $c)
+    check "$c: failed detail=page-unknown-layout action=\"approve by hand ...\": ${l:-no 'approval=failed' line}" \
+        has_all "$l" ' detail=page-unknown-layout ' ' action="approve by hand '
+    pg=$(sed -n 's/.* page=\([^ ]*\).*/\1/p' <<<"$l")
+    check "$c: the page is kept in SpoolDir/pages/ (page=${pg:-none})" page_kept "$pg"
+    check "$c: nothing posted, one GET, no retry (POSTs $(nreq $c method=POST), GETs $(nreq $c method=GET))" \
+        eval 'no_post $c && test "$(nreq $c method=GET)" = 1'
+    check "$c: finished in done/" in_done $c
+    case_result $c $F0
+done
+c=v2-evilaction; F0=$FAILS; q=$(qid_of $c)
+l=$(wait_ap "$q" failed $c)
+check "$c: the form posts to another host: failed detail=form-action-host: ${l:-no 'approval=failed' line}" \
+    grep -qE ' detail=form-action-host( |$)' <<<"$l"
+check "$c: nothing posted, evil.example never contacted" \
+    eval 'no_post $c && test "$(fl count sni=evil.example)" = "$EVIL0"'
+case_result $c $F0
+
 # ---- hang: ApprovalTimeout cuts it, then the site says expired
 c=hang; F0=$FAILS; q=$(qid_of $c)
 l=$(wait_ap "$q" retry $c)
@@ -489,13 +576,17 @@ q_state() { # q_state CASE STATE-REGEX
 }
 for pair in happy:approved dup:approved mismatch:failed mismatch-account:failed expired:expired \
     unknown:failed already:already-approved fail-once:approved hang:expired redirect:failed \
-    oversized:failed nosuccess:failed killed:approved dryrun:dry-run wrongca:'pending|failed|approved'; do
+    oversized:failed nosuccess:failed killed:approved dryrun:dry-run wrongca:'pending|failed|approved' \
+    v2:approved v2-formonly:approved v2-twobuttons:approved v2-field-account:failed v2-field-region:failed \
+    v2-field-domain:failed v2-field-cert:failed v2-field-arn:failed v2-refetch:approved \
+    v2-norefetch:failed v2-redirect:approved v2-unknown:failed v2-js:failed v2-evilaction:failed; do
     c=${pair%%:*}; s=${pair#*:}
     check "-q: $c listed as '$s'" q_state "$c" "$s"
 done
 check "-q: dup listed once" test "$(grep -c " $(re "${DOMAIN_OF[dup]}") " "$T/log/q.out")" = 1
 check "-q: denied not listed" test "$(grep -c " ${DOMAIN_OF[denied]} " "$T/log/q.out")" = 0
 check "-q: fail-once shows attempts=2" grep -qE " $(re "${DOMAIN_OF[fail-once]}") .* attempts=2 " "$T/log/q.out"
+check "-q: v2-js shows detail=page-unknown-layout" grep -qE " $(re "${DOMAIN_OF[v2-js]}") .* detail=page-unknown-layout" "$T/log/q.out"
 check "-q: mismatch shows detail=page-mismatch-domain" grep -qE " $(re "${DOMAIN_OF[mismatch]}") .* detail=page-mismatch-domain" "$T/log/q.out"
 RESULT[-q]=$([ "$FAILS" -gt "$F0" ] && echo FAIL || echo ok)
 
@@ -559,7 +650,8 @@ check "postfix stop: master $MASTER_PID gone" postfix_stop
 stop_milter
 fake_stop
 info "results per case:"
-for c in happy dup denied mismatch mismatch-account expired unknown already fail-once hang redirect oversized nosuccess wrongca killed dryrun -q log-format; do
+for c in happy dup denied mismatch mismatch-account expired unknown already fail-once hang redirect oversized nosuccess \
+    "${V2_CASES[@]}" wrongca killed dryrun -q log-format; do
     info "  $(printf '%-17s %s' "$c" "${RESULT[$c]:-not run}")"
 done
 exit 0
