@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -231,6 +232,23 @@ static int set_nodelay_on_listener(void)
     return n;
 }
 
+/* Does a process accept connections on the unix socket at path? */
+static bool unix_socket_live(const char *path)
+{
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return false;
+    str_copy(sa.sun_path, sizeof(sa.sun_path), path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    bool live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    close(fd);
+    return live;
+}
+
 static void write_pidfile(const char *path)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -376,6 +394,14 @@ static int run_daemon(struct config *c, bool foreground)
                       c->socket, dir, strerror(errno));
         if (!S_ISDIR(st.st_mode))
             log_fatal("Socket %s: %s is not a folder", c->socket, dir);
+        /* libmilter replaces an old socket file: never one a live daemon listens on */
+        if (lstat(path, &st) == 0) {
+            if (!S_ISSOCK(st.st_mode))
+                log_fatal("Socket %s: %s exists and is not a socket", c->socket, path);
+            if (unix_socket_live(path))
+                log_fatal("Socket %s: another process listens there (acm-milter already "
+                          "running?); stop it first", c->socket);
+        }
     }
     mode_t old = umask(0177);
     if (smfi_opensocket(true) != MI_SUCCESS) {

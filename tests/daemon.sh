@@ -17,7 +17,7 @@ ok()  { echo "ok   $1"; }
 bad() { echo "FAIL $1"; fail=1; }
 poll() { # poll SECONDS PATTERN: wait until the log has PATTERN
     local i=0
-    while [ $i -lt $(($1 * 10)) ]; do grep -qE "$2" "$T/log" && return 0; sleep 0.1; i=$((i + 1)); done
+    while [ $i -lt $(($1 * 10)) ]; do grep -qE "$2" "$T/log" 2>/dev/null && return 0; sleep 0.1; i=$((i + 1)); done
     return 1
 }
 cp tests/data/allowlist "$T/allowlist"; chmod 644 "$T/allowlist"
@@ -137,6 +137,11 @@ if [ -n "$BGPID" ] && [ "$(id -u)" = 0 ]; then
 fi
 grep -q 'starting acm-milter' "$T/bg.err" && ok "the parent shows the start-up line" \
     || bad "parent stderr: $(cat "$T/bg.err")"
+# a second daemon on the same unix socket is refused; the first keeps its socket
+bg_fails "the socket of a running daemon" "Socket unix:$T/bg-good.sock: another process listens there" \
+    "Socket unix:$T/bg-good.sock"
+[ -S "$T/bg-good.sock" ] && python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' "$T/bg-good.sock" \
+    && ok "the first daemon still answers on its socket" || bad "the first daemon lost its socket"
 # the same socket again, over TCP: the second start fails, the first goes on
 port=$(comm -23 <(seq 20000 60000 | shuf -n 200 | sort) <(ss -Htln | awk '{print $4}' | sed 's/.*://' | sort -u) | head -1)
 bg_conf tcp1 "Socket inet:$port@127.0.0.1" "PidFile $T/bg-tcp1.pid"
@@ -162,4 +167,8 @@ bg_fails "a SpoolDir whose parent is missing" "SpoolDir $T/nodir/spool" "SpoolDi
 bg_fails "a SpoolDir that is a file" "SpoolDir $T/spool-file" "SpoolDir $T/spool-file"
 bg_fails "UserID root" "UserID root: that user has uid 0" "UserID root"
 bg_fails "a socket spec without a path" "Socket: want an absolute socket path" "Socket unix:"
+: > "$T/not-a-socket"
+bg_fails "a socket path that is a file" "Socket unix:$T/not-a-socket: $T/not-a-socket exists and is not a socket" \
+    "Socket unix:$T/not-a-socket"
+[ -f "$T/not-a-socket" ] && ok "the file in the socket's place is kept" || bad "the file in the socket's place was removed"
 exit $fail
