@@ -37,6 +37,7 @@ enum pat {
     P_RENEW,
     P_SUBJ,
     P_APPROVE,
+    P_FOLLOW,
     P_COUNT,
 };
 
@@ -52,6 +53,7 @@ static const char *const pat_src[P_COUNT] = {
     [P_RENEW] = "in\\s+order\\s+to\\s+renew",
     [P_SUBJ] = "\\bCertificate\\s+(?:request|approval)\\s+for\\s+(\\S+)",
     [P_APPROVE] = "\\bTo\\s+approve\\s+this\\s+request\\b",
+    [P_FOLLOW] = "\\band\\s+follow\\s+the\\s+instructions\\b",
 };
 
 static pcre2_code *pat[P_COUNT];
@@ -237,6 +239,8 @@ struct reading {
     size_t nlinks;
     size_t sentences[MAX_SENTENCES];
     size_t nsentences;
+    size_t follows[MAX_SENTENCES];    /* "and follow the instructions": the sentence's end */
+    size_t nfollows;
     size_t main_len;         /* the first section of the text: where positions are compared */
 };
 
@@ -456,13 +460,13 @@ static void scan_urls(struct state *st, const char *text, size_t len, bool templ
         struct sbuf joined;
         sbuf_init(&joined, 0);
         if (unclosed || check_span(u, ul) != URL_GOOD) {
-            /* A relay may have hard-wrapped the link: try up to three continuation lines.
+            /* A relay may have hard-wrapped the link: try up to eight continuation lines.
              * An opening parenthesis (or < [ " ') without its closer says the link goes on:
              * then the joined link up to the closer is the one, valid or not; otherwise the
              * first joined form that is a valid approval URL. */
             sbuf_append(&joined, text + s, n);
             size_t p = e;
-            for (int k = 0; k < 3 && rest_blank(text, len, p); k++) {
+            for (int k = 0; k < 8 && rest_blank(text, len, p); k++) {
                 while (p < len && text[p] != '\n')
                     p++;
                 if (p >= len)
@@ -696,6 +700,16 @@ static void on_renew(struct state *st, const char *t, size_t l, size_t ms, size_
     st->all.renewal = true;
 }
 
+static void on_follow(struct state *st, const char *t, size_t l, size_t ms, size_t me)
+{
+    (void)t, (void)l, (void)me;
+    struct reading *r = st->cur;
+    if (r->nfollows < MAX_SENTENCES)
+        r->follows[r->nfollows++] = ms;
+    else
+        limit(st, "match-count");
+}
+
 static void on_approve(struct state *st, const char *t, size_t l, size_t ms, size_t me)
 {
     (void)t, (void)l, (void)ms;
@@ -877,6 +891,7 @@ static void scan_fields(struct state *st, const char *text, size_t len)
 {
     disguised_labels(st, text, len);
     each_match(st, P_APPROVE, text, len, on_approve);
+    each_match(st, P_FOLLOW, text, len, on_follow);
     each_match(st, P_FQDN, text, len, on_fqdn);
     each_match(st, P_REQ, text, len, on_req);
     each_match(st, P_ACCT, text, len, on_acct);
@@ -886,21 +901,37 @@ static void scan_fields(struct state *st, const char *text, size_t len)
 }
 
 /* After the whole part is read: the link that follows each "To approve this request" must
- * be a valid approval URL (whatever host it names), never skipped for another part's. */
+ * be a valid approval URL (whatever host it names), never skipped for another part's; and
+ * so must every link up to "and follow the instructions", where the sentence ends (in the
+ * HTML part: the <a href> and the URL shown next to it). */
 static void check_positions(struct state *st)
 {
     struct reading *r = st->cur;
     for (size_t k = 0; k < r->nsentences; k++) {
-        if (r->sentences[k] >= r->main_len)
+        size_t from = r->sentences[k];
+        if (from >= r->main_len)
             continue;   /* a copy (what a reader sees, what nobody sees): read for fields */
+        size_t to = r->main_len;
+        bool bounded = false;
+        for (size_t j = 0; j < r->nfollows; j++)
+            if (r->follows[j] >= from && r->follows[j] < to) {
+                to = r->follows[j];
+                bounded = true;
+            }
         const struct link *first = NULL;
-        for (size_t i = 0; i < r->nlinks; i++)
-            if (r->links[i].pos >= r->sentences[k] && r->links[i].pos < r->main_len &&
-                (!first || r->links[i].pos < first->pos))
-                first = &r->links[i];
+        bool all_good = true;
+        for (size_t i = 0; i < r->nlinks; i++) {
+            const struct link *l = &r->links[i];
+            if (l->pos < from || l->pos >= r->main_len)
+                continue;
+            if (!first || l->pos < first->pos)
+                first = l;
+            if (l->pos < to && !l->good)
+                all_good = false;
+        }
         if (first) {
             st->any_url = true;
-            if (!first->good)
+            if (!first->good || (bounded && !all_good) || (bounded && first->pos >= to))
                 bad(st, "approval-link");
         }
     }

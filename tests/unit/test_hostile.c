@@ -116,6 +116,16 @@ static void class1_parts(void)
         }
         g_free(raw);
     }
+    /* every link up to "and follow the instructions": the URL shown next to the <a> too */
+    o = tm_default(); o.html_url = "https://evil.example/approve"; o.html_href = T_URL;
+    EXPECT(o, RECOG_BAD_URL, "approval-link");
+    EXPECT_RAW(HDRS "Content-Type: text/plain\r\n\r\n" FIELDS APPROVE "(" T_URL ")\r\n"
+               "https://evil.example/ and follow the instructions on the page.\r\n",
+               RECOG_BAD_URL, "approval-link");
+    /* ... but a link after that is the template's own business (the renewal's docs link) */
+    EXPECT_RAW(HDRS "Content-Type: text/plain\r\n\r\n" FIELDS APPROVE "(" T_URL ")\r\n"
+               "and follow the instructions on the page. https://docs.aws.amazon.com/acm/\r\n",
+               RECOG_OK, NULL);
     /* a link inserted between the sentence and the approval link */
     EXPECT_RAW(HDRS "Content-Type: text/plain\r\n\r\n" FIELDS
                "To approve this request, go to https://evil.example/ Amazon Certificate Approvals\r\n"
