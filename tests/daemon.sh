@@ -171,4 +171,23 @@ bg_fails "a socket spec without a path" "Socket: want an absolute socket path" "
 bg_fails "a socket path that is a file" "Socket unix:$T/not-a-socket: $T/not-a-socket exists and is not a socket" \
     "Socket unix:$T/not-a-socket"
 [ -f "$T/not-a-socket" ] && ok "the file in the socket's place is kept" || bad "the file in the socket's place was removed"
+# not started as root: an unwritable PidFile or SpoolDir is one clear line and exit 1 too
+if [ "$(id -u)" = 0 ] && command -v runuser >/dev/null 2>&1; then
+    mkdir -p "$T/rootonly" "$T/nb"; chmod 755 "$T/rootonly"; chown nobody "$T/nb"
+    bg_as_nobody_fails() { # NAME PATTERN LINE...
+        local name=$1 pat=$2 rc left p; shift 2
+        bg_conf "$name" "Socket unix:$T/nb/$name.sock" "$@"
+        runuser -u nobody -- timeout 120 "$BIN" -x "$BGCONF" > "$T/bg.out" 2> "$T/bg.err"; rc=$?
+        [ $rc = 1 ] && ok "background start as nobody with $name: exit 1" \
+            || bad "background start as nobody with $name: exit $rc, want 1: $(cat "$T/bg.err")"
+        grep -qF -- "$pat" "$T/bg.err" && ok "background start as nobody with $name says why" \
+            || bad "background start as nobody with $name: no '$pat' in: $(cat "$T/bg.err")"
+        left=$(our_daemons "$BGCONF")
+        [ -z "$left" ] || { bad "start as nobody with $name left processes: $left"; for p in $left; do stop_pid "$p"; done; }
+    }
+    mkdir -p "$T/nb/spool"; chown nobody "$T/nb/spool"
+    bg_as_nobody_fails "an unwritable PidFile" "PidFile $T/rootonly/acm.pid: cannot create it: Permission denied" \
+        "SpoolDir $T/nb/spool" "PidFile $T/rootonly/acm.pid"
+    bg_as_nobody_fails "an unwritable SpoolDir" "SpoolDir $T/rootonly/spool" "SpoolDir $T/rootonly/spool"
+fi
 exit $fail
