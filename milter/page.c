@@ -808,6 +808,8 @@ void page_read(const char *html, size_t len, struct page_info *pi)
     if (html_extract(html, len, &ht) && ht.text.data) {
         read_lines(pi, ht.text.data, ht.text.len);
         read_ids(pi, ht.text.data, ht.text.len);
+        if (ht.limit && strcmp(ht.limit, "html-links") != 0)
+            pi->limit = ht.limit;   /* the labels may be cut: never posted */
         char *low = str_ndup(ht.text.data, ht.text.len);
         if (low) {
             str_lower(low);
@@ -973,6 +975,8 @@ const char *page_check(const struct page_info *pi, const struct page_want *w)
         if (region_valid(v) && region_partition(v) && !(w->region && str_ieq(v, w->region)))
             return "page-mismatch-region";
     }
+    if (pi->limit)
+        return strcmp(pi->limit, "html-depth") == 0 ? "page-too-deep" : "page-too-large";
     if (fm->too_large)
         return "page-form-too-large";
     if (!fm->found)

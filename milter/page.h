@@ -90,6 +90,7 @@ struct page_info {
     struct strlist text_ids;   /* account numbers and ARNs anywhere in the visible text */
     bool text_ids_overflow;    /* more than PAGE_MAX_FIELDS of them */
     const char *layout;     /* why there is no usable form ("" when there is one) */
+    const char *limit;      /* html.c's limit that left the reading incomplete, or NULL */
     struct page_form form;
 };
 
@@ -102,7 +103,8 @@ void page_read(const char *html, size_t len, struct page_info *pi);
 void page_free(struct page_info *pi);
 
 /* NULL when the page may be posted; else the detail: "page-mismatch-FIELD" (domain, account,
- * region, certificate, code, context, button) on any disagreement, "page-unknown-layout"
+ * region, certificate, code, context, button) on any disagreement, "page-too-deep" (elements
+ * nested deeper than HTML_MAX_DEPTH: the reading is incomplete), "page-unknown-layout"
  * without a usable form, "page-form-too-large", "page-incomplete" when neither source states
  * the domain, account, region or certificate. A disagreement is reported before the rest. */
 const char *page_check(const struct page_info *pi, const struct page_want *w);

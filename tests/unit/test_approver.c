@@ -464,6 +464,17 @@ static void limits(void)
     huge[33 + 5000] = '\0';
     strcat(huge, "'>");
     VERDICT(page(GOOD_LABELS, cat(huge, BUTTONS, NULL), ""), "page-form-too-large");
+    /* nested deeper than html.c reads: the labels may be cut, never posted */
+    static char deep[HTML_MAX_DEPTH * 12 + 4096];
+    strcpy(deep, page(GOOD_LABELS, cat(GOOD_FIELDS, BUTTONS, NULL), ""));
+    char *body = strstr(deep, "<body>") + 6;
+    static char tail[8192];
+    strcpy(tail, body);
+    *body = '\0';
+    for (int i = 0; i < HTML_MAX_DEPTH + 10; i++)
+        strcat(deep, "<div>");
+    strcat(deep, tail);
+    VERDICT(deep, "page-too-deep");
     /* nested forms: which a browser posts depends on its parser, not known */
     VERDICT(cat(GOOD_LABELS, "<form method=post action=/a><div><form method=post action=/b>"
                              "<input type=submit value='I Approve'></form></div></form>", NULL),
