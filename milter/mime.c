@@ -202,6 +202,11 @@ static void walk(struct mime_view *mv, GMimeObject *obj, int depth)
     }
     if (!GMIME_IS_PART(obj))
         return;
+    /* every leaf counts toward the limit, text or not: past it nothing is looked at */
+    if (++mv->nleaves > MIME_MAX_PARTS) {
+        unread(mv, "mime-parts");
+        return;
+    }
     /* every text leaf, inline or attachment: a field or link anywhere counts */
     GMimeContentType *ct = g_mime_object_get_content_type(obj);
     if (!ct)

@@ -11,7 +11,7 @@
  * Contract: mime_parse() never fails on bad input; it returns a view with whatever could be
  * decoded, and `unread` names the first reason something was not read or not decoded, so a
  * caller never decides on a partial reading unknowingly: "mime-parts" (more than
- * MIME_MAX_PARTS text leaves), "mime-depth" (nesting deeper than MIME_MAX_DEPTH),
+ * MIME_MAX_PARTS leaves, text or not), "mime-depth" (nesting deeper than MIME_MAX_DEPTH),
  * "mime-headers" (more than MIME_MAX_HEADERS top-level header fields: only those are read,
  * and `too_many_headers` says so; the milter calls such a message too large),
  * "mime-charset" (a charset that cannot be converted: the raw bytes are kept), "mime-decode"
@@ -49,6 +49,7 @@ struct mime_view {
     size_t nhdrs;
     struct mime_text *parts;
     size_t nparts;
+    size_t nleaves;  /* leaf parts seen, text or not (more than MIME_MAX_PARTS: mime-parts) */
     char *subject;   /* RFC 2047 decoded, or NULL */
     char *content_type;  /* the first top-level Content-Type value, unfolded, or NULL (GMime
                             keeps the Content-* fields with the top-level part, not in hdrs) */

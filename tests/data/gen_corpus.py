@@ -1043,6 +1043,10 @@ CASES = [
     ("limit-parts", "deny", "malformed", "detail=mime-parts",
      "70 inline footer parts after the alternative (more than MIME_MAX_PARTS text leaves)",
      dict(structure="mixed", extra_parts=[footer_part] * 70)),
+    ("limit-parts-images", "deny", "malformed", "detail=mime-parts",
+     "70 small image/png attachments after the alternative (more than MIME_MAX_PARTS parts, text or not)",
+     dict(structure="mixed", extra_parts=[lambda eol: "Content-Type: image/png" + eol + "Content-Transfer-Encoding: base64"
+                                          + eol + "Content-Disposition: attachment" + eol + eol + "iVBORw0KGgo=" + eol] * 70)),
     ("limit-depth", "deny", "malformed", "detail=mime-depth",
      "the alternative wrapped in 20 multipart/mixed levels (deeper than MIME_MAX_DEPTH)",
      dict(wrap_depth=20)),

@@ -405,6 +405,13 @@ static void class4_limits(void)
         CHECK(run(g->str, &f) == RECOG_MALFORMED);
         CHECK_STR(f.detail, "mime-parts");
     }
+    /* ... and parts that are not text count too */
+    o = tm_default();
+    g_string_truncate(g, 0);
+    for (int i = 0; i < MIME_MAX_PARTS + 2; i++)
+        g_string_append(g, "Content-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--MIX\r\n");
+    g_string_append(g, "Content-Type: image/png\r\n\r\nx");
+    EXPECT_MIXED(o, g->str, RECOG_MALFORMED, "mime-parts");
     /* MIME depth */
     g_string_assign(g, HDRS);
     for (int i = 0; i < MIME_MAX_DEPTH + 4; i++)
