@@ -78,18 +78,29 @@ static void add_attr_link(struct html_text *out, xmlNodePtr n, const char *attr)
     }
 }
 
+static bool style_hides_norm(const char *c);
+
 /* Hidden from a reader: the hidden attribute, or an inline style that hides the element. */
 static bool style_hides(const char *st)
 {
-    char c[512];
+    char *c = malloc(strlen(st) + 1);   /* the whole attribute, however long */
+    if (!c)
+        return true;   /* no memory: say hidden, so the reader's copy lacks it (stricter) */
     size_t k = 0;
-    for (const char *p = st; *p && k + 1 < sizeof(c); p++)
+    for (const char *p = st; *p; p++)
         if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
             c[k++] = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
     c[k] = '\0';
+    bool h = style_hides_norm(c);
+    free(c);
+    return h;
+}
+
+static bool style_hides_norm(const char *c)
+{
     if (strstr(c, "display:none") || strstr(c, "visibility:hidden") || strstr(c, "mso-hide:all"))
         return true;
-    static const char *const zero[] = {"font-size:0", "opacity:0", "max-height:0", "line-height:0"};
+    static const char *const zero[] = {"font-size:0", "opacity:0", "max-height:0"};
     for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++) {
         for (const char *h = strstr(c, zero[i]); h; h = strstr(h + 1, zero[i])) {
             char next = h[strlen(zero[i])];
