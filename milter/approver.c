@@ -185,6 +185,14 @@ static bool page_matches(const struct config *c, const struct request *r,
     return false;
 }
 
+/* The detail when the page states another request anywhere (even a page without a form). */
+static const char *states_other(const struct page_info *pi, const struct request *r)
+{
+    const struct page_want w = {r->domain, r->account, r->region, r->arn, r->code, r->context};
+    const char *why = page_check(pi, &w);
+    return why && strncmp(why, "page-mismatch-", 14) == 0 ? why : NULL;
+}
+
 /* Keeps the pages of this attempt for the operator, each under a comment naming it. */
 static void keep(struct approval_outcome *o, const struct sbuf *page, const struct sbuf *answer,
                  const struct sbuf *again)
@@ -299,7 +307,9 @@ void approver_run(const struct config *c, const struct request *r, struct approv
         goto out;
     struct page_info pi;
     page_read(page.data ? page.data : "", page.len, &pi);
-    if (pi.already && !pi.form.found) {
+    /* "already approved" counts only from a page that states nothing of another request */
+    const char *against = states_other(&pi, r);
+    if (pi.already && !pi.form.found && !against) {
         verdict(o, AV_ALREADY, "page");
         page_free(&pi);
         goto out;
@@ -360,7 +370,7 @@ void approver_run(const struct config *c, const struct request *r, struct approv
     bool fetched = get(h, url, &again, &probe);
     struct page_info now;
     page_read(again.data ? again.data : "", again.len, &now);
-    if (fetched && now.already && !now.form.found)
+    if (fetched && now.already && !now.form.found && !states_other(&now, r))
         verdict(o, AV_APPROVED, "confirmed-by-refetch");
     else {
         verdict(o, AV_FAILED, moved ? "redirect" : "no-success-marker");

@@ -680,7 +680,7 @@ static void read_dom(struct page_info *pi, xmlNodePtr root)
             char *name = prop(n, "name"), *value = prop(n, "value");
             const char *v = value ? value : "";
             int k = name ? name_of(name) : -1;
-            if (k >= 0)
+            if (k >= 0 && *v)   /* an empty field elsewhere (a search box) states nothing */
                 state(&pi->elsewhere, (enum page_field)k, v, strlen(v));
             read_ids(pi, v, strlen(v));
             free(name);

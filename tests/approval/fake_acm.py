@@ -63,6 +63,8 @@ same-host Referer and exactly one validationApprovalStatus, APPROVED (no cookie 
   v2-unknown   labels and an "I Approve" <button type="button"> (a script would post), no form
   v2-js        a page rendered by JavaScript: empty <div id="root">, <script>, <noscript>
   v2-evilaction  the form's action is https://evil.example:PORT/approvevalidation
+  v2-already-other  "This request has already been approved." with the labels of another
+               account (999988887777): not an approval of this request
 Unknown codes, a wrong context, and any other path -> 404.
 
 --log gets one JSON object per line, for every TLS connection and every request:
@@ -213,6 +215,15 @@ def v2_html(site, code, host, port, variant):
   <link rel="stylesheet" href="/static/css/approvals.css">
 </head>
 <body>
+"""
+    if variant == "v2-already-other":
+        return head + f"""  <main class="container"><h1>{TITLE}</h1>
+    <p>This request has already been approved.</p>
+    <div class="detail-row"><div class="detail-label">Domain name</div><div class="detail-value">{e(site["domain"])}</div></div>
+    <div class="detail-row"><div class="detail-label">AWS account number</div><div class="detail-value">999988887777</div></div>
+  </main>
+</body>
+</html>
 """
     if variant == "v2-js":
         return head + """  <div id="root"></div>

@@ -62,6 +62,7 @@ CASES = [
     ("v2-unknown", "v2-unknown", {}, ["admin"]),                        # no form (script button)
     ("v2-js", "v2-js", {}, ["admin"]),                                  # JavaScript-only page
     ("v2-evilaction", "v2-evilaction", {}, ["admin"]),                  # action on evil.example
+    ("v2-already-other", "v2-already-other", {}, ["admin"]),            # "already", other account
     ("wrongca", "ok", {}, ["admin"]),
     ("killed", "ok", {}, ["administrator"]),
     ("dryrun", "ok", {}, ["admin"]),

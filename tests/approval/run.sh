@@ -27,7 +27,8 @@
 #      form field naming another: never posted), v2-refetch and v2-redirect (no marker, or a 303:
 #      confirmed by a second GET), v2-norefetch (not confirmed: failed, pages kept), v2-unknown and
 #      v2-js (page-unknown-layout, approve by hand, one GET), v2-evilaction (action on another
-#      host: nothing posted); then wrongca (milter restarted with CAFile = the unrelated CA); killed (site
+#      host: nothing posted), v2-already-other (an "already approved" page of another account:
+#      failed, not already-approved); then wrongca (milter restarted with CAFile = the unrelated CA); killed (site
 #      down, approval=queued, kill -9 of the milter, restart of both, approved after restart);
 #      dryrun (Mode dry-run: queued mode=dry-run, the site sees nothing); `acm-milter -q`.
 #    Every message must be delivered; no code or context may appear in syslog, the milter's
@@ -257,7 +258,7 @@ decision_ok() { # decision_ok CASE QID DECISION REASON
 
 # ================================================================ phase A: one milter, many cases
 V2_CASES=(v2 v2-formonly v2-twobuttons v2-field-account v2-field-region v2-field-domain v2-field-cert
-    v2-field-arn v2-refetch v2-norefetch v2-redirect v2-unknown v2-js v2-evilaction)
+    v2-field-arn v2-refetch v2-norefetch v2-redirect v2-unknown v2-js v2-evilaction v2-already-other)
 A_CASES=(happy denied mismatch mismatch-account expired unknown already fail-once hang redirect oversized nosuccess)
 send_case happy
 for f in "${DUP_FILES[@]}"; do
@@ -419,10 +420,10 @@ for c in v2 v2-formonly v2-twobuttons; do
     case_result $c $F0
 done
 for pair in v2-field-account:account v2-field-region:region v2-field-domain:domain \
-    v2-field-cert:certificate v2-field-arn:certificate; do
+    v2-field-cert:certificate v2-field-arn:certificate v2-already-other:account; do
     c=${pair%%:*}; F0=$FAILS; q=$(qid_of $c)
     l=$(wait_ap "$q" failed $c)
-    check "$c: labels right, a form field names another ${pair#*:}: failed detail=page-mismatch-${pair#*:}: ${l:-no 'approval=failed' line}" \
+    check "$c: the page (a form field, or an already-approved page) names another ${pair#*:}: failed detail=page-mismatch-${pair#*:}: ${l:-no 'approval=failed' line}" \
         grep -qE " detail=page-mismatch-${pair#*:}( |$)" <<<"$l"
     pg=$(sed -n 's/.* page=\([^ ]*\).*/\1/p' <<<"$l")
     check "$c: the page is kept in SpoolDir/pages/ (page=${pg:-none})" page_kept "$pg"
@@ -579,7 +580,8 @@ for pair in happy:approved dup:approved mismatch:failed mismatch-account:failed 
     oversized:failed nosuccess:failed killed:approved dryrun:dry-run wrongca:'pending|failed|approved' \
     v2:approved v2-formonly:approved v2-twobuttons:approved v2-field-account:failed v2-field-region:failed \
     v2-field-domain:failed v2-field-cert:failed v2-field-arn:failed v2-refetch:approved \
-    v2-norefetch:failed v2-redirect:approved v2-unknown:failed v2-js:failed v2-evilaction:failed; do
+    v2-norefetch:failed v2-redirect:approved v2-unknown:failed v2-js:failed v2-evilaction:failed \
+    v2-already-other:failed; do
     c=${pair%%:*}; s=${pair#*:}
     check "-q: $c listed as '$s'" q_state "$c" "$s"
 done

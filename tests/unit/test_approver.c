@@ -379,6 +379,13 @@ static void the_click(void)
     VERDICT(page("<form><input name=q value='9999-8888-7777'></form>",
                  cat(GOOD_FIELDS, BUTTONS, NULL), ""),
             "page-mismatch-account");
+    /* an empty field elsewhere (a search box named region) states nothing */
+    VERDICT(page("<form action=/search><input name=region value=''><input name=domain></form>",
+                 cat(GOOD_FIELDS, BUTTONS, NULL), ""),
+            "ok");
+    /* an "already approved" page stating another account is a mismatch, not an approval */
+    VERDICT("<p>This request has already been approved.</p><p>AWS account number: 999988887777</p>",
+            "page-mismatch-account");
     /* form= naming an id whose first element is not a form: no owner */
     CHECK_STR(posted(page("<div id=dup></div><form id=dup></form>",
                           cat("<input type=hidden name=a value=1>", BUTTONS, NULL),
