@@ -136,6 +136,8 @@ static int offline(struct config *c, const char *file, struct strlist *rcpts, co
 
 /* ---- daemon ------------------------------------------------------------------------- */
 
+static bool started_as_root;   /* UserID applies (and a reload checks it as -n does) */
+
 static void *signal_thread(void *arg)
 {
     sigset_t *set = arg;
@@ -161,6 +163,11 @@ static void *signal_thread(void *arg)
             continue;
         struct strlist errors = {0};
         struct config *nc = config_load(conf_path, &errors);
+        struct config_user u;
+        if (nc && !config_resolve_user(nc, started_as_root, &u, &errors)) {
+            config_unref(nc);   /* the next start would refuse it: say so now */
+            nc = NULL;
+        }
         if (!nc) {
             for (size_t i = 0; i < errors.n; i++)
                 log_err("reload rejected: %s", errors.v[i]);
@@ -372,6 +379,7 @@ static int run_daemon(struct config *c, bool foreground)
 
     /* UserID user[:group]: the socket gets that group (e.g. postfix) and mode 0660. */
     bool root = geteuid() == 0;
+    started_as_root = root;
     struct config_user u;
     struct strlist uerr = {0};
     if (!config_resolve_user(c, root, &u, &uerr)) {

@@ -50,6 +50,12 @@ chmod 644 "$T/allowlist"
 kill -USR1 "$PID"
 poll 30 'reloaded .*3 allowlist rules' && ok "reload accepted once fixed" || bad "reload after fix: $(tail -3 "$T/log")"
 
+# a reload that the next start would refuse (UserID root) is refused now, as -n refuses it
+sed -i 's|^UserID .*|UserID root|' "$T/acm.conf"
+kill -USR1 "$PID"
+poll 30 "reload rejected: $T/acm.conf:[0-9]*: UserID root: that user has uid 0" \
+    && ok "reload refused: UserID root" || bad "reload with UserID root: $(tail -3 "$T/log")"
+sed -i 's|^UserID .*|UserID nobody|' "$T/acm.conf"
 # a reload that changes restart-only keys names each, and changes nothing else about them
 sed -i "s|^Socket .*|Socket unix:$T/other.sock|" "$T/acm.conf"
 echo "PidFile $T/other.pid" >> "$T/acm.conf"
