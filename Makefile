@@ -45,7 +45,7 @@ SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=build/san/tests/%)
 DEPFILES  := $(LIB_OBJS:.o=.d) $(SAN_OBJS:.o=.d) build/milter/main.d build/san/milter/main.d \
              $(UNIT_BINS:=.d) $(SAN_BINS:=.d)
 
-.PHONY: all demo check deps deb deb-test hostile daemon soak faults fuzz fuzz-replay fuzz-quick unit unit-san clang cli install-test approval dkim systemd memcheck sendmail man-lint corpus protocol e2e install uninstall clean bench
+.PHONY: all demo check deps deb deb-test hostile daemon soak faults fuzz fuzz-replay fuzz-quick unit unit-san clang cli install-test approval dkim systemd memcheck sendmail man-lint corpus protocol e2e notify install uninstall clean bench
 
 all: milter/acm-milter
 
@@ -105,7 +105,7 @@ else
 # Unit tests, then the same tests under AddressSanitizer + UndefinedBehaviorSanitizer, then
 # the corpus through `acm-milter -t`, the milter protocol over real sockets, and a real
 # Postfix end to end. Any failure fails `make check`.
-check: all clang unit unit-san cli daemon install-test systemd man-lint corpus hostile fuzz-quick protocol memcheck e2e sendmail approval dkim faults
+check: all clang unit unit-san cli daemon install-test systemd man-lint corpus hostile fuzz-quick protocol memcheck e2e sendmail approval dkim notify faults
 	@echo "make check: all tests passed"
 
 endif
@@ -161,6 +161,11 @@ fuzz-quick: fuzz-replay
 
 protocol: all
 	bash tests/protocol/run.sh
+
+# Notices through a real Postfix, MetricsFile through promtool, contrib/acm-milter.mtail
+# through mtail (tests/notify/run.sh).
+notify: all
+	bash tests/notify/run.sh
 
 e2e: all
 	bash tests/e2e/postfix.sh

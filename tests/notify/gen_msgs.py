@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Messages and fake-site table of the notice tests (tests/notify/run.sh).
+
+usage: gen_msgs.py OUTDIR
+
+Builds, with tests/data/gen_corpus.py's acm_message() (the documented templates,
+Authentication-Results from mx.example.com with dkim=pass header.d=certificates.amazon.com),
+and writes into OUTDIR:
+
+  NAME.eml       one message per case (denied: denied-LOCALPART.eml, one per watched address)
+  sites.json     the fake approval site's table (see tests/approval/fake_acm.py)
+  manifest.tsv   NAME FILE RCPT DOMAIN ARN REQ (REQ: the first 8 hex of sha256(code|context))
+  secrets.txt    every code and context, one a line (no notice may contain any of them)
+
+Cases (allowlist: tests/data/allowlist; eu-west-1 certificates of 123456789012 for example.com):
+  denied       account 111122223333, not allowlisted, to the five watched addresses (one notice)
+  mismatch     www.example.net sent to admin@example.com: domain-mismatch (one notice)
+  failed       allowlisted; the site shows another domain: approval=failed (one notice)
+  expired      allowlisted; the site says the link expired: approval=expired (one notice)
+  happy        allowlisted; approved (no notice)
+  forged       not allowlisted and dkim=fail: unauthenticated (no notice)
+  capNN        18 more denied requests, for the hourly limit
+  after        one more denied request, sent "an hour later"
+  failcmd      one more denied request, while NotifyCommand fails
+  hang         one more denied request, while NotifyCommand hangs
+  hangok       allowlisted, approved while NotifyCommand hangs
+"""
+import hashlib
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(HERE, "..", "data"))
+import gen_corpus as g  # noqa: E402
+
+WATCHED = ["admin", "administrator", "hostmaster", "postmaster", "webmaster"]
+OTHER = "111122223333"
+AUTHRES_FAIL = ("mx.example.com; dkim=fail header.d=certificates.amazon.com header.s=a1b2",)
+
+CASES = [
+    ("denied", "ok", dict(account=OTHER), WATCHED, None),
+    ("mismatch", "ok", dict(fqdn="www.example.net"), ["admin"], None),
+    ("failed", "mismatch", {}, ["admin"], None),
+    ("expired", "expired", {}, ["hostmaster"], None),
+    ("happy", "ok", {}, ["admin"], None),
+    ("forged", "ok", dict(account=OTHER), ["admin"], AUTHRES_FAIL),
+] + [("cap%02d" % i, "ok", dict(account=OTHER), ["admin"], None) for i in range(18)] + [
+    ("after", "ok", dict(account=OTHER), ["admin"], None),
+    ("failcmd", "ok", dict(account=OTHER), ["admin"], None),
+    ("hang", "ok", dict(account=OTHER), ["admin"], None),
+    ("hangok", "ok", {}, ["admin"], None),
+]
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.stderr.write(__doc__)
+        return 2
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    sites, manifest, secrets = {}, [], []
+    for idx, (name, behaviour, over, rcpts, authres) in enumerate(CASES):
+        stem = "notify-test " + name
+        kw = dict(fqdn=name + ".example.com", region="eu-west-1",
+                  cert=g.fake_uuid("notify-test cert " + name))
+        kw.update(over)
+        f = g.Fields(stem, **kw)
+        sites[f.code] = dict(name=name, context=f.context, domain=f.fqdn, account=f.account,
+                             region=f.region, arn=f.arn, behaviour=behaviour)
+        secrets += [f.code, f.context]
+        req = hashlib.sha256((f.code + "|" + f.context).encode()).hexdigest()[:8]
+        for local in rcpts:
+            rcpt = local + "@example.com"
+            extra = {} if authres is None else dict(authres=authres)
+            data, _ = g.acm_message(stem, 300 + idx, fields=kw, to=rcpt, **extra)
+            fname = (name + "-" + local if len(rcpts) > 1 else name) + ".eml"
+            with open(os.path.join(out, fname), "wb") as fh:
+                fh.write(data)
+            manifest.append("\t".join([name, fname, rcpt, f.fqdn, f.arn, req]))
+    with open(os.path.join(out, "sites.json.tmp"), "w") as fh:
+        json.dump(sites, fh, indent=1, sort_keys=True)
+    os.rename(os.path.join(out, "sites.json.tmp"), os.path.join(out, "sites.json"))
+    with open(os.path.join(out, "manifest.tsv"), "w") as fh:
+        fh.write("\n".join(manifest) + "\n")
+    with open(os.path.join(out, "secrets.txt"), "w") as fh:
+        fh.write("\n".join(secrets) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
