@@ -986,8 +986,8 @@ const char *page_check(const struct page_info *pi, const struct page_want *w)
         enum page_field f = needed[i];
         bool seen = pi->labels.f[f].seen || fm->fields.f[f].seen ||
                     (f == PAGE_CERT && fm->fields.f[PAGE_ARN].seen);
-        if (!seen)
-            return "page-incomplete";
+        if (!seen)   /* a page with scripts that states nothing: it needs JavaScript */
+            return pi->scripted ? "page-unknown-layout" : "page-incomplete";
     }
     return NULL;
 }

@@ -106,7 +106,8 @@ void page_free(struct page_info *pi);
  * region, certificate, code, context, button) on any disagreement, "page-too-deep" (elements
  * nested deeper than HTML_MAX_DEPTH: the reading is incomplete), "page-unknown-layout"
  * without a usable form, "page-form-too-large", "page-incomplete" when neither source states
- * the domain, account, region or certificate. A disagreement is reported before the rest. */
+ * the domain, account, region or certificate (page-unknown-layout when the page has scripts:
+ * it needs JavaScript). A disagreement is reported before the rest. */
 const char *page_check(const struct page_info *pi, const struct page_want *w);
 
 /* Name of a field in details ("domain", ..., "certificate" for PAGE_CERT and PAGE_ARN). */

@@ -419,6 +419,14 @@ static void unknown_layouts(void)
     CHECK(check_html(js, &pi) != NULL && pi.scripted && !pi.form.found);
     page_free(&pi);
     VERDICT(js, "page-unknown-layout");
+    /* a form a script fills: the approve button is there, the request is not */
+    VERDICT(page("<script src='/fill.js'></script>",
+                 "<input type=hidden name=accountId value=''>"
+                 "<div class=approve-button><input type=submit value='I Approve'></div>", ""),
+            "page-mismatch-account");
+    VERDICT(page("<script src='/fill.js'></script>",
+                 "<div class=approve-button><input type=submit value='I Approve'></div>", ""),
+            "page-unknown-layout");
     VERDICT("", "page-unknown-layout");
     /* a page stating another account and no form: the mismatch is what the operator sees */
     VERDICT(labels(DOM, "999988887777", REG, ARN), "page-mismatch-account");
