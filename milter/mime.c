@@ -427,6 +427,14 @@ const char *mime_header(const struct mime_view *mv, const char *name, size_t idx
     return NULL;
 }
 
+static bool all_ascii(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return false;
+    return true;
+}
+
 static int collect(InternetAddressList *list, struct strlist *out, int depth)
 {
     int n = 0;
@@ -437,9 +445,15 @@ static int collect(InternetAddressList *list, struct strlist *out, int depth)
             n += collect(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)), out,
                          depth + 1);
         } else if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
-            const char *addr = internet_address_mailbox_get_idn_addr(INTERNET_ADDRESS_MAILBOX(ia));
-            if (!addr)
-                addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+            /* The IDN (punycode) form only for a non-ASCII address: for an ASCII one it is
+             * the same string, and the conversion is most of a watched message's work. */
+            InternetAddressMailbox *mb = INTERNET_ADDRESS_MAILBOX(ia);
+            const char *addr = internet_address_mailbox_get_addr(mb);
+            if (!addr || !all_ascii(addr)) {
+                const char *idn = internet_address_mailbox_get_idn_addr(mb);
+                if (idn)
+                    addr = idn;
+            }
             n++;
             if (addr && strlen(addr) < 320) {
                 char buf[320];
