@@ -1,9 +1,16 @@
 /*
  * callbacks - see callbacks.h for the contract (fail open: safety rule 8).
  *
- * Every MTA packet gets a reply (all callbacks are defined and no SMFIP_NO* step is
- * negotiated): over TCP, a stage whose macros are sent but never answered stalls each
- * message by ~40 ms (Nagle + delayed ACK).
+ * Round trips: only the steps that can decide something are answered. When the MTA offers
+ * them, acm-milter asks it not to send the connect, HELO and unknown-command steps
+ * (SMFIP_NOCONNECT, NOHELO, NOUNKNOWN: nothing there is used) and not to wait for a reply
+ * to MAIL, RCPT and each header (SMFIP_NR_MAIL, NR_RCPT, NR_HDR: they only record what
+ * they see and would always answer CONTINUE). DATA is answered (ACCEPT when no recipient is
+ * watched), so is end of headers (ACCEPT when the headers rule the message out), each body
+ * chunk (SKIP once over MaxMessageSize) and end of message. A failure at MAIL (no memory,
+ * no configuration) is answered at DATA, which accepts a message without message state.
+ * Measured with Postfix 3.7 over inet and unix sockets (bench/run.sh, one SMTP session of
+ * 200 messages): no message waits for a delayed ACK.
  */
 #include "callbacks.h"
 
@@ -68,6 +75,17 @@ static struct conn *conn_of(SMFICTX *ctx)
     return c == &unfiltered ? NULL : c;
 }
 
+/* Steps and replies asked for when the MTA offers them: see the comment at the top. */
+#define STEPS_WANTED                                                                        \
+    (SMFIP_SKIP | SMFIP_HDR_LEADSPC | SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN |    \
+     SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR)
+
+/* The answer of a step: none when its no-reply flag was negotiated, else r. */
+static sfsistat reply(const struct conn *c, unsigned long nr_flag, sfsistat r)
+{
+    return c && (c->steps & nr_flag) ? SMFIS_NOREPLY : r;
+}
+
 static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
                              unsigned long f2, unsigned long f3, unsigned long *pf0,
                              unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
@@ -88,7 +106,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
         return SMFIS_CONTINUE;
     }
     c->actions = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS);
-    c->steps = f1 & (SMFIP_SKIP | SMFIP_HDR_LEADSPC);
+    c->steps = f1 & STEPS_WANTED;
     *pf0 = c->actions;
     *pf1 = c->steps;
     *pf2 = 0;
@@ -117,20 +135,20 @@ static sfsistat cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
 
 static sfsistat cb_helo(SMFICTX *ctx, char *helo)
 {
-    (void)ctx, (void)helo;
-    return SMFIS_CONTINUE;
+    (void)helo;
+    return reply(conn_of(ctx), SMFIP_NR_HELO, SMFIS_CONTINUE);
 }
 
 static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 {
     struct conn *c = conn_of(ctx);
     if (!c)
-        return SMFIS_ACCEPT;
+        return reply(c, SMFIP_NR_MAIL, SMFIS_ACCEPT);
     msg_free(c->msg);
     c->msg = calloc(1, sizeof(*c->msg));
     if (!c->msg) {
         log_err("%s: out of memory at MAIL FROM: message accepted unfiltered", qid_of(ctx));
-        return SMFIS_ACCEPT;
+        return reply(c, SMFIP_NR_MAIL, SMFIS_ACCEPT);
     }
     struct msg *m = c->msg;
     stats_seen();
@@ -139,7 +157,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
         log_err("%s: no configuration loaded: message accepted unfiltered", qid_of(ctx));
         msg_free(m);
         c->msg = NULL;
-        return SMFIS_ACCEPT;
+        return reply(c, SMFIP_NR_MAIL, SMFIS_ACCEPT);
     }
     if (argv && argv[0] && strlen(argv[0]) < 512) {
         char tmp[512];
@@ -152,18 +170,18 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
         }
         m->env.sender = strdup(s);
     }
-    return SMFIS_CONTINUE;
+    return reply(c, SMFIP_NR_MAIL, SMFIS_CONTINUE);
 }
 
 static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 {
     struct conn *c = conn_of(ctx);
     if (!c || !c->msg || !argv || !argv[0])
-        return SMFIS_CONTINUE;
+        return reply(c, SMFIP_NR_RCPT, SMFIS_CONTINUE);
     struct msg *m = c->msg;
     char tmp[512];
     if (strlen(argv[0]) >= sizeof(tmp) || m->env.rcpts.n >= MAX_RCPTS)
-        return SMFIS_CONTINUE;
+        return reply(c, SMFIP_NR_RCPT, SMFIS_CONTINUE);
     str_copy(tmp, sizeof(tmp), argv[0]);
     char *s = tmp;
     size_t n = strlen(s);
@@ -176,7 +194,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
     else if (config_watched_rcpt(m->cfg, s))
         m->watched = true;
     /* Never ACCEPT here: that would accept the whole message for every recipient. */
-    return SMFIS_CONTINUE;
+    return reply(c, SMFIP_NR_RCPT, SMFIS_CONTINUE);
 }
 
 static sfsistat cb_data(SMFICTX *ctx)
@@ -203,7 +221,7 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 {
     struct conn *c = conn_of(ctx);
     if (!c || !c->msg || !name || !value)
-        return SMFIS_CONTINUE;
+        return reply(c, SMFIP_NR_HDR, SMFIS_CONTINUE);
     struct msg *m = c->msg;
     m->nhdrs++;
     if (str_ieq(name, HDR_NAME))
@@ -218,7 +236,7 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
         if (m->raw.overflow)
             m->too_large = true;
     }
-    return SMFIS_CONTINUE;
+    return reply(c, SMFIP_NR_HDR, SMFIS_CONTINUE);
 }
 
 static void log_decision(const char *qid, const struct decision *d)
@@ -330,8 +348,8 @@ static sfsistat cb_close(SMFICTX *ctx)
 
 static sfsistat cb_unknown(SMFICTX *ctx, const char *cmd)
 {
-    (void)ctx, (void)cmd;
-    return SMFIS_CONTINUE;
+    (void)cmd;
+    return reply(conn_of(ctx), SMFIP_NR_UNKN, SMFIS_CONTINUE);
 }
 
 struct smfiDesc acm_milter_desc = {

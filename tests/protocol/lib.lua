@@ -204,21 +204,30 @@ function T.start()
 	end
 end
 
--- connect with retries (bounded: 200 x 0.1 s), then CONNECT and HELO.
+-- connect with retries (bounded: 200 x 0.1 s), negotiate, then CONNECT and HELO
+-- unless the milter negotiated them away (SMFIP_NOCONNECT, SMFIP_NOHELO: an MTA
+-- then does not send them). Steps negotiated as no-reply (SMFIP_NR_*) make
+-- miltertest take CONTINUE as the reply without reading one.
 -- protoopts: protocol steps the "MTA" offers (default: all of SMFI_CURR_PROT)
 function T.connect(sock, protoopts)
 	local conn = mt.connect(sock or SOCK, 200, 0.1)
 	if conn == nil then T.fail("mt.connect(" .. tostring(sock or SOCK) .. ") failed") end
+	-- the 3rd and 4th arguments are protocol options and actions in
+	-- miltertest.c (the man page names them the other way round); with
+	-- these values both readings offer ADDHDRS and CHGHDRS
 	if protoopts ~= nil then
-		-- the 3rd and 4th arguments are protocol options and actions in
-		-- miltertest.c (the man page names them the other way round); with
-		-- these values both readings offer ADDHDRS and CHGHDRS
 		T.ok(mt.negotiate(conn, nil, protoopts, 0x1FF), "mt.negotiate")
+	else
+		T.ok(mt.negotiate(conn, nil, nil, nil), "mt.negotiate")
 	end
-	T.ok(mt.conninfo(conn, "mail.example.net", "192.0.2.25"), "mt.conninfo")
-	T.expect_reply(conn, SMFIR_CONTINUE, "connect")
-	T.ok(mt.helo(conn, "mail.example.net"), "mt.helo")
-	T.expect_reply(conn, SMFIR_CONTINUE, "helo")
+	if not mt.test_option(conn, SMFIP_NOCONNECT) then
+		T.ok(mt.conninfo(conn, "mail.example.net", "192.0.2.25"), "mt.conninfo")
+		T.expect_reply(conn, SMFIR_CONTINUE, "connect")
+	end
+	if not mt.test_option(conn, SMFIP_NOHELO) then
+		T.ok(mt.helo(conn, "mail.example.net"), "mt.helo")
+		T.expect_reply(conn, SMFIR_CONTINUE, "helo")
+	end
 	return conn
 end
 

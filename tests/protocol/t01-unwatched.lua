@@ -5,6 +5,27 @@ T = dofile(LIB)
 T.run(function()
 T.start()
 local conn = T.connect()
+-- the steps acm-milter negotiates away, and the ones it must keep answering:
+-- DATA (ACCEPT without a watched recipient), end of headers (ACCEPT when ruled
+-- out), body (SKIP when too large), end of message
+local skipped = { SMFIP_NOCONNECT = SMFIP_NOCONNECT, SMFIP_NOHELO = SMFIP_NOHELO,
+                  SMFIP_NOUNKNOWN = SMFIP_NOUNKNOWN, SMFIP_NR_MAIL = SMFIP_NR_MAIL,
+                  SMFIP_NR_RCPT = SMFIP_NR_RCPT, SMFIP_NR_HDR = SMFIP_NR_HDR }
+local kept = { SMFIP_NOMAIL = SMFIP_NOMAIL, SMFIP_NORCPT = SMFIP_NORCPT,
+               SMFIP_NODATA = SMFIP_NODATA, SMFIP_NOHDRS = SMFIP_NOHDRS,
+               SMFIP_NOEOH = SMFIP_NOEOH, SMFIP_NOBODY = SMFIP_NOBODY,
+               SMFIP_NR_DATA = SMFIP_NR_DATA, SMFIP_NR_EOH = SMFIP_NR_EOH,
+               SMFIP_NR_BODY = SMFIP_NR_BODY }
+local function count(t) local n = 0; for _ in pairs(t) do n = n + 1 end; return n end
+if count(skipped) ~= 6 or count(kept) ~= 9 then
+	T.fail("test setup: miltertest lacks an SMFIP_* constant")
+end
+for name, bit in pairs(skipped) do
+	if not mt.test_option(conn, bit) then T.fail("not negotiated: " .. name) end
+end
+for name, bit in pairs(kept) do
+	if mt.test_option(conn, bit) then T.fail("negotiated, must not be: " .. name) end
+end
 local ord = T.parse_eml(T.corpus("ordinary.eml"))
 local acm = T.parse_eml(T.corpus("new-alt-7bit-qp.eml"))
 
@@ -39,5 +60,25 @@ T.expect_delivered(res, "PT01M03Q")
 T.expect_no_header(conn, res, "PT01M03Q")
 T.expect_decision("PT01M03Q", "decision=ignore reason=not-acm")
 
+mt.disconnect(conn)
+
+-- 1d: an MTA that offers none of the skip and no-reply steps (an old Sendmail):
+-- every step is sent and answered, with the same decisions
+local oldmta = SMFIP_SKIP + SMFIP_HDR_LEADSPC
+conn = T.connect(SOCK, oldmta)
+if mt.test_option(conn, SMFIP_NOCONNECT) or mt.test_option(conn, SMFIP_NR_RCPT) then
+	T.fail("test setup: a step negotiated although not offered")
+end
+res = T.send(conn, { qid = "PT01M04Q", from = "alice@example.net",
+                     rcpts = { T.UNWATCHED }, msg = ord })
+if res.stage ~= "data" or res.reply ~= SMFIR_ACCEPT then
+	T.fail("PT01M04Q (old MTA, rcpt someone@): reply " .. T.rname(res.reply) .. " at " ..
+	       res.stage .. ", expected ACCEPT at DATA")
+end
+T.expect_absent("PT01M04Q")
+res = T.send(conn, { qid = "PT01M05Q", from = "alice@example.net",
+                     rcpts = { T.UNWATCHED, "Hostmaster@example.com" }, msg = ord })
+T.expect_delivered(res, "PT01M05Q")
+T.expect_decision("PT01M05Q", "decision=ignore reason=not-acm")
 mt.disconnect(conn)
 end)
