@@ -45,7 +45,7 @@ SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=build/san/tests/%)
 DEPFILES  := $(LIB_OBJS:.o=.d) $(SAN_OBJS:.o=.d) build/milter/main.d build/san/milter/main.d \
              $(UNIT_BINS:=.d) $(SAN_BINS:=.d)
 
-.PHONY: all demo check deps deb deb-test hostile daemon soak faults fuzz fuzz-replay fuzz-quick unit unit-san clang cli install-test approval dkim systemd memcheck sendmail man-lint corpus protocol e2e notify install uninstall clean bench
+.PHONY: all demo check deps deb deb-test hostile daemon soak faults fuzz fuzz-replay fuzz-quick unit unit-san clang cli install-test approval dkim systemd memcheck sendmail man-lint corpus protocol e2e notify install uninstall clean bench bench-quick
 
 all: milter/acm-milter
 
@@ -110,7 +110,7 @@ check: all clang unit unit-san cli daemon install-test systemd man-lint corpus h
 
 endif
 
-# Every package of deps/packages (build, demo, check, deb).
+# Every package of deps/packages (build, demo, check, deb, bench).
 deps:
 	@bash deps/ensure.sh all
 
@@ -189,8 +189,19 @@ man-lint:
 memcheck: all
 	bash tests/valgrind/run.sh
 
-bench: all
+# The floor filter the benchmark compares against (bench/floor.c): libmilter only.
+build/bench/floor: bench/floor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) -Werror -D_GNU_SOURCE $(CFLAGS) -o $@ $< -lmilter -lpthread
+
+# Not part of make check: several minutes of load (bench-quick: one short round, < 1 minute).
+bench: all build/bench/floor
+	@bash deps/ensure.sh bench
 	bash bench/run.sh
+
+bench-quick: all build/bench/floor
+	@bash deps/ensure.sh bench
+	BENCH_QUICK=1 bash bench/run.sh
 
 # 20,000 messages through Postfix over 50 sessions (not part of make check: ~1 minute of load).
 soak: all

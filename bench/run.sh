@@ -1,223 +1,205 @@
 #!/bin/bash
-# Benchmark of acm-milter behind a real Postfix, everything on loopback.
+# Comparative benchmark: no milter, the floor filter, acm-milter and OpenDKIM (verify mode),
+# each over a unix and an inet socket, behind one real Postfix, everything on loopback.
 #
-# Run from the repo root, as root:   bash bench/run.sh     (or: make bench)
+# Run from the repo root, as root:   make bench       (make bench-quick: one short round)
 #
-# Recipe: milter-anchors.md section 5.2. smtp-source -> private Postfix smtpd on
-# 127.0.0.1:<free port> -> relayhost [127.0.0.1]:<free port> where Postfix's
-# smtp-sink accepts and discards everything. The private instance has its own
-# config_directory, queue_directory and data_directory under a temp dir, no
-# chroot, and logs to its own maillog_file (same approach as tests/e2e/postfix.sh).
+# Setup: one private Postfix instance (own config, queue and data directories under a temp
+# dir, no chroot, own log file) relaying everything to smtp-sink. It has one smtpd
+# listener per configuration, each with its own smtpd_milters, so nothing restarts between
+# runs and every configuration sees the same Postfix:
+#   none          no milter
+#   floor/S       bench/floor.c: accepts at connect, negotiates nothing (the price of any milter)
+#   acm/S         acm-milter, config from tests/data/test.conf, Mode dry-run
+#   opendkim/S    Debian's opendkim, Mode v, configured here (no keys, no DNS needed: the
+#                 test messages are unsigned)
+# with S = unix (unix:PATH) or inet (inet:127.0.0.1:PORT); milter_default_action = accept.
 #
-# Configurations (Postfix is restarted between them):
-#   none  no milter
-#   unix  acm-milter -f on unix:SOCK
-#   inet  acm-milter -f on inet:PORT@127.0.0.1   (Postfix: inet:127.0.0.1:PORT)
-# acm-milter runs with a config derived from tests/data/test.conf (absolute
-# paths, UserID nobody:postfix, Mode dry-run), milter_default_action = accept.
+# Mail: ordinary  4 KB to someone@example.com (no watched recipient)
+#       watched   4 KB to postmaster@example.com (watched recipient, not an ACM message)
+#       acm       tests/data/corpus/new-alt-7bit-qp.eml to admin@example.com (approved, dry run)
 #
-# Measurements, per configuration:
-#   ordinary  smtp-source -s 1 -m 200 -l 4000 -f s@example.org -t someone@example.com
-#             (no watched recipient: the milter accepts at DATA)        ms/message
-#   watched   the same to postmaster@example.com (watched recipient, ordinary
-#             message: ruled out at end of headers)                     ms/message
-#   thruput   smtp-source -s 10 -m 2000 -l 4000 ... -t someone@example.com  messages/s
-#   acm       smtp-source -F tests/data/corpus/new-alt-7bit-qp.eml -s 1 -m 100
-#             -t admin@example.com (full examination, decision approve)  ms/message
-# The time is what smtp-source takes to inject (the receive path with the milter
-# round trips). Before the measurements of each configuration a few warm-up
-# messages are sent (not timed). After every measurement the script waits until
-# the sink has received everything sent so far, so one measurement's delivery
-# does not load the next. The milter's VmRSS, open fds and threads are printed
-# before and after its runs.
+# Phases:
+#  1 throughput: ROUNDS passes over every configuration x mail kind, the order of the
+#    configurations reversed every other pass (ABBA), smtp-source -s 10 -m N each; msg/s,
+#    and the milter's CPU time (utime+stime of its process in /proc) per 1,000 messages.
+#    Every run waits until the sink has everything before the next starts.
+#  2 latency: per configuration and kind, one SMTP session of LAT messages (bench/latency.py):
+#    median, p99 and max ms per message, messages over 30 ms, and the delayed-ACK timer
+#    expiries of the bench's own network namespace per message (/proc/net/netstat): a
+#    Nagle + delayed-ACK stall shows there whatever the load of the machine.
+#  3 instructions: floor, acm-milter and opendkim (unix) restarted under valgrind callgrind;
+#    per kind, counters zeroed, IR messages sent one session at a time, dumped: instructions
+#    per message in the milter process (all threads). Deterministic where msg/s is not.
 #
-# There are no thresholds: the benchmark prints figures. Exit status:
-#   0  figures printed, every message reached the sink
-#   1  mail was lost (fewer messages at the sink than smtp-source sent), or
-#      smtp-source reported errors; the shortfall is printed
-#   2  cannot run (setup failed, the milter did not start or was not reached)
+# Exit status: 0 figures printed; 1 mail lost, smtp-source errors, or a milter bypassed
+# (any milter warning in the Postfix log, a milter died, acm-milter missed a decision):
+# the figures are then void and say so; 2 cannot run.
 #
-# Environment:
-#   ACM_MILTER=PATH      binary under test (default milter/acm-milter)
-#   BENCH_TEST_CONF=FILE milter config to derive from (default tests/data/test.conf)
-#   BENCH_CONFIGS="none unix inet"   configurations to run, in this order
-#   BENCH_SCALE=N        divide every message count by N (quick trial runs)
-#   BENCH_KEEP=1         keep the temp dir (always kept when the exit status is not 0)
-#   BENCH_TIMEOUT=SECONDS bound for one smtp-source run and one delivery wait (default 120)
-#   PYTHON=python3       used only to find free ports
-
+# Environment: BENCH_QUICK=1 (one ABBA pair, fewer messages, under a minute),
+# BENCH_ROUNDS, BENCH_N (messages per throughput run), BENCH_LAT, BENCH_IR,
+# BENCH_PHASES="1 2 3" (a subset), BENCH_CALLGRIND=0 (no phase 3), BENCH_CONFIGS (a subset
+# of the configurations), BENCH_KEEP=1 (keep the temp dir), ACM_MILTER, FLOOR.
 set -u
+{ # the whole script is read before it runs (an edit during a run cannot break it)
 export PATH="$PATH:/usr/sbin:/sbin"
 export LC_ALL=C
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd) || exit 2
 cd "$ROOT" || exit 2
-PY=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
-ACM_MILTER=${ACM_MILTER:-milter/acm-milter}
-case $ACM_MILTER in /*) ;; *) ACM_MILTER=$ROOT/$ACM_MILTER ;; esac
-CONFIGS=${BENCH_CONFIGS:-none unix inet}
-SCALE=${BENCH_SCALE:-1}
-TIMEOUT=${BENCH_TIMEOUT:-120}
-TEST_CONF=${BENCH_TEST_CONF:-tests/data/test.conf}
-ACM_EML=tests/data/corpus/new-alt-7bit-qp.eml
-MUSER=nobody:postfix
+# A network namespace of its own: the loopback traffic of other programs cannot disturb the
+# figures, no port can collide, and the kernel's TCP counters (delayed ACKs) are the bench's.
+if [ -z "${BENCH_NETNS:-}" ]; then
+    [ "$(id -u)" = 0 ] || { echo "bench: cannot run: must run as root (private Postfix instance)" >&2; exit 2; }
+    exec env BENCH_NETNS=1 unshare --net -- bash "$0" "$@"
+fi
+ip link set lo up || { echo "bench: cannot run: no loopback in the network namespace" >&2; exit 2; }
+PY=${PYTHON:-$(command -v python3)}
+ACM_MILTER=${ACM_MILTER:-$ROOT/milter/acm-milter}
+FLOOR=${FLOOR:-$ROOT/build/bench/floor}
+ACM_EML=$ROOT/tests/data/corpus/new-alt-7bit-qp.eml
+TEST_CONF=$ROOT/tests/data/test.conf
+if [ -n "${BENCH_QUICK:-}" ]; then
+    ROUNDS=${BENCH_ROUNDS:-2} N=${BENCH_N:-100} LAT=${BENCH_LAT:-50} IR=${BENCH_IR:-10}
+else
+    ROUNDS=${BENCH_ROUNDS:-4} N=${BENCH_N:-1000} LAT=${BENCH_LAT:-200} IR=${BENCH_IR:-100}
+fi
+CALLGRIND=${BENCH_CALLGRIND:-1}
+PHASES=" ${BENCH_PHASES:-1 2 3} "
+[ "$CALLGRIND" = 0 ] && PHASES=${PHASES/ 3 / }
+TIMEOUT=300
+MUSER=nobody
+MGROUP=postfix
+CONFIGS=(none floor/unix acm/unix opendkim/unix floor/inet acm/inet opendkim/inet)
+# shellcheck disable=SC2206
+[ -n "${BENCH_CONFIGS:-}" ] && CONFIGS=($BENCH_CONFIGS)   # a subset, e.g. "none acm/inet"
+KINDS=(ordinary watched acm)
 
 die() { echo "bench: cannot run: $*" >&2; exit 2; }
 info() { echo "# $*"; }
 
-# ---------------------------------------------------------------- prerequisites
 [ "$(id -u)" = 0 ] || die "must run as root (private Postfix instance)"
-for c in postfix postconf postqueue smtp-source smtp-sink timeout "$PY"; do
-    command -v "$c" >/dev/null 2>&1 || die "missing command: $c (Debian: apt-get install postfix python3)"
+for c in postfix postconf smtp-source smtp-sink opendkim setpriv timeout "$PY"; do
+    command -v "$c" >/dev/null 2>&1 || die "missing $c (Debian: postfix opendkim python3 util-linux)"
 done
-id postfix >/dev/null 2>&1 || die "no user postfix (install the postfix package)"
-getent group postdrop >/dev/null 2>&1 || die "no group postdrop (install the postfix package)"
-id nobody >/dev/null 2>&1 || die "no user nobody"
-[ -f "$TEST_CONF" ] || die "missing $TEST_CONF"
-[ -f "$ACM_EML" ] || die "missing $ACM_EML"
-case " $CONFIGS " in *" unix "* | *" inet "*) [ -x "$ACM_MILTER" ] || die "missing $ACM_MILTER (run make)" ;; esac
-for c in $CONFIGS; do case $c in none | unix | inet) ;; *) die "unknown configuration '$c' in BENCH_CONFIGS" ;; esac; done
-case $SCALE in '' | *[!0-9]* | 0) die "BENCH_SCALE must be a positive integer" ;; esac
+if [[ $PHASES == *" 3 "* ]] && ! command -v valgrind >/dev/null; then die "missing valgrind (or BENCH_PHASES=\"1 2\")"; fi
+[ -x "$ACM_MILTER" ] || die "missing $ACM_MILTER (make)"
+[ -x "$FLOOR" ] || die "missing $FLOOR (make build/bench/floor)"
 
-# ---------------------------------------------------------------- bookkeeping
-T=$(mktemp -d /tmp/acm-bench.XXXXXX) || die "mktemp"
+# ---------------------------------------------------------------- processes
+T=$(mktemp -d /tmp/acm-bench.XXXXXX) || die mktemp
 chmod 755 "$T"
-PCONF=$T/etc
-PLOG=$T/log/postfix.log
-SOCK=$T/run/acm.sock
+mkdir -p "$T/etc" "$T/queue" "$T/data" "$T/log" "$T/run" "$T/spool" "$T/cg" || die mkdir
+chown postfix: "$T/data" && chmod 700 "$T/data"
+chown "$MUSER:$MGROUP" "$T/run" "$T/spool" "$T/cg" && chmod 770 "$T/run" && chmod 700 "$T/spool"
+PCONF=$T/etc PLOG=$T/log/postfix.log RES=$T/results
+: >"$RES"
+STATUS=0 VOID='' MASTER_PID='' SINK_PID=''
+declare -A MPID PORT SPEC
 START=$SECONDS
-SINK_PID='' MASTER_PID='' MPID='' SRC_PID='' CLEANED='' FAILED='' KEEP_T='' STATUS=0
-STARTED_PIDS=()
 
-alive() { # a process that exists and is not a zombie
-    local st
-    [ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
-    st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
-    if [ "$st" = Z ]; then wait "$1" 2>/dev/null; return 1; fi
-    return 0
+alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null && ! grep -q '^[^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
+wait_gone() { local i; for ((i = 0; i < $2 * 10; i++)); do alive "$1" || return 0; sleep 0.1; done; ! alive "$1"; }
+poll() { local s=$1 i; shift; for ((i = 0; i < s * 10; i++)); do "$@" && return 0; sleep 0.1; done; "$@"; }
+stop_pid() { # stop_pid PID: SIGTERM, then SIGKILL after 15 s
+    alive "$1" || return 0
+    kill -TERM "$1" 2>/dev/null
+    wait_gone "$1" 15 || { kill -KILL "$1" 2>/dev/null; wait_gone "$1" 5; }
+    wait "$1" 2>/dev/null
 }
-wait_gone() { # wait_gone PID SECONDS
-    local i
-    for ((i = 0; i < $2 * 10; i++)); do alive "$1" || return 0; sleep 0.1; done
-    ! alive "$1"
-}
-poll() { # poll SECONDS COMMAND...: true as soon as COMMAND succeeds
-    local s=$1 i; shift
-    for ((i = 0; i < s * 10; i++)); do "$@" && return 0; sleep 0.1; done
-    "$@"
-}
-# processes of the private Postfix instance: cwd in our temp dir, or
-# MAIL_CONFIG pointing at our config directory
-instance_pids() {
-    local p cwd
+instance_pids() { # processes of the private Postfix: MAIL_CONFIG or cwd in our temp dir
+    local p
     for p in /proc/[0-9]*; do
         p=${p#/proc/}
-        cwd=$(readlink "/proc/$p/cwd" 2>/dev/null) || continue
-        case $cwd in "$T" | "$T"/*) echo "$p"; continue ;; esac
-        if { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null | grep -qxF "MAIL_CONFIG=$PCONF"; then
-            echo "$p"
-        fi
-    done | sort -u | grep -vx "$$" || true
-}
-free_port() {
-    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-postfix_stop() {
-    local p
-    if alive "$MASTER_PID"; then
-        postfix -c "$PCONF" stop >>"$T/log/postfix-ctl.log" 2>&1
-        wait_gone "$MASTER_PID" 15 || kill -KILL "$MASTER_PID" 2>/dev/null
-    fi
-    for p in $(instance_pids); do wait_gone "$p" 5 || kill -KILL "$p" 2>/dev/null; done
-    MASTER_PID=''
-}
-milter_stop() {
-    alive "$MPID" || { MPID=''; return 0; }
-    kill -TERM "$MPID" 2>/dev/null
-    if ! wait_gone "$MPID" 15; then
-        echo "# milter $MPID did not stop on SIGTERM; SIGKILL"
-        kill -KILL "$MPID" 2>/dev/null
-        wait_gone "$MPID" 5
-    fi
-    wait "$MPID" 2>/dev/null
-    MPID=''
-}
-
-cleanup() {
-    [ -n "$CLEANED" ] && return
-    CLEANED=1
-    local p left=''
-    if alive "$SRC_PID"; then kill -TERM "$SRC_PID" 2>/dev/null; wait_gone "$SRC_PID" 5 || kill -KILL "$SRC_PID" 2>/dev/null; fi
-    # Postfix: our master if we know it, else whatever runs with our config
-    if [ -z "$MASTER_PID" ] && [ -f "$PCONF/main.cf" ] && postfix -c "$PCONF" status >/dev/null 2>&1; then
-        MASTER_PID=$(head -n1 "$T/queue/pid/master.pid" 2>/dev/null | tr -d ' ')
-    fi
-    postfix_stop
-    milter_stop
-    if alive "$SINK_PID"; then
-        kill -TERM "$SINK_PID" 2>/dev/null
-        wait_gone "$SINK_PID" 5 || kill -KILL "$SINK_PID" 2>/dev/null
-    fi
-    for p in "${STARTED_PIDS[@]}" $(instance_pids); do
-        alive "$p" && left="$left $p($({ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | cut -c1-60))"
+        [ "$p" = $$ ] && continue
+        case $(readlink "/proc/$p/cwd" 2>/dev/null) in "$T" | "$T"/*) echo "$p"; continue ;; esac
+        { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null | grep -qxF "MAIL_CONFIG=$PCONF" && echo "$p"
     done
-    if [ -n "$left" ]; then
-        echo "bench: processes left after cleanup:$left" >&2
-        FAILED=1
-    fi
-    if [ -n "${BENCH_KEEP:-}" ] || [ -n "$FAILED" ] || [ -n "$KEEP_T" ]; then
-        echo "# temp dir kept: $T"
-    else
-        rm -rf "$T"
-    fi
 }
-finish() {
-    local rc=$?
-    [ "$rc" = 0 ] && rc=$STATUS
-    [ "$rc" != 0 ] && KEEP_T=1
-    cleanup
-    [ -n "$FAILED" ] && [ "$rc" = 0 ] && rc=2
-    echo "# bench: exit $rc after $((SECONDS - START)) s"
-    exit "$rc"
+cleanup() {
+    local p
+    if alive "$MASTER_PID"; then postfix -c "$PCONF" stop >>"$T/log/ctl.log" 2>&1; wait_gone "$MASTER_PID" 15; fi
+    for p in $(instance_pids); do stop_pid "$p"; done
+    for p in "${MPID[@]}" "$SINK_PID"; do stop_pid "$p"; done
+    if [ -n "${BENCH_KEEP:-}" ] || [ "$STATUS" != 0 ]; then info "temp dir kept: $T"; else rm -rf "$T"; fi
 }
-trap finish EXIT
-trap 'trap "" INT TERM HUP; echo "# interrupted"; FAILED=1; exit 2' INT TERM HUP
-trap '' PIPE
+trap 'rc=$?; [ "$rc" != 0 ] && STATUS=$rc; cleanup; echo "# bench: exit $STATUS after $((SECONDS - START)) s"; exit "$STATUS"' EXIT
+trap 'echo "# interrupted"; exit 2' INT TERM HUP
 
-mkdir -p "$PCONF" "$T/queue" "$T/data" "$T/log" "$T/run" "$T/spool" || die "mkdir"
-chown postfix: "$T/data"
-chmod 700 "$T/data"
-MUID=$(id -u nobody)
-MGID=$(getent group postfix | cut -d: -f3)
-chown "$MUID:$MGID" "$T/run" "$T/spool"
-chmod 755 "$T/run"
-chmod 700 "$T/spool"
+free_ports() { # free_ports N: N distinct free loopback ports
+    "$PY" -c 'import socket, sys
+ss = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
+}
+port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+cpu_ticks() { # utime+stime of a process, all its threads, in clock ticks
+    sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'
+}
+HZ=$(getconf CLK_TCK)
+delayed_acks() { # delayed-ACK timer expiries in this network namespace so far
+    awk '$1 == "TcpExt:" { if (!h) { for (i = 2; i <= NF; i++) if ($i == "DelayedACKs") c = i; h = 1 } else print $c }' /proc/net/netstat
+}
 
-PORT=$(free_port) || die "no free port"
-SINK_PORT=$(free_port) || die "no free port"
-MPORT=$(free_port) || die "no free port"
-# three separate binds may in theory return the same port
-[ "$PORT" != "$SINK_PORT" ] && [ "$PORT" != "$MPORT" ] && [ "$SINK_PORT" != "$MPORT" ] || die "port collision, run again"
+read -r SINK_PORT P_NONE P_FU P_AU P_DU P_FI P_AI P_DI M_FI M_AI M_DI <<<"$(free_ports 11)" || die "no free ports"
+PORT[none]=$P_NONE PORT[floor/unix]=$P_FU PORT[acm/unix]=$P_AU PORT[opendkim/unix]=$P_DU
+PORT[floor/inet]=$P_FI PORT[acm/inet]=$P_AI PORT[opendkim/inet]=$P_DI
+SPEC[none]='' SPEC[floor/unix]=unix:$T/run/floor.sock SPEC[acm/unix]=unix:$T/run/acm.sock
+SPEC[opendkim/unix]=unix:$T/run/opendkim.sock SPEC[floor/inet]=inet:127.0.0.1:$M_FI
+SPEC[acm/inet]=inet:127.0.0.1:$M_AI SPEC[opendkim/inet]=inet:127.0.0.1:$M_DI
+lspec() { # libmilter's spelling of a Postfix milter address
+    case $1 in unix:*) echo "$1" ;; inet:127.0.0.1:*) echo "inet:${1##*:}@127.0.0.1" ;; esac
+}
 
-# ---------------------------------------------------------------- sink
-# -c: running counters "sess=N quit=N mesg=N" on stdout, one update per event
+# ---------------------------------------------------------------- milters
+awk -v root="$ROOT" -v spool="$T/spool" '
+    { k = tolower($1) }
+    k == "socket" || k == "userid" || k == "pidfile" || k == "mode" { next }
+    k == "spooldir" { print "SpoolDir " spool; next }
+    (k == "allowlist" || k == "dkimtestkeys" || k == "cafile") && $2 !~ /^\// { print $1 " " root "/" $2; next }
+    { print }' "$TEST_CONF" >"$T/acm.base" || die "cannot derive the acm-milter config"
+printf 'UserID %s:%s\nMode dry-run\n' "$MUSER" "$MGROUP" >>"$T/acm.base"
+
+# start_milter CONFIG [WRAPPER...]: start the milter of CONFIG, wait until it listens; with
+# a wrapper (valgrind) the milter starts as the unprivileged user (callgrind writes its
+# results at exit, after the milter's own privilege drop it could not)
+start_milter() {
+    local cfg=$1 name=${1%/*} spec ls log i; shift
+    [ $# -gt 0 ] && set -- setpriv --reuid="$MUSER" --regid="$MGROUP" --clear-groups "$@"
+    spec=${SPEC[$cfg]} ls=$(lspec "${SPEC[$cfg]}") log=$T/log/${cfg/\//-}.log
+    case $name in
+    acm)
+        cp "$T/acm.base" "$T/${cfg/\//-}.conf" && echo "Socket $ls" >>"$T/${cfg/\//-}.conf"
+        chmod 644 "$T/${cfg/\//-}.conf"
+        "$@" "$ACM_MILTER" -f -x "$T/${cfg/\//-}.conf" </dev/null >>"$log" 2>&1 & ;;
+    floor)
+        [ $# -gt 0 ] || set -- setpriv --reuid="$MUSER" --regid="$MGROUP" --clear-groups
+        (umask 0; exec "$@" "$FLOOR" "$ls") </dev/null >>"$log" 2>&1 & ;;
+    opendkim)
+        printf 'Mode v\nSyslog no\nUMask 000\nSocket %s\nCanonicalization relaxed/simple\n' "$ls" >"$T/${cfg/\//-}.conf"
+        [ $# -gt 0 ] || echo "UserID $MUSER:$MGROUP" >>"$T/${cfg/\//-}.conf"
+        "$@" opendkim -f -x "$T/${cfg/\//-}.conf" </dev/null >>"$log" 2>&1 & ;;
+    esac
+    MPID[$cfg]=$!
+    for ((i = 0; i < 600; i++)); do
+        alive "${MPID[$cfg]}" || die "$cfg exited at start: $(tail -n5 "$log")"
+        case $spec in
+        unix:*) [ -S "${spec#unix:}" ] && break ;;
+        inet:*) port_open "${spec##*:}" && break ;;
+        esac
+        sleep 0.1
+    done
+    [ "$i" -lt 600 ] || die "$cfg does not listen on $spec after 60 s: $(tail -n5 "$log")"
+}
+for cfg in "${CONFIGS[@]}"; do [ "$cfg" = none ] || start_milter "$cfg"; done
+
+# ---------------------------------------------------------------- sink and Postfix
 smtp-sink -c -u nobody "127.0.0.1:$SINK_PORT" 256 >"$T/log/sink.out" 2>"$T/log/sink.err" </dev/null &
 SINK_PID=$!
-STARTED_PIDS+=("$SINK_PID")
-port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
-poll 10 port_open "$SINK_PORT" || die "smtp-sink does not listen on 127.0.0.1:$SINK_PORT: $(cat "$T/log/sink.err")"
-sink_count() { # messages the sink has received (DATA completed)
-    local n
-    n=$(tr '\r' '\n' <"$T/log/sink.out" | sed -n 's/.* mesg=\([0-9][0-9]*\).*/\1/p' | tail -n1)
-    echo "${n:-0}"
-}
-# the probe connection above counts as a session, not a message
-BASE_SINK=$(sink_count)
+poll 10 port_open "$SINK_PORT" || die "smtp-sink does not listen: $(cat "$T/log/sink.err")"
+sink_count() { local n; n=$(tr '\r' '\n' <"$T/log/sink.out" | sed -n 's/.* mesg=\([0-9]*\).*/\1/p' | tail -n1); echo "${n:-0}"; }
 
-# ---------------------------------------------------------------- Postfix instance
 cat >"$PCONF/main.cf" <<EOF
-# private Postfix instance of bench/run.sh
 compatibility_level = 3.6
 queue_directory = $T/queue
 data_directory = $T/data
@@ -225,7 +207,6 @@ mail_owner = postfix
 setgid_group = postdrop
 myhostname = mx.bench.invalid
 mydomain = bench.invalid
-myorigin = \$myhostname
 mydestination =
 inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
@@ -236,260 +217,171 @@ alias_maps =
 alias_database =
 local_recipient_maps =
 append_dot_mydomain = no
-biff = no
-smtpd_banner = \$myhostname ESMTP
 smtpd_peername_lookup = no
 maillog_file = $PLOG
 maillog_file_prefixes = $T/log
 milter_default_action = accept
-non_smtpd_milters =
 smtpd_milters =
+non_smtpd_milters =
 EOF
-
-cat >"$PCONF/master.cf" <<EOF
-# service        type  private unpriv  chroot  wakeup  maxproc command
-127.0.0.1:$PORT  inet  n       -       n       -       -       smtpd
-cleanup          unix  n       -       n       -       0       cleanup
-qmgr             unix  n       -       n       300     1       qmgr
-rewrite          unix  -       -       n       -       -       trivial-rewrite
-bounce           unix  -       -       n       -       0       bounce
-defer            unix  -       -       n       -       0       bounce
-trace            unix  -       -       n       -       0       bounce
-verify           unix  -       -       n       -       1       verify
-flush            unix  n       -       n       1000?   0       flush
-proxymap         unix  -       -       n       -       -       proxymap
-showq            unix  n       -       n       -       -       showq
-error            unix  -       -       n       -       -       error
-retry            unix  -       -       n       -       -       error
-discard          unix  -       -       n       -       -       discard
-smtp             unix  -       -       n       -       -       smtp
-relay            unix  -       -       n       -       -       smtp
-anvil            unix  -       -       n       -       1       anvil
-scache           unix  -       -       n       -       1       scache
-postlog          unix-dgram n  -       n       -       1       postlogd
-EOF
-
-postfix -c "$PCONF" check >>"$T/log/postfix-ctl.log" 2>&1 || { cat "$T/log/postfix-ctl.log" >&2; die "postfix check failed"; }
-
-postfix_start() {
-    postfix -c "$PCONF" start >>"$T/log/postfix-ctl.log" 2>&1 || die "postfix start: $(tail -n5 "$T/log/postfix-ctl.log")"
-    MASTER_PID=$(head -n1 "$T/queue/pid/master.pid" 2>/dev/null | tr -d ' ')
-    alive "$MASTER_PID" || die "postfix master not running after start"
-    STARTED_PIDS+=("$MASTER_PID")
-    poll 30 port_open "$PORT" || die "smtpd does not listen on 127.0.0.1:$PORT"
-}
-
-# ---------------------------------------------------------------- milter
-MCONF_BASE=$T/acm-milter.conf.base
-awk -v root="$ROOT" -v spool="$T/spool" '
-    { k = tolower($1) }
-    k == "socket" || k == "userid" || k == "pidfile" || k == "mode" { next }
-    k == "spooldir" { print "SpoolDir " spool; next }
-    (k == "allowlist" || k == "dkimtestkeys" || k == "cafile") && $2 !~ /^\// {
-        print $1 " " root "/" $2; next }
-    { print }' "$TEST_CONF" >"$MCONF_BASE" || die "cannot derive the milter config"
-printf 'UserID %s\nMode dry-run\n' "$MUSER" >>"$MCONF_BASE"
-
-milter_start() { # milter_start unix|inet
-    local kind=$1 conf=$T/acm-milter-$1.conf i
-    cp "$MCONF_BASE" "$conf"
-    if [ "$kind" = unix ]; then
-        echo "Socket unix:$SOCK" >>"$conf"
-    else
-        echo "Socket inet:$MPORT@127.0.0.1" >>"$conf"
-    fi
-    chmod 644 "$conf"
-    "$ACM_MILTER" -x "$conf" -n >"$T/log/milter-$kind-n.out" 2>&1 ||
-        die "acm-milter -n rejects $conf: $(cat "$T/log/milter-$kind-n.out")"
-    MERR=$T/log/milter-$kind.err
-    "$ACM_MILTER" -f -x "$conf" </dev/null >"$T/log/milter-$kind.out" 2>"$MERR" &
-    MPID=$!
-    STARTED_PIDS+=("$MPID")
-    # "starting acm-milter" is logged after the socket is open and listening
-    for ((i = 0; i < 300; i++)); do
-        grep -q 'starting acm-milter' "$MERR" 2>/dev/null && break
-        alive "$MPID" || die "acm-milter ($kind) exited at start: $(tail -n5 "$MERR")"
-        sleep 0.1
+{
+    echo "# service type private unpriv chroot wakeup maxproc command"
+    for cfg in "${CONFIGS[@]}"; do
+        echo "127.0.0.1:${PORT[$cfg]} inet n - n - - smtpd -o smtpd_milters=${SPEC[$cfg]}"
     done
-    grep -q 'starting acm-milter' "$MERR" || die "acm-milter ($kind) did not start in 30 s: $(tail -n5 "$MERR")"
-    if [ "$kind" = unix ]; then
-        [ -S "$SOCK" ] || die "milter socket $SOCK missing"
-        MILTER_SPEC=unix:$SOCK
-    else
-        MILTER_SPEC=inet:127.0.0.1:$MPORT
-    fi
-}
-proc_res() { # proc_res PID -> "RSS_kB fds threads"
-    local rss thr fds
-    rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
-    thr=$(awk '/^Threads:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
-    fds=$(ls "/proc/$1/fd" 2>/dev/null | wc -l)
-    echo "${rss:-?} ${fds:-?} ${thr:-?}"
-}
+    cat <<'EOF'
+cleanup unix n - n - 0 cleanup
+qmgr unix n - n 300 1 qmgr
+rewrite unix - - n - - trivial-rewrite
+bounce unix - - n - 0 bounce
+defer unix - - n - 0 bounce
+trace unix - - n - 0 bounce
+verify unix - - n - 1 verify
+flush unix n - n 1000? 0 flush
+proxymap unix - - n - - proxymap
+showq unix n - n - - showq
+error unix - - n - - error
+retry unix - - n - - error
+discard unix - - n - - discard
+smtp unix - - n - - smtp
+relay unix - - n - - smtp
+anvil unix - - n - 1 anvil
+scache unix - - n - 1 scache
+postlog unix-dgram n - n - 1 postlogd
+EOF
+} >"$PCONF/master.cf"
+postfix -c "$PCONF" check >>"$T/log/ctl.log" 2>&1 || die "postfix check: $(tail -n5 "$T/log/ctl.log")"
+postfix -c "$PCONF" start >>"$T/log/ctl.log" 2>&1 || die "postfix start: $(tail -n5 "$T/log/ctl.log")"
+MASTER_PID=$(head -n1 "$T/queue/pid/master.pid" 2>/dev/null | tr -d ' ')
+for cfg in "${CONFIGS[@]}"; do poll 30 port_open "${PORT[$cfg]}" || die "smtpd $cfg does not listen"; done
+BASE_SINK=$(sink_count)
 
-# ---------------------------------------------------------------- measuring
-SENT=0            # messages smtp-source was asked to send, all configurations
-SRC_ERRORS=0
-declare -A FIG     # FIG[config.measure] = figure
-declare -A RAW     # RAW[config.measure] = "N msgs in S s"
-declare -A DELIV   # DELIV[config] = "got/expected"
-declare -A RES     # RES[config.before|after] = "RSS fds threads"
-
-# run_src NAME COUNT smtp-source-args...: time one smtp-source run; sets ELAPSED
-run_src() {
-    local name=$1 count=$2 t0 t1 rc; shift 2
-    SENT=$((SENT + count))
-    t0=$EPOCHREALTIME
-    timeout "$TIMEOUT" smtp-source "$@" "127.0.0.1:$PORT" >"$T/log/src-$name.out" 2>"$T/log/src-$name.err" </dev/null &
-    SRC_PID=$!
-    wait "$SRC_PID"; rc=$?
-    t1=$EPOCHREALTIME
-    SRC_PID=''
-    ELAPSED=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-    if [ "$rc" != 0 ] || [ -s "$T/log/src-$name.err" ]; then
-        SRC_ERRORS=$((SRC_ERRORS + 1))
-        echo "# smtp-source $name: exit $rc$([ "$rc" = 124 ] && echo " (timeout ${TIMEOUT} s)")"
-        head -n5 "$T/log/src-$name.err" | sed 's/^/#   /'
-        return 1
-    fi
-    return 0
+# ---------------------------------------------------------------- the run
+SENT=0 ACM_N=0 WATCHED_N=0
+mail_args() { # mail_args KIND: smtp-source arguments for that kind of mail
+    case $1 in
+    ordinary) echo "-l 4000 -f s@example.org -t someone@example.com" ;;
+    watched) echo "-l 4000 -f s@example.org -t postmaster@example.com" ;;
+    acm) echo "-F $ACM_EML -f s@example.org -t admin@example.com" ;;
+    esac
 }
 delivered_all() { [ "$(($(sink_count) - BASE_SINK))" -ge "$SENT" ]; }
-DELIVERY_LATE=''
-wait_delivery() { # wait until the sink has all messages sent so far
-    # after one wait ran out, wait only briefly: the shortfall is reported at the end
-    if [ -n "$DELIVERY_LATE" ]; then poll 10 delivered_all; return; fi
-    poll "$TIMEOUT" delivered_all || { DELIVERY_LATE=1; return 1; }
-}
-# measure CONFIG MEASURE UNIT COUNT smtp-source-args...
-measure() {
-    local cfg=$1 what=$2 unit=$3 count=$4 fig; shift 4
-    if run_src "$cfg-$what" "$count" "$@"; then
-        if [ "$unit" = ms ]; then
-            fig=$(awk -v s="$ELAPSED" -v n="$count" 'BEGIN { printf "%.2f", s * 1000 / n }')
-        else
-            fig=$(awk -v s="$ELAPSED" -v n="$count" 'BEGIN { printf "%.1f", n / s }')
-        fi
-    else
-        fig=error
-    fi
-    FIG[$cfg.$what]=$fig
-    RAW[$cfg.$what]="$count msgs in $ELAPSED s"
-    info "$cfg $what: $fig $([ "$unit" = ms ] && echo ms/msg || echo msg/s) ($count msgs in $ELAPSED s)"
-    wait_delivery || info "$cfg $what: sink has $(($(sink_count) - BASE_SINK)) of $SENT messages after ${TIMEOUT} s"
-}
-
-N_SEQ=$((200 / SCALE)); N_THR=$((2000 / SCALE)); N_ACM=$((100 / SCALE))
-[ "$N_SEQ" -ge 1 ] && [ "$N_THR" -ge 10 ] && [ "$N_ACM" -ge 1 ] || die "BENCH_SCALE too large"
-ORD=(-l 4000 -f s@example.org)
-
-info "acm-milter: $ACM_MILTER ($("$ACM_MILTER" -V 2>&1 | head -n1))"
-info "Postfix $(postconf -h mail_version) smtpd 127.0.0.1:$PORT -> smtp-sink 127.0.0.1:$SINK_PORT; $(nproc) CPUs; temp dir $T"
-
-for cfg in $CONFIGS; do
-    info "---- configuration: $cfg"
-    postfix_stop
-    milter_stop
-    MILTER_SPEC=''
-    [ "$cfg" != none ] && milter_start "$cfg"
-    postconf -c "$PCONF" -e "smtpd_milters = $MILTER_SPEC" || die "postconf -e smtpd_milters"
-    postfix_start
-    cfg_base=$(($(sink_count) - BASE_SINK))
-    cfg_sent0=$SENT
-    log_lines0=$(wc -l <"$PLOG" 2>/dev/null || echo 0)
-    [ -n "$MPID" ] && { RES[$cfg.before]=$(proc_res "$MPID"); info "milter pid $MPID ($MILTER_SPEC): RSS kB, fds, threads before: ${RES[$cfg.before]}"; }
-    # warm-up (not timed): smtpd processes, milter threads, the ACM code path
-    run_src "$cfg-warmup" 20 -s 2 -m 20 "${ORD[@]}" -t someone@example.com
-    run_src "$cfg-warmup-acm" 2 -F "$ACM_EML" -s 1 -m 2 -t admin@example.com
-    wait_delivery || info "$cfg warm-up: not all delivered"
-
-    measure "$cfg" ordinary ms "$N_SEQ" -s 1 -m "$N_SEQ" "${ORD[@]}" -t someone@example.com
-    measure "$cfg" watched ms "$N_SEQ" -s 1 -m "$N_SEQ" "${ORD[@]}" -t postmaster@example.com
-    measure "$cfg" thruput msg/s "$N_THR" -s 10 -m "$N_THR" "${ORD[@]}" -t someone@example.com
-    acm_dec0=0
-    [ -n "$MPID" ] && acm_dec0=$(grep -c 'decision=approve reason=allowlisted' "$MERR")
-    measure "$cfg" acm ms "$N_ACM" -F "$ACM_EML" -s 1 -m "$N_ACM" -t admin@example.com
-
-    got=$(($(sink_count) - BASE_SINK - cfg_base))
-    exp=$((SENT - cfg_sent0))
-    DELIV[$cfg]="$got/$exp"
-    if [ "$got" -lt "$exp" ]; then
-        echo "# $cfg: MAIL LOST: the sink received $got of $exp messages ($((exp - got)) missing)"
-        postqueue -c "$PCONF" -p 2>&1 | tail -n 5 | sed 's/^/#   /'
+# source CFG COUNT ARGS...: one smtp-source run against the listener of CFG; sets ELAPSED
+source_run() {
+    local cfg=$1 count=$2 t0 rc; shift 2
+    SENT=$((SENT + count))
+    case "$cfg $*" in acm/*"$ACM_EML"*) ACM_N=$((ACM_N + count)) ;; acm/*postmaster@*) WATCHED_N=$((WATCHED_N + count)) ;; esac
+    t0=$EPOCHREALTIME
+    # shellcheck disable=SC2046
+    timeout "$TIMEOUT" smtp-source "$@" -m "$count" "127.0.0.1:${PORT[$cfg]}" >>"$T/log/src.out" 2>"$T/log/src.err" </dev/null
+    rc=$?
+    ELAPSED=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.4f", b - a }')
+    if [ "$rc" != 0 ] || [ -s "$T/log/src.err" ]; then
+        echo "# smtp-source $cfg: exit $rc: $(head -n3 "$T/log/src.err")"
         STATUS=1
     fi
-    # Postfix's view of this configuration: trouble with the milter?
-    sed -n "$((log_lines0 + 1)),\$p" "$PLOG" >"$T/log/postfix-$cfg.log" 2>/dev/null
-    mw=$(grep -iE 'milter' "$T/log/postfix-$cfg.log" | grep -iE 'warning|error|fatal|panic' | head -n 5)
-    if [ -n "$mw" ]; then
-        echo "# $cfg: Postfix reports milter trouble (milter_default_action = accept hides it from the figures):"
-        sed 's/^/#   /' <<<"$mw"
-        FAILED=1
+    poll "$TIMEOUT" delivered_all || { echo "# $cfg: the sink has $(($(sink_count) - BASE_SINK)) of $SENT messages"; STATUS=1; }
+}
+
+HOSTINFO="$(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)), $(uname -sr), load $(cut -d' ' -f1-3 /proc/loadavg)"
+VERSIONS="Postfix $(postconf -c "$PCONF" -h mail_version); libmilter $(dpkg-query -W -f '${Version}' libmilter1.0.1 2>/dev/null); $("$ACM_MILTER" -V 2>&1 | head -n1); OpenDKIM $(opendkim -V 2>&1 | sed -n 's/.*Filter v//p'); $(valgrind --version 2>/dev/null)"
+info "machine: $HOSTINFO"
+info "versions: $VERSIONS"
+
+info "warm-up"
+for cfg in "${CONFIGS[@]}"; do for k in "${KINDS[@]}"; do
+    # shellcheck disable=SC2046
+    source_run "$cfg" 10 -s 2 $(mail_args "$k")
+done; done
+
+[ "$ROUNDS" -gt 0 ] && info "phase 1: throughput, $ROUNDS passes (ABBA) x ${#CONFIGS[@]} configurations x ${#KINDS[@]} kinds x $N messages, 10 sessions"
+case $PHASES in *" 1 "*) ;; *) ROUNDS=0 ;; esac
+for ((r = 0; r < ROUNDS; r++)); do
+    order=("${CONFIGS[@]}")
+    if [ $((r % 4)) = 1 ] || [ $((r % 4)) = 2 ]; then
+        order=(); for ((i = ${#CONFIGS[@]} - 1; i >= 0; i--)); do order+=("${CONFIGS[$i]}"); done
     fi
-    if [ -n "$MPID" ]; then
-        RES[$cfg.after]=$(proc_res "$MPID")
-        info "milter pid $MPID: RSS kB, fds, threads after: ${RES[$cfg.after]}"
-        alive "$MPID" || { echo "# $cfg: the milter died during the runs"; FAILED=1; }
-        # the milter must really have been in the path: one approve per ACM message
-        acm_dec=$(($(grep -c 'decision=approve reason=allowlisted' "$MERR") - acm_dec0))
-        info "$cfg: milter decision lines for the $N_ACM ACM messages: $acm_dec approve"
-        if [ "$acm_dec" != "$N_ACM" ]; then
-            echo "# $cfg: expected $N_ACM 'decision=approve' lines from the milter, got $acm_dec: the figures do not measure the milter"
-            FAILED=1
-        fi
-    fi
+    for cfg in "${order[@]}"; do for k in "${KINDS[@]}"; do
+        c0=0; [ "$cfg" != none ] && c0=$(cpu_ticks "${MPID[$cfg]}")
+        # shellcheck disable=SC2046
+        source_run "$cfg" "$N" -s 10 $(mail_args "$k")
+        c1=0; [ "$cfg" != none ] && c1=$(cpu_ticks "${MPID[$cfg]}")
+        echo "tput $cfg $k $r $N $ELAPSED $((c1 - c0)) $HZ" >>"$RES"
+    done; done
+    info "pass $((r + 1)) done ($((SECONDS - START)) s)"
 done
 
-postfix_stop
-milter_stop
-sent_log=$(grep -cE "postfix/smtp\[[0-9]+\]: [0-9A-Za-z]+: to=<[^>]*>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:$SINK_PORT,.* status=sent" "$PLOG" 2>/dev/null)
-total_sink=$(($(sink_count) - BASE_SINK))
+case $PHASES in *" 2 "*) ;; *) LAT=0 ;; esac
+[ "$LAT" -gt 0 ] && info "phase 2: latency, one SMTP session of $LAT messages per configuration and kind"
+[ "$LAT" -gt 0 ] && for cfg in "${CONFIGS[@]}"; do for k in "${KINDS[@]}"; do
+    case $k in ordinary) a=(s@example.org someone@example.com -4000) ;;
+        watched) a=(s@example.org postmaster@example.com -4000) ;; acm) a=(s@example.org admin@example.com "$ACM_EML") ;; esac
+    SENT=$((SENT + LAT))
+    case $cfg/$k in acm/*/acm) ACM_N=$((ACM_N + LAT)) ;; acm/*/watched) WATCHED_N=$((WATCHED_N + LAT)) ;; esac
+    lerr=$T/log/latency-${cfg/\//-}-$k.err
+    d0=$(delayed_acks)
+    if out=$(timeout "$TIMEOUT" "$PY" bench/latency.py 127.0.0.1 "${PORT[$cfg]}" "$LAT" "${a[@]}" 2>"$lerr"); then
+        echo "lat $cfg $k $out dacks=$(($(delayed_acks) - d0))" >>"$RES"
+    else
+        echo "# latency $cfg $k: $out $(cat "$lerr")"; STATUS=1
+    fi
+done; done
+poll "$TIMEOUT" delivered_all || { echo "# latency: the sink has $(($(sink_count) - BASE_SINK)) of $SENT messages"; STATUS=1; }
 
-# ---------------------------------------------------------------- report
-echo
-echo "acm-milter benchmark: Postfix $(postconf -h mail_version), loopback, $(nproc) CPUs, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-echo "ordinary/watched: -s 1 -m $N_SEQ -l 4000 (ms per message, sequential, one SMTP session per message)"
-echo "thruput: -s 10 -m $N_THR -l 4000 to someone@ (messages/s); acm: -F $ACM_EML -s 1 -m $N_ACM to admin@ (ms per message)"
-echo
-printf '%-6s %14s %14s %14s %12s %12s\n' config "ordinary ms" "watched ms" "thruput msg/s" "acm ms" delivered
-for cfg in $CONFIGS; do
-    printf '%-6s %14s %14s %14s %12s %12s\n' "$cfg" "${FIG[$cfg.ordinary]:--}" "${FIG[$cfg.watched]:--}" \
-        "${FIG[$cfg.thruput]:--}" "${FIG[$cfg.acm]:--}" "${DELIV[$cfg]:--}"
-done
-echo
-printf '%-6s %12s %12s %10s %10s %12s %12s\n' milter "RSS kB bef" "RSS kB aft" "fds bef" "fds aft" "threads bef" "threads aft"
-for cfg in $CONFIGS; do
-    [ "$cfg" = none ] && continue
-    read -r rb fb tb <<<"${RES[$cfg.before]:-- - -}"
-    read -r ra fa ta <<<"${RES[$cfg.after]:-- - -}"
-    printf '%-6s %12s %12s %10s %10s %12s %12s\n' "$cfg" "$rb" "$ra" "$fb" "$fa" "$tb" "$ta"
-done
-echo
-# differences to no milter, per message (information, not a verdict)
-case " $CONFIGS " in *" none "*)
-    for cfg in $CONFIGS; do
-        [ "$cfg" = none ] && continue
-        for w in ordinary watched acm; do
-            a=${FIG[$cfg.$w]:-} b=${FIG[none.$w]:-}
-            case "$a$b" in *error* | '') continue ;; esac
-            printf '%s %s: %+.2f ms/msg over no milter\n' "$cfg" "$w" "$(awk -v a="$a" -v b="$b" 'BEGIN { print a - b }')"
-        done
-    done ;;
-esac
-echo "raw:"
-for cfg in $CONFIGS; do
-    for w in ordinary watched thruput acm; do
-        echo "  $cfg $w: ${RAW[$cfg.$w]:--}"
+# cg_total CFG KIND COUNT: the milter of CFG restarted under callgrind, a warm-up of 3
+# messages of each kind, COUNT messages of KIND one session at a time, SIGTERM: the
+# instructions the whole process executed, in CG (the warm-up cancels out in the differences)
+cg_total() {
+    local cfg=$1 kind=$2 count=$3 out=$T/cg/${1%/*}-$2-$3.out k
+    stop_pid "${MPID[$cfg]}"
+    rm -f "${SPEC[$cfg]#unix:}"
+    start_milter "$cfg" valgrind --tool=callgrind --callgrind-out-file="$out"
+    for k in "${KINDS[@]}"; do
+        # shellcheck disable=SC2046
+        source_run "$cfg" 3 -s 1 $(mail_args "$k")
     done
+    # shellcheck disable=SC2046
+    [ "$count" -gt 0 ] && source_run "$cfg" "$count" -s 1 $(mail_args "$kind")
+    stop_pid "${MPID[$cfg]}"
+    CG=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p; s/^summary: *\([0-9]*\).*/\1/p' "$out" 2>/dev/null | head -n1)
+}
+if [[ $PHASES == *" 3 "* ]]; then
+    info "phase 3: instructions per message under callgrind, $IR messages per kind, one session at a time"
+    for cfg in floor/unix acm/unix opendkim/unix; do
+        [[ " ${CONFIGS[*]} " == *" $cfg "* ]] || continue
+        cg_total "$cfg" none 0; base=$CG
+        for k in "${KINDS[@]}"; do
+            cg_total "$cfg" "$k" "$IR"; tot=$CG
+            if [ -n "$base" ] && [ -n "$tot" ]; then
+                echo "ir ${cfg%/*} $k $IR $((tot - base))" >>"$RES"
+            else
+                echo "# callgrind: no totals for $cfg $k (see $T/cg)"; STATUS=1
+            fi
+        done
+        rm -f "${SPEC[$cfg]#unix:}"
+        start_milter "$cfg"
+    done
+fi
+
+# ---------------------------------------------------------------- was every milter in the path?
+mw=$(grep -i 'milter' "$PLOG" | grep -iE 'warning|error|fatal|panic' | head -n5)
+if [ -n "$mw" ]; then
+    echo "BENCH VOID: Postfix reports milter trouble; with milter_default_action = accept it bypassed the milter:"
+    sed 's/^/  /' <<<"$mw"
+    VOID=1
+fi
+for cfg in "${CONFIGS[@]}"; do
+    [ "$cfg" = none ] || alive "${MPID[$cfg]}" || { echo "BENCH VOID: the $cfg milter died"; VOID=1; }
 done
-echo "messages sent $SENT (incl. warm-up), received by the sink $total_sink, Postfix log status=sent $sent_log"
-if [ "$total_sink" -lt "$SENT" ]; then
-    echo "MAIL LOST: $((SENT - total_sink)) of $SENT messages did not reach the sink"
-    STATUS=1
-fi
-if [ "$SRC_ERRORS" -gt 0 ]; then
-    echo "smtp-source reported errors in $SRC_ERRORS runs (see above)"
-    STATUS=1
-fi
-[ -n "$FAILED" ] && echo "the benchmark did not run as intended (see the lines starting with # above)"
+acm_dec=$(cat "$T"/log/acm-*.log | grep -c 'decision=approve reason=allowlisted')
+[ "$acm_dec" = "$ACM_N" ] || { echo "BENCH VOID: acm-milter logged $acm_dec approvals for the $ACM_N ACM messages sent to it"; VOID=1; }
+w_dec=$(cat "$T"/log/acm-*.log | grep -c 'decision=ignore reason=not-acm')
+[ "$w_dec" = "$WATCHED_N" ] || { echo "BENCH VOID: acm-milter logged $w_dec not-acm decisions for the $WATCHED_N watched messages sent to it"; VOID=1; }
+total=$(($(sink_count) - BASE_SINK))
+[ "$total" -ge "$SENT" ] || { echo "MAIL LOST: the sink has $total of $SENT messages"; STATUS=1; }
+[ -n "$VOID" ] && STATUS=1
+
+echo
+"$PY" bench/report.py "$RES" "$HOSTINFO, end load $(cut -d' ' -f1-3 /proc/loadavg)" "$VERSIONS" ${VOID:+VOID}
 exit "$STATUS"
+}
