@@ -233,9 +233,21 @@ static void add_sent(struct notify_state *st, long t)
 bool notify_state_load(struct notify_state *st, const char *path)
 {
     notify_state_free(st);
-    FILE *f = fopen(path, "re");
-    if (!f)
+    /* only what it must be: no link followed, a regular file, at most NOTIFY_STATE_MAX */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0)
         return errno == ENOENT;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > NOTIFY_STATE_MAX) {
+        close(fd);
+        errno = EINVAL;
+        return false;
+    }
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        close(fd);
+        return false;
+    }
     char line[600];
     while (fgets(line, sizeof(line), f)) {
         line[strcspn(line, "\n")] = '\0';

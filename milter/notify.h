@@ -33,6 +33,7 @@
 #define NOTIFY_QUEUE_MAX 64        /* notices waiting for the thread */
 #define NOTIFY_SEEN_MAX 4096       /* (digest, outcome) pairs remembered */
 #define NOTIFY_HELD_NAMES 50       /* held-back notices named one by one in the next */
+#define NOTIFY_STATE_MAX (1L << 20) /* bytes of SpoolDir/notify/state read at most */
 
 enum notify_what {
     NW_NONE,
@@ -97,7 +98,8 @@ enum notify_admit { NA_SEND, NA_DUPLICATE, NA_HELD };
 
 void notify_state_init(struct notify_state *st);
 void notify_state_free(struct notify_state *st);
-/* A missing file is an empty state; a damaged one is read as far as it makes sense. */
+/* A missing file is an empty state; a damaged one is read as far as it makes sense; a link,
+ * a non-regular file or one over NOTIFY_STATE_MAX is refused (false, errno EINVAL or ELOOP). */
 bool notify_state_load(struct notify_state *st, const char *path);
 /* Atomic: temporary file in the same folder, fsync, rename. */
 bool notify_state_save(const struct notify_state *st, const char *path);

@@ -488,6 +488,30 @@ static void test_state(void)
     CHECK(st2.nseen == 1 && st2.held == 0 && st2.held_names.n == 1);
     CHECK(strchr(st2.held_names.v[0], '\x01') == NULL);
     CHECK(notify_state_load(&st2, path_in("no-such-state")) && st2.nseen == 0);
+    /* a link, a FIFO or an oversized file is refused, never followed or read half */
+    CHECK(symlink(path_in("state"), path_in("state-link")) == 0);
+    CHECK(!notify_state_load(&st2, path_in("state-link")) && st2.nseen == 0);
+    CHECK(mkfifo(path_in("state-fifo"), 0600) == 0);
+    CHECK(!notify_state_load(&st2, path_in("state-fifo")));
+    FILE *big = fopen(path_in("state-big"), "w");
+    for (long i = 0; big && i < NOTIFY_STATE_MAX / 10 + 10; i++)
+        fputs("sent 1234\n", big);
+    if (big)
+        fclose(big);
+    CHECK(!notify_state_load(&st2, path_in("state-big")));
+    /* the state never holds more than NOTIFY_SEEN_MAX pairs, and its file stays small */
+    for (int i = 0; i < NOTIFY_SEEN_MAX + 100; i++) {
+        struct notice x = mknotice(1000 + i);
+        notify_state_done(&st2, &x, t0, true);
+    }
+    CHECK(st2.nseen == NOTIFY_SEEN_MAX);
+    struct notice first = mknotice(1000), last = mknotice(1000 + NOTIFY_SEEN_MAX + 99);
+    CHECK(notify_state_admit(&st2, &last, t0) == NA_DUPLICATE);
+    CHECK(notify_state_admit(&st2, &first, t0 + 5000) != NA_DUPLICATE);   /* the oldest went */
+    CHECK(notify_state_save(&st2, path_in("state3")));
+    struct stat sb;
+    CHECK(stat(path_in("state3"), &sb) == 0 && sb.st_size < NOTIFY_STATE_MAX);
+    CHECK(notify_state_load(&st2, path_in("state3")) && st2.nseen == NOTIFY_SEEN_MAX);
     strlist_free(&to);
     notify_state_free(&st);
     notify_state_free(&st2);
@@ -555,6 +579,35 @@ static void test_run(void)
     strlist_free(&a);
 }
 
+/* the milter side only enqueues: without the thread a notice is counted as suppressed */
+static void test_enqueue(void)
+{
+    struct strlist errs = {0};
+    struct config *c = conf("SenderAuth authres\nNotifyAddress ops@example.com\nNotifyCommand /bin/true\n",
+                            "arn:aws:acm:eu-west-1:123456789012:certificate/*\n", &errs);
+    CHECK(c != NULL);
+    if (!c)
+        return;
+    struct tm_opts o = tm_default();
+    struct decision d;
+    decide(c, &o, "admin@example.com", &d);
+    struct stats_counter sc[8];
+    size_t n = stats_notices(sc, 8);
+    unsigned long before = n == 3 ? sc[2].n : 0;
+    notify_decision(c, "Q9", &d);   /* not started: one notify=suppressed detail=not-started */
+    n = stats_notices(sc, 8);
+    CHECK(n == 3 && strcmp(sc[2].a, "suppressed") == 0 && sc[2].n == before + 1);
+    /* an outcome that needs nobody is not even counted */
+    struct tm_opts forged = o;
+    forged.authres = "mx.example.com; dkim=fail header.d=certificates.amazon.com";
+    decide(c, &forged, "admin@example.com", &d);
+    notify_decision(c, "Q10", &d);
+    n = stats_notices(sc, 8);
+    CHECK(sc[2].n == before + 1);
+    config_unref(c);
+    strlist_free(&errs);
+}
+
 static void test_metrics(void)
 {
     struct metrics_gauges g = {.start_time = 1764547200, .config_load_time = 1764547260,
@@ -603,6 +656,7 @@ int main(void)
     test_triggers();
     test_state();
     test_run();
+    test_enqueue();
     test_metrics();
     char cmd[600];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
