@@ -9,8 +9,9 @@
 #   PROTOCOL_USER=name   UserID given to the daemon when run as root (default nobody);
 #                        TMPDIR (default /tmp) must be traversable by that user
 #   PROTOCOL_TIMEOUT=s   per-case safety limit (default 300; not an assertion)
-#   PROTOCOL_SKIP="t12"  cases not to run (tests/valgrind/run.sh: valgrind's own
-#                        allocator takes calloc() from t12's LD_PRELOAD shim)
+#   PROTOCOL_SKIP="t12 t13"  cases not to run (tests/valgrind/run.sh: valgrind's own
+#                        allocator takes calloc() from t12's LD_PRELOAD shim; t13's ~130
+#                        runs of -t would take minutes under valgrind)
 # CASE selects cases by name (e.g. t03 t08); default: all.
 #
 # Each case gets its own directory, configuration (derived from
@@ -315,6 +316,7 @@ want t09 && sigterm_case
 want t10 && lua_case t10-oversize      t10-oversize.lua
 want t11 && lua_case t11-eoh-agree     t11-eoh-agree.lua
 want t12 && negotiate_oom_case
+want t13 && lua_case t13-corpus-agree   t13-corpus-agree.lua
 
 echo "protocol: $NPASS passed, $NFAIL failed${FAILED[*]:+ (${FAILED[*]})}"
 [ $NFAIL = 0 ]
