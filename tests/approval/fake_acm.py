@@ -41,6 +41,8 @@ Behaviours (of GET unless said otherwise):
   mismatch-account  the page shows another account (and the ARN with it)
   nosuccess    the page as ok, but the POST answers 200 without any success marker
   down         the connection is closed right after the TLS handshake (no HTTP answer)
+  hold-post    GET as ok; the POST is accepted (the request becomes approved) but its answer is
+               held as in hang, so the client is cut in the middle of the POST
 Second layout (section 3.2a, the page as later public approvers read it): the labels in <div>s,
 <form action="https://HOST/approvevalidation" method="post"> (absolute, on the Host the request
 named) holding the hidden inputs validationToken (the code), validationArn, domainName, accountId,
@@ -483,6 +485,11 @@ class Handler(BaseHTTPRequestHandler):
         rec["behaviour"] = b
         with self.st.lock:
             self.st.sessions.pop(sid, None)  # one POST per session
+        if b == "hold-post":
+            with self.st.lock:
+                self.st.approved.add(code)
+            rec.update(approved=True)
+            return self.hang(rec)
         if b == "nosuccess":
             rec["status"] = 200
             self.st.log(**rec)
