@@ -45,7 +45,7 @@ SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=build/san/tests/%)
 DEPFILES  := $(LIB_OBJS:.o=.d) $(SAN_OBJS:.o=.d) build/milter/main.d build/san/milter/main.d \
              $(UNIT_BINS:=.d) $(SAN_BINS:=.d)
 
-.PHONY: all demo check deps deb deb-test hostile daemon soak faults fuzz fuzz-replay fuzz-quick unit unit-san clang cli install-test approval dkim systemd memcheck sendmail man-lint corpus protocol e2e notify install uninstall clean bench bench-quick
+.PHONY: all demo check deps deb deb-test hostile daemon soak faults spool fuzz fuzz-replay fuzz-quick unit unit-san clang cli install-test approval dkim systemd memcheck sendmail man-lint corpus protocol e2e notify install uninstall clean bench bench-quick
 
 all: milter/acm-milter
 
@@ -105,7 +105,7 @@ else
 # Unit tests, then the same tests under AddressSanitizer + UndefinedBehaviorSanitizer, then
 # the corpus through `acm-milter -t`, the milter protocol over real sockets, and a real
 # Postfix end to end. Any failure fails `make check`.
-check: all clang unit unit-san cli daemon install-test systemd man-lint corpus hostile fuzz-quick protocol memcheck e2e sendmail approval dkim notify faults
+check: all clang unit unit-san cli daemon install-test systemd man-lint corpus hostile fuzz-quick protocol memcheck e2e sendmail approval dkim notify faults spool
 	@echo "make check: all tests passed"
 
 endif
@@ -211,6 +211,12 @@ soak: all
 # under load.
 faults: all
 	bash tests/soak/faults.sh
+
+# The approval queue under attack and faults: tampered entries of every kind, read-only and
+# unreadable pending/, kill -9 in the middle of the approval POST, SIGTERM with an exchange
+# in flight (daemon as an unprivileged user, local HTTPS fake of the ACM site).
+spool: all
+	bash tests/spool/run.sh
 
 # A throwaway Postfix + acm-milter + fake approval site: see README.md, Quick start.
 demo:

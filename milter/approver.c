@@ -4,6 +4,7 @@
 #include "approver.h"
 
 #include <curl/curl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,20 @@
 bool approver_init(void)
 {
     return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
+static atomic_bool cancelled;
+
+void approver_cancel(void)
+{
+    atomic_store(&cancelled, true);
+}
+
+/* libcurl calls this about once a second, and more often while data flows. */
+static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)arg, (void)dt, (void)dn, (void)ut, (void)un;
+    return atomic_load(&cancelled) ? 1 : 0;   /* 1: CURLE_ABORTED_BY_CALLBACK */
 }
 
 const char *approval_verdict_name(enum approval_verdict v)
@@ -59,6 +74,7 @@ static void curl_failure(struct approval_outcome *o, CURLcode rc)
     char d[48];
     switch (rc) {
     case CURLE_OPERATION_TIMEDOUT: verdict(o, AV_RETRY, "timeout"); return;
+    case CURLE_ABORTED_BY_CALLBACK: verdict(o, AV_RETRY, "stopped"); return;
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -151,6 +167,8 @@ static void common_options(CURL *h, const struct config *c, struct sbuf *body)
     curl_easy_setopt(h, CURLOPT_TIMEOUT, c->approval_timeout);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, c->approval_timeout < 10 ? c->approval_timeout : 10L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "acm-milter/" ACM_VERSION);
     curl_easy_setopt(h, CURLOPT_COOKIEFILE, "");   /* in-memory cookies for this attempt only */
     curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)APPROVER_MAX_PAGE);
@@ -273,6 +291,10 @@ void approver_run(const struct config *c, const struct request *r, struct approv
 {
     memset(o, 0, sizeof(*o));
     sbuf_init(&o->page, 3 * (size_t)APPROVER_MAX_PAGE + 1024);
+    if (atomic_load(&cancelled)) {
+        verdict(o, AV_RETRY, "stopped");
+        return;
+    }
     struct arn a;
     if (!arn_parse(r->arn, false, &a)) {
         verdict(o, AV_FAILED, "spool-entry-arn");

@@ -44,6 +44,9 @@ struct approval_outcome {
 bool approver_init(void);   /* curl_global_init, once before threads start */
 void approver_run(const struct config *c, const struct request *r, struct approval_outcome *o);
 void approval_outcome_free(struct approval_outcome *o);
+/* At stop: the exchange in flight is cut within about a second (libcurl's progress callback)
+ * and no new one starts; the verdict is AV_RETRY with detail "stopped". */
+void approver_cancel(void);
 const char *approval_verdict_name(enum approval_verdict v);
 
 #endif

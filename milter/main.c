@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,15 +139,33 @@ static int offline(struct config *c, const char *file, struct strlist *rcpts, co
 
 static bool started_as_root;   /* UserID applies (and a reload checks it as -n does) */
 
-static void *signal_thread(void *arg)
+/* The main thread waits for signals; smfi_main() runs in its own thread. A signal sent to
+ * the process goes to the main thread first when it waits for it, so SIGTERM, SIGHUP and
+ * SIGINT reach this loop rather than libmilter's own signal thread (which would leave the
+ * listener in its 5 s select()). Returns the stop signal. */
+static pthread_t main_tid;
+static atomic_int milter_done;
+static int milter_rc = MI_SUCCESS;
+
+static void *milter_thread(void *arg)
 {
-    sigset_t *set = arg;
+    (void)arg;
+    milter_rc = smfi_main();
+    atomic_store(&milter_done, 1);
+    pthread_kill(main_tid, SIGTERM);   /* wakes the signal loop if libmilter stopped alone */
+    return NULL;
+}
+
+static int signal_loop(const sigset_t *set)
+{
     time_t next_stats = time(NULL) + 3600;
     for (;;) {
         struct timespec ts = {.tv_sec = next_stats - time(NULL), .tv_nsec = 0};
         if (ts.tv_sec < 0)
             ts.tv_sec = 0;
         int sig = sigtimedwait(set, NULL, &ts);
+        if (sig == SIGTERM || sig == SIGHUP || sig == SIGINT)
+            return sig;
         if (sig < 0 || sig == SIGUSR2) {
             if (sig < 0 && errno != EAGAIN)
                 continue;
@@ -200,7 +219,60 @@ static void *signal_thread(void *arg)
                  alpath ? alpath : "?", mode);
         free(alpath);
     }
+}
+
+/* The listening socket's address, to wake libmilter's listener at stop. */
+static struct sockaddr_storage listen_addr;
+static socklen_t listen_len;
+
+static void find_listener(void)
+{
+    for (int fd = 3; fd < 1024; fd++) {
+        int listening = 0, type = 0;
+        socklen_t l = sizeof(listening), lt = sizeof(type);
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &l) == 0 && listening &&
+            getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &lt) == 0 && type == SOCK_STREAM &&
+            getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+            (ss.ss_family == AF_UNIX || ss.ss_family == AF_INET || ss.ss_family == AF_INET6)) {
+            listen_addr = ss;
+            listen_len = sl;
+            return;
+        }
+    }
+}
+
+static void *stopper(void *arg)
+{
+    (void)arg;
+    smfi_stop();   /* sets the stop flag, then waits for the listener's select() to end */
     return NULL;
+}
+
+/* Stops libmilter promptly: smfi_stop(), then a connection of our own so the listener's
+ * select() returns now and sees the flag (it would otherwise wait up to 5 s). */
+static void stop_milter(void)
+{
+    if (atomic_load(&milter_done))
+        return;
+    pthread_t th;
+    if (pthread_create(&th, NULL, stopper, NULL) == 0)
+        pthread_detach(th);
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    for (int i = 0; i < 20 && !atomic_load(&milter_done); i++) {
+        if (listen_len) {
+            int fd = socket(listen_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            if (fd >= 0) {
+                connect(fd, (struct sockaddr *)&listen_addr, listen_len);
+                close(fd);
+            }
+        }
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
+        sigtimedwait(&term, NULL, &ts);   /* milter_thread's wake-up, or 50 ms */
+    }
 }
 
 static const char *socket_path(const char *spec)
@@ -357,18 +429,17 @@ static int run_daemon(struct config *c, bool foreground)
     if (c->sender_auth & SA_NONE)
         log_warn("SenderAuth none: the sender of validation messages is not authenticated");
 
-    /* Before any thread exists, block the signals our own thread waits for (USR1, USR2)
-     * and the ones libmilter's signal thread waits for (HUP, TERM, INT): every thread
-     * inherits the mask, so each signal reaches only the thread that sigwait()s for it. */
-    static sigset_t set;
+    /* Before any thread exists, block the signals the main thread waits for (USR1, USR2,
+     * and the stop signals HUP, TERM, INT, which libmilter's signal thread also waits
+     * for): every thread inherits the mask. */
+    sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
     sigaddset(&set, SIGUSR2);
-    sigset_t all = set;
-    sigaddset(&all, SIGHUP);
-    sigaddset(&all, SIGTERM);
-    sigaddset(&all, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     if (smfi_setconn(c->socket) != MI_SUCCESS)
@@ -440,7 +511,7 @@ static int run_daemon(struct config *c, bool foreground)
                     c->spool_dir);
     }
     if (!foreground)
-        daemonize(&all);
+        daemonize(&set);
     if (c->pidfile)
         write_pidfile(c->pidfile);
     if (root) {
@@ -463,17 +534,24 @@ static int run_daemon(struct config *c, bool foreground)
         log_err("notices to NotifyAddress are off: cannot use %s/notify", c->spool_dir);
     metrics_start();
 
-    pthread_t th;
-    if (pthread_create(&th, NULL, signal_thread, &set) != 0)
-        log_fatal("cannot start the signal thread");
-    pthread_detach(th);
-
+    find_listener();
     log_info("starting acm-milter %s on %s: %zu allowlist rules from %s, mode %s", ACM_VERSION,
              c->socket, c->allowlist->n, c->allowlist_path, config_mode_name(c->mode));
     char *pidfile = str_dup(c->pidfile);
+    long grace = c->approval_timeout;
     config_install(c);
+    main_tid = pthread_self();
     started();
-    int rc = smfi_main();
+    pthread_t th;
+    if (pthread_create(&th, NULL, milter_thread, NULL) != 0)
+        log_fatal("cannot start the milter thread");
+    signal_loop(&set);
+    /* Stop: libmilter within a second, the approval in flight within ApprovalTimeout
+     * (finished, or logged as approval=retry detail=stopped). */
+    time_t t0 = time(NULL);
+    stop_milter();
+    queue_stop(grace - (long)(time(NULL) - t0));
+    int rc = atomic_load(&milter_done) ? milter_rc : MI_SUCCESS;
     log_info("stopping acm-milter (%s)", rc == MI_SUCCESS ? "clean" : "libmilter error");
     if (pidfile)
         unlink(pidfile);   /* may fail after the privilege drop; systemd cleans /run */
@@ -529,9 +607,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (list) {
-        int n = queue_list(c->spool_dir, stdout);
-        if (n < 0)
-            fprintf(stderr, "acm-milter: no approval queue in %s\n", c->spool_dir);
+        int n = queue_list(c->spool_dir, stdout, stderr);   /* names what it cannot read */
         config_unref(c);
         return n < 0 ? 1 : 0;
     }

@@ -104,6 +104,19 @@ bool request_write(const char *spool, enum spool_folder f, const struct request 
         errno = ENOMEM;
         return false;
     }
+    /* Never write what request_load() would refuse: the entry must read back as itself. */
+    struct request check;
+    const char *why;
+    char name[KEY_HEX + 8];
+    snprintf(name, sizeof(name), "%s.req", r->key);
+    enum load_result lr = request_parse(b.data, b.len, name, &check, &why);
+    explicit_bzero(&check, sizeof(check));
+    if (lr != LOAD_OK) {
+        explicit_bzero(b.data, b.len);
+        sbuf_free(&b);
+        errno = EINVAL;
+        return false;
+    }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     bool ok = fd >= 0 && write_all(fd, b.data, b.len) && fsync(fd) == 0;
     int saved = errno;

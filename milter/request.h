@@ -57,7 +57,8 @@ bool spool_path(char *out, size_t outsz, const char *spool, enum spool_folder f,
                 const char *key);
 
 /* Writes r (state and key included) as SPOOL/FOLDER/KEY.req through SPOOL/tmp/. false with
- * errno set on failure (the temporary file is removed). */
+ * errno set on failure (the temporary file is removed); EINVAL for a record that would not
+ * read back as a valid entry (it is never written). */
 bool request_write(const char *spool, enum spool_folder f, const struct request *r);
 
 enum load_result { LOAD_OK, LOAD_BAD, LOAD_ERROR };

@@ -318,6 +318,38 @@ int main(void)
     CHECK(request_parse(text, strlen(text), name2, &back, &why) == LOAD_BAD &&
           strcmp(why, "key-mismatch") == 0);
 
+    /* -q: valid entries by state, anything else as bad, unreadable folders named */
+    CHECK(request_write(spool, SF_DONE, &r));
+    put("stray name.req", "x", 1);
+    char bad1[400];
+    snprintf(bad1, sizeof(bad1), "%s/bad/evil\nname.req", spool);
+    fd = open(bad1, O_WRONLY | O_CREAT, 0600);
+    CHECK(fd >= 0);
+    if (fd >= 0)
+        close(fd);
+    char *lbuf = NULL, *ebuf = NULL;
+    size_t llen = 0, elen = 0;
+    FILE *lo = open_memstream(&lbuf, &llen), *le = open_memstream(&ebuf, &elen);
+    CHECK(queue_list(spool, lo, le) == 4);
+    fclose(lo);
+    fclose(le);
+    CHECK(lbuf && strstr(lbuf, "pending www.example.com " ARN " attempts=2 "));
+    CHECK(lbuf && strstr(lbuf, "bad pending/stray name.req detail=not-an-entry-name\n"));
+    CHECK(lbuf && strstr(lbuf, "bad bad/evil?name.req\n"));   /* one line, sanitized */
+    CHECK(ebuf && elen == 0);
+    free(lbuf);
+    free(ebuf);
+    remove_pending("stray name.req");
+    unlink(bad1);
+    lo = open_memstream(&lbuf, &llen);
+    le = open_memstream(&ebuf, &elen);
+    CHECK(queue_list("/nonexistent-spool", lo, le) == -1);
+    fclose(lo);
+    fclose(le);
+    CHECK(ebuf && strstr(ebuf, "no approval queue in /nonexistent-spool"));
+    free(lbuf);
+    free(ebuf);
+
     /* clean up */
     remove_pending(name);
     char cmd[600];
