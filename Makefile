@@ -203,9 +203,11 @@ bench-quick: all build/bench/floor
 	@bash deps/ensure.sh bench
 	BENCH_QUICK=1 bash bench/run.sh
 
-# 20,000 messages through Postfix over 50 sessions (not part of make check: ~1 minute of load).
+# 20,000 messages through Postfix over 50 sessions, then memory under three floods of 200
+# concurrent 1 MiB messages (not part of make check: ~2 minutes of load).
 soak: all
 	bash tests/soak/soak.sh
+	bash tests/soak/memory.sh
 
 # kill -9 under load, approval site down then back, spool on a full file system, 100 reloads
 # under load.

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "evaluate.h"
 #include "log.h"
+#include "mem.h"
 #include "mime.h"
 #include "notify.h"
 #include "policy.h"
@@ -36,7 +37,9 @@ struct msg {
     struct envelope env;
     bool watched;
     struct sbuf raw;
+    size_t charged;          /* bytes of the process-wide budget held by raw (mem.h) */
     bool too_large;
+    bool busy;               /* the budget was full: not buffered (too-large detail=busy) */
     bool in_body;
     size_t nhdrs;
     int existing;            /* X-ACM-Milter fields that came with the message */
@@ -62,7 +65,43 @@ static void msg_free(struct msg *m)
     strlist_free(&m->env.rcpts);
     free((char *)m->env.sender);
     sbuf_free(&m->raw);
+    mem_release(m->charged);
     free(m);
+}
+
+/* Stops buffering a message that will not be evaluated (too large, or the budget is full):
+ * its buffer is given back now, not at end of message. */
+static void drop_buffer(struct msg *m, bool busy)
+{
+    m->too_large = true;
+    m->busy = m->busy || busy;
+    sbuf_free(&m->raw);
+    sbuf_init(&m->raw, 1);
+    mem_release(m->charged);
+    m->charged = 0;
+}
+
+/* Appends to the message buffer, charged against the process-wide budget (in steps of
+ * 64 KiB). False when the message is no longer buffered. */
+static bool buffer(struct msg *m, const char *s, size_t n)
+{
+    if (m->too_large)
+        return false;
+    size_t need = (m->raw.len + n) * MEM_CHARGE;
+    if (need > m->charged) {
+        size_t step = (size_t)64 << 10;
+        size_t want = (need + step - 1) / step * step - m->charged;
+        if (!mem_reserve(want, mem_budget((size_t)m->cfg->max_message_size))) {
+            drop_buffer(m, true);
+            return false;
+        }
+        m->charged += want;
+    }
+    if (!sbuf_append(&m->raw, s, n)) {
+        drop_buffer(m, false);
+        return false;
+    }
+    return true;
 }
 
 /* The private data of a connection negotiated without the memory for its own: that
@@ -226,15 +265,12 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
     m->nhdrs++;
     if (str_ieq(name, HDR_NAME))
         m->existing++;
-    if (m->nhdrs > MIME_MAX_HEADERS)
-        m->too_large = true;
+    if (m->nhdrs > MIME_MAX_HEADERS && !m->too_large)
+        drop_buffer(m, false);
     if (!m->too_large) {
-        sbuf_puts(&m->raw, name);
-        sbuf_puts(&m->raw, (c->steps & SMFIP_HDR_LEADSPC) ? ":" : ": ");
-        sbuf_puts(&m->raw, value);
-        sbuf_puts(&m->raw, "\r\n");
-        if (m->raw.overflow)
-            m->too_large = true;
+        const char *sep = (c->steps & SMFIP_HDR_LEADSPC) ? ":" : ": ";
+        (void)(buffer(m, name, strlen(name)) && buffer(m, sep, strlen(sep)) &&
+               buffer(m, value, strlen(value)) && buffer(m, "\r\n", 2));
     }
     return reply(c, SMFIP_NR_HDR, SMFIS_CONTINUE);
 }
@@ -253,9 +289,7 @@ static sfsistat cb_eoh(SMFICTX *ctx)
     if (!c || !c->msg)
         return SMFIS_ACCEPT;
     struct msg *m = c->msg;
-    sbuf_puts(&m->raw, "\r\n");
-    if (m->raw.overflow)
-        m->too_large = true;
+    buffer(m, "\r\n", 2);
     /* The decision evaluate() would take first, on the same header fields (so the log line
      * is the one of `-t`). Not when X-ACM-Milter fields came with the message: they are
      * removed at end of message. Not when too large: end of message says so. */
@@ -277,13 +311,8 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
     if (!c || !c->msg)
         return SMFIS_CONTINUE;
     struct msg *m = c->msg;
-    if (m->too_large)
+    if (m->too_large || !buffer(m, (const char *)chunk, len))
         return (c->steps & SMFIP_SKIP) ? SMFIS_SKIP : SMFIS_CONTINUE;
-    if (!sbuf_append(&m->raw, (const char *)chunk, len)) {
-        m->too_large = true;
-        if (c->steps & SMFIP_SKIP)
-            return SMFIS_SKIP;
-    }
     return SMFIS_CONTINUE;
 }
 
@@ -305,6 +334,8 @@ static sfsistat cb_eom(SMFICTX *ctx)
         m->too_large = true;
     struct decision d;
     evaluate(m->cfg, &m->env, m->raw.data ? m->raw.data : "", m->raw.len, m->too_large, &d);
+    if (m->busy)
+        str_copy(d.detail, sizeof(d.detail), "busy");   /* too-large: the budget was full */
     log_decision(qid, &d);
     stats_decision(&d);
     notify_decision(m->cfg, qid, &d);   /* only enqueues: the notice is sent elsewhere */

@@ -35,6 +35,7 @@
 #include "config.h"
 #include "evaluate.h"
 #include "log.h"
+#include "mem.h"
 #include "metrics.h"
 #include "mime.h"
 #include "notify.h"
@@ -416,6 +417,7 @@ static void started(void)
 
 static int run_daemon(struct config *c, bool foreground)
 {
+    mem_init();   /* before any thread: message buffers go back to the system when freed */
     metrics_set_start_time((long)time(NULL));
     /* start-up messages go to stderr too, also for a background start (its parent copies
      * them); the daemon stops writing there once started in the background */

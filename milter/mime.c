@@ -122,24 +122,31 @@ static void add_text(struct mime_view *mv, GMimePart *part, bool html)
     if (!write_decoded(w, filt))
         unread(mv, "mime-decode");
     g_mime_stream_flush(filt);
-    GByteArray *arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-    struct mime_text *p = realloc(mv->parts, (mv->nparts + 1) * sizeof(*p));
-    if (p) {
-        mv->parts = p;
-        const char *fmt =
-            g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "format");
-        const char *dsp =
-            g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "delsp");
-        p[mv->nparts].html = html;
-        p[mv->nparts].flowed = !html && fmt && str_ieq(fmt, "flowed");
-        p[mv->nparts].delsp = dsp && str_ieq(dsp, "yes");
-        p[mv->nparts].len = arr ? arr->len : 0;
-        p[mv->nparts].text = str_ndup(arr ? (const char *)arr->data : "", arr ? arr->len : 0);
-        if (p[mv->nparts].text)
-            mv->nparts++;
-    }
     g_object_unref(filt);
+    /* The decoded text is taken from the stream's array, not copied (GLib allocates with
+     * malloc(): free() releases it). */
+    GByteArray *arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
     g_object_unref(mem);
+    if (!arr)
+        return;
+    size_t len = arr->len;
+    g_byte_array_append(arr, (const guint8 *)"", 1);   /* NUL-terminated */
+    char *text = (char *)g_byte_array_free(arr, FALSE);
+    struct mime_text *p = realloc(mv->parts, (mv->nparts + 1) * sizeof(*p));
+    if (!p) {
+        free(text);
+        return;
+    }
+    mv->parts = p;
+    const char *fmt = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "format");
+    const char *dsp = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "delsp");
+    p[mv->nparts].html = html;
+    p[mv->nparts].flowed = !html && fmt && str_ieq(fmt, "flowed");
+    p[mv->nparts].delsp = dsp && str_ieq(dsp, "yes");
+    p[mv->nparts].len = len;
+    p[mv->nparts].text = text;
+    mv->nparts++;
 }
 
 /* A multipart's preamble or epilogue: no reader shows it, but what it says counts (it is
@@ -334,7 +341,12 @@ struct mime_view *mime_parse(const char *raw, size_t len)
     struct mime_view *mv = calloc(1, sizeof(*mv));
     if (!mv)
         return NULL;
-    GMimeStream *stream = g_mime_stream_mem_new_with_buffer(raw, len);
+    /* The parser reads the caller's buffer in place (no copy of the message): a byte array
+     * that borrows it, in a stream that does not own it; the parts' contents are views of
+     * it, and it is handed back untouched once the last of them is gone. */
+    GByteArray *borrowed = g_byte_array_new_take((guint8 *)raw, len);
+    GMimeStream *stream = g_mime_stream_mem_new_with_byte_array(borrowed);
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
     GMimeParser *parser = g_mime_parser_new_with_stream(stream);
     GMimeParserOptions *opts = g_mime_parser_options_new();
     g_mime_parser_options_set_rfc2047_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
@@ -350,6 +362,7 @@ struct mime_view *mime_parse(const char *raw, size_t len)
     if (!mv->nul_header && memchr(raw, '\0', len))
         mv->nul_header = "message";
     if (!msg) {
+        g_byte_array_free(borrowed, FALSE);   /* the buffer is the caller's */
         unread(mv, "mime-decode");
         return mv;
     }
@@ -398,6 +411,7 @@ struct mime_view *mime_parse(const char *raw, size_t len)
 
     walk(mv, g_mime_message_get_mime_part(msg), 0);
     g_object_unref(msg);
+    g_byte_array_free(borrowed, FALSE);   /* the buffer is the caller's */
     return mv;
 }
 

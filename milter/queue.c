@@ -25,6 +25,7 @@
 
 #include "approver.h"
 #include "log.h"
+#include "mem.h"
 #include "notify.h"
 #include "stats.h"
 
@@ -635,6 +636,7 @@ static void *worker(void *arg)
         }
         report_state(c);
         config_unref(c);
+        mem_maintain();   /* memory a flood left behind goes back when idle */
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += wait;
