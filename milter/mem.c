@@ -24,8 +24,8 @@ void mem_init(void)
 
 size_t mem_budget(size_t max_message)
 {
-    size_t eight = max_message * MEM_CHARGE * 8;
-    return eight > MEM_BUDGET_MIN ? eight : MEM_BUDGET_MIN;
+    size_t eight = max_message * 8;
+    return MEM_CHARGE * (eight > MEM_MESSAGES_MIN ? eight : MEM_MESSAGES_MIN);
 }
 
 bool mem_reserve(size_t n, size_t budget)

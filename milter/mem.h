@@ -16,11 +16,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The budget: at least MEM_BUDGET_MIN, and room for eight messages of max_message bytes. */
-#define MEM_BUDGET_MIN ((size_t)128 << 20)
+/* The budget: MEM_CHARGE times the larger of MEM_MESSAGES_MIN and eight messages of
+ * max_message bytes. */
+#define MEM_MESSAGES_MIN ((size_t)32 << 20)
 /* A buffered byte is charged this many times: the raw message, its decoded text and the
  * recognizer's normalized copy, which all exist while the message is evaluated. */
-#define MEM_CHARGE 2
+#define MEM_CHARGE 3
 
 void mem_init(void);
 size_t mem_budget(size_t max_message);
