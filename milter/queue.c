@@ -666,9 +666,11 @@ bool queue_prepare(const char *spool, bool give_to, uid_t uid, gid_t gid)
 
 bool queue_start(const struct config *c)
 {
-    /* A spool that cannot be used is one error line now and at each change: the milter
-     * runs on (mail is never delayed for it) and approvals wait until it can be used. */
-    queue_prepare(c->spool_dir, false, 0, 0);
+    /* A spool whose folders cannot even be made is a start that fails. One that exists but
+     * cannot be used is one error line now and at each change: the milter runs on (mail is
+     * never delayed for it) and approvals wait until it can be used. */
+    if (!queue_prepare(c->spool_dir, false, 0, 0))
+        return false;
     check_spool(c);
     report_state(c);
     if (c->mode == MODE_APPROVE) {

@@ -34,7 +34,8 @@
 /* Creates SpoolDir and its folders if missing; with give_to, chowns them to uid:gid (when
  * still root, before the privilege drop). Logs and returns false on failure. */
 bool queue_prepare(const char *spool, bool give_to, uid_t uid, gid_t gid);
-/* Checks the spool folders are usable (after the privilege drop) and starts the worker. */
+/* After the privilege drop: makes the spool folders that are missing (false when it cannot:
+ * logged), logs once when they cannot be used, and starts the worker. */
 bool queue_start(const struct config *c);
 void queue_submit(const struct config *c, const char *qid, const struct decision *d);
 /* Stops the worker (SIGTERM): waits at most grace seconds for an exchange in flight. */
