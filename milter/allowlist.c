@@ -4,9 +4,12 @@
 #include "allowlist.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define AL_MAX_FILE (4u << 20)
 #define AL_MAX_LINE 4096
@@ -119,11 +122,31 @@ struct allowlist *allowlist_parse(const char *name, const char *text, size_t len
     return al;
 }
 
+/* Opens path for reading only when it is a regular file (a FIFO would block the open and
+ * the read, a device could never end); NULL with errno (EINVAL: not a regular file). */
+static FILE *open_regular(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        errno = EINVAL;
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "r");
+    if (!f)
+        close(fd);
+    return f;
+}
+
 struct allowlist *allowlist_load(const char *path, struct strlist *errors)
 {
-    FILE *f = fopen(path, "re");
+    FILE *f = open_regular(path);
     if (!f) {
-        add_err(errors, path, 0, "cannot open: %s", strerror(errno));
+        add_err(errors, path, 0, "cannot open: %s",
+                errno == EINVAL ? "not a regular file" : strerror(errno));
         return NULL;
     }
     struct sbuf b;

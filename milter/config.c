@@ -9,6 +9,7 @@
 #include <pwd.h>
 #include <stdarg.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -859,6 +860,25 @@ struct config *config_parse(const char *name, const char *text, size_t len,
     return c;
 }
 
+/* Opens path for reading only when it is a regular file (a FIFO would block the open and
+ * the read, a device could never end); NULL with errno (EINVAL: not a regular file). */
+static FILE *open_regular(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        errno = EINVAL;
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "r");
+    if (!f)
+        close(fd);
+    return f;
+}
+
 struct config *config_load(const char *path, struct strlist *errors)
 {
     struct ctx x = {path, 0, errors};
@@ -869,9 +889,9 @@ struct config *config_load(const char *path, struct strlist *errors)
         config_free(c);
         return NULL;
     }
-    FILE *f = fopen(path, "re");
+    FILE *f = open_regular(path);
     if (!f) {
-        cerr(&x, "cannot open: %s", strerror(errno));
+        cerr(&x, "cannot open: %s", errno == EINVAL ? "not a regular file" : strerror(errno));
         config_free(c);
         return NULL;
     }

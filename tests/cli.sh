@@ -63,6 +63,17 @@ expect "guard: sticky folder (like /tmp) with our own files accepted" 0 "$BIN" -
 chmod 755 "$T/guard/sub"; chmod 666 "$T/guard/sub/g.conf"
 expect "guard: -t refuses too" 1 "$BIN" -x "$T/guard/sub/g.conf" -t tests/data/corpus/ordinary.eml
 
+# a configuration or allowlist that is not a regular file (a FIFO would block the open and a
+# reload forever, a folder or a device never parses): one line, exit 1 (timeout: a safety bound)
+mkdir -p "$T/nr"; chmod 755 "$T/nr"; mkfifo -m 644 "$T/nr/fifo"; mkdir -m 755 "$T/nr/dir"
+expect "-n refuses a FIFO as the configuration" 1 timeout 60 "$BIN" -n -x "$T/nr/fifo"
+grep -qF "$T/nr/fifo:0: cannot open: not a regular file" "$T/err" && ok "-n says the FIFO is no regular file" || bad "-n FIFO: $(cat "$T/err")"
+expect "-n refuses a folder as the configuration" 1 timeout 60 "$BIN" -n -x "$T/nr/dir"
+grep -qF "$T/nr/dir:0: cannot open: not a regular file" "$T/err" && ok "-n says the folder is no regular file" || bad "-n folder: $(cat "$T/err")"
+printf 'AllowList %s/nr/fifo\nUserID nobody\n' "$T" > "$T/nr/c.conf"; chmod 644 "$T/nr/c.conf"
+expect "-n refuses a FIFO as the allowlist" 1 timeout 60 "$BIN" -n -x "$T/nr/c.conf"
+grep -qF "$T/nr/fifo:0: cannot open: not a regular file" "$T/err" && ok "-n says the allowlist FIFO is no regular file" || bad "-n allowlist FIFO: $(cat "$T/err")"
+
 # UserID and Socket: what the start would refuse, -n refuses first (file:line, exit 1); the
 # start itself refuses the same way (exit 1, one clear line), never a panic or a core dump
 user_conf() { # user_conf FILE LINE...: test.conf with extra lines (AllowList absolute)
