@@ -879,6 +879,20 @@ static FILE *open_regular(const char *path)
     return f;
 }
 
+/* A file another library reads later (libcurl, libopendkim): readable, and a regular file
+ * (a FIFO would block the thread that reads it); errno says why not (EINVAL: not regular). */
+static bool readable_file(const char *path)
+{
+    struct stat st;
+    if (access(path, R_OK) != 0 || stat(path, &st) != 0)
+        return false;
+    if (!S_ISREG(st.st_mode)) {
+        errno = EINVAL;
+        return false;
+    }
+    return true;
+}
+
 struct config *config_load(const char *path, struct strlist *errors)
 {
     struct ctx x = {path, 0, errors};
@@ -924,16 +938,18 @@ struct config *config_load(const char *path, struct strlist *errors)
         if (!c->allowlist)
             ok = false;
     }
-    if (ok && c->ca_file && access(c->ca_file, R_OK) != 0) {
+    if (ok && c->ca_file && !readable_file(c->ca_file)) {
         unsigned line = 0;
         config_given(c, "CAFile", &line);
         struct ctx k = {path, line, errors};
-        cerr(&k, "CAFile %s: cannot read: %s", c->ca_file, strerror(errno));
+        cerr(&k, "CAFile %s: cannot read: %s", c->ca_file,
+             errno == EINVAL ? "not a regular file" : strerror(errno));
         ok = false;
     }
-    if (ok && c->dkim_test_keys && access(c->dkim_test_keys, R_OK) != 0) {
+    if (ok && c->dkim_test_keys && !readable_file(c->dkim_test_keys)) {
         struct ctx k = {c->dkim_test_keys, 0, errors};
-        cerr(&k, "DKIMTestKeys: cannot read: %s", strerror(errno));
+        cerr(&k, "DKIMTestKeys: cannot read: %s",
+             errno == EINVAL ? "not a regular file" : strerror(errno));
         ok = false;
     }
     if (ok)

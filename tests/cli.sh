@@ -111,6 +111,7 @@ n_refuses "port 65536" 'Socket: want inet:PORT' "Socket inet:65536@127.0.0.1"
 n_refuses "a port that is no number" 'Socket: want inet:PORT' "Socket inet:smtp@127.0.0.1"
 n_refuses "an empty host" 'Socket: want inet:PORT' "Socket inet:8894@"
 n_refuses "an unreadable CAFile" "CAFile $T/no-ca.pem: cannot read" "CAFile $T/no-ca.pem"
+n_refuses "a CAFile that is a FIFO" "CAFile $T/nr/fifo: cannot read: not a regular file" "CAFile $T/nr/fifo"
 if [ "$(id -u)" = 0 ]; then
     n_refuses "a missing user" 'UserID no-such-user-acm: no such user' "UserID no-such-user-acm"
     n_refuses "a missing group" 'UserID nobody:no-such-group-acm: no such group' "UserID nobody:no-such-group-acm"
