@@ -323,8 +323,8 @@ static bool approval_like(const char *u, size_t n)
  * as slashes), or ACM's host or path without one; in a template part also code=/context=. */
 static bool link_token(const char *t, size_t n, bool template)
 {
-    if (contains_ci(t, n, "://") || contains_ci(t, n, ":\\\\") || contains_ci(t, n, ":/\\") ||
-        contains_ci(t, n, ":\\/") || contains_ci(t, n, "acm-certificates") ||
+    if (contains_ci(t, n, "://") || contains_ci(t, n, ":\\") || contains_ci(t, n, "http:") ||
+        contains_ci(t, n, "https:") || contains_ci(t, n, "acm-certificates") ||
         contains_ci(t, n, "/approvals"))
         return true;
     return template && (contains_ci(t, n, "code=") || contains_ci(t, n, "context="));

@@ -102,6 +102,9 @@ static void class1_parts(void)
         "us-east-1.acm-certificates.amazon.com/approvals?code=" T_CODE "&context=" T_CTX,
         "hxxps://us-east-1.acm-certificates.amazon.com/approvals?code=" T_CODE "&context=" T_CTX,
         "x" T_URL,
+        "https:\\evil.example\\approve",
+        "https:/evil.example/approve",
+        "HTTPS:evil.example",
     };
     for (size_t i = 0; i < sizeof(bad_text) / sizeof(bad_text[0]); i++) {
         o = tm_default(); o.url = bad_text[i]; o.html_url = T_URL;
