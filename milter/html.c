@@ -183,6 +183,14 @@ static bool read_html(const char *html, size_t len, bool all, struct html_text *
                     add_attr_link(out, n, "action");
                 if (strcmp(name, "iframe") == 0 || strcmp(name, "frame") == 0)
                     add_attr_link(out, n, "src");
+                /* an image's alt text is what a reader sees with images off */
+                xmlChar *alt = xmlGetProp(n, (const xmlChar *)"alt");
+                if (alt && *alt) {
+                    sbuf_putc(&unseen, '\n');
+                    sbuf_puts(&unseen, (const char *)alt);
+                    sbuf_putc(&unseen, '\n');
+                }
+                xmlFree(alt);
             }
         } else if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
             if (n->content && all && raw_at >= 0) {

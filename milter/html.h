@@ -9,7 +9,8 @@
  * (hidden elements included, comments, scripts and styles left out, so that they cannot cut
  * a label in two); then what a reader sees (without elements hidden by the hidden attribute
  * or an inline style such as display:none, font-size:0, and without head and title); then
- * what nobody sees (comments, script and style contents, each on its own lines). `main_len`
+ * what a reader does not see, or only at times (comments, script and style contents, alt
+ * texts, each on its own lines). `main_len`
  * is the length of the first section, where the links' positions lie. It lists every link
  * attribute (href and xlink:href of any element, form action, frame and iframe src).
  * Limits are reported, never hidden: `limit` names the first one reached ("html-links": more

@@ -183,6 +183,7 @@ static void class1_parts(void)
         "www.example.com<div hidden>Domain: www.evil.example</div>",
         "www.example.com<title>Domain: www.evil.example</title>",
         "www.example.com<textarea>Domain: www.evil.example</textarea>",
+        "www.example.com<img src=\"x.png\" alt=\"Domain: www.evil.example\">",
     };
     for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
         o = tm_default(); o.html_domain = hidden[i];
