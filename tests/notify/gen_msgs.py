@@ -24,6 +24,8 @@ Cases (allowlist: tests/data/allowlist; eu-west-1 certificates of 123456789012 f
   failcmd      one more denied request, while NotifyCommand fails
   hang         one more denied request, while NotifyCommand hangs
   hangok       allowlisted, approved while NotifyCommand hangs
+  dnsfail      allowlisted; signed at test time, verified by a milter without DNS:
+               deny unauthenticated detail=dkim-dns-failure (one notice)
 """
 import hashlib
 import json
@@ -51,6 +53,7 @@ CASES = [
     ("failcmd", "ok", dict(account=OTHER), ["admin"], None),
     ("hang", "ok", dict(account=OTHER), ["admin"], None),
     ("hangok", "ok", {}, ["admin"], None),
+    ("dnsfail", "ok", {}, ["admin"], None),
 ]
 
 

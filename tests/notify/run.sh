@@ -22,8 +22,10 @@
 #      * the hourly limit: 20 sent, the rest notify=suppressed hourly-limit; an hour later
 #        (the state file's times moved back, milter restarted) the next notice names them;
 #      * a failing NotifyCommand: notify=failed detail=exit-status, the mail delivered;
-#        a hanging one: the mail delivered and an approval made before notify=failed
-#        detail=timeout;
+#        a hanging one: the mail delivered and an approval made, then notify=failed
+#        detail=timeout and the command killed;
+#      * deny unauthenticated detail=dkim-dns-failure (SenderAuth dkim, the milter in
+#        `unshare -n`, the message signed at test time): one notice;
 #      * MetricsFile: promtool check metrics, the values against the decisions logged,
 #        counters not going backwards across a reload (SIGUSR1), an unwritable folder logged
 #        once; contrib/acm-milter.mtail run by mtail over the syslog of this test;
@@ -88,9 +90,9 @@ PORT=$PF_PORT
 postfix_start
 
 NOTIFY_CMD="/usr/sbin/sendmail -C $PCONF -t -i"
-write_conf() { # write_conf FILE NOTIFYCOMMAND
+write_conf() { # write_conf FILE NOTIFYCOMMAND [SENDERAUTH]
     conf_write "$1" "# acm-milter configuration of tests/notify/run.sh" \
-        "AllowList $ROOT/tests/data/allowlist" "SenderAuth authres" "TrustedAuthservIDs mx.example.com" \
+        "AllowList $ROOT/tests/data/allowlist" "SenderAuth ${3:-authres}" "TrustedAuthservIDs mx.example.com" \
         "Mode approve" "SpoolDir $SPOOL" "ApprovalEndpoint https://127.0.0.1:$FPORT" "CAFile $PKI/ca.pem" \
         "ApprovalTimeout 3" "RetryInterval 1" "Socket unix:$SOCK" "UserID $MUSER" "PidFile $PIDFILE" \
         "NotifyAddress $OPS" "NotifyCommand $2" "MetricsFile $PROM"
@@ -307,6 +309,41 @@ check "... and hangok is approved" poll "$TIMEOUT" mhas "[^ ]+: approval=approve
 check "the hanging command is killed: notify=failed detail=timeout" \
     poll 90 mhas "[^ ]+: notify=failed detail=timeout outcome=deny-not-allowlisted domain=hang\\.example\\.com"
 check "no sleep 600 left behind" bash -c "! pgrep -f '^/bin/sleep 600\$' >/dev/null"
+
+# ---------------------------------------------------------------- 5b. a DKIM key look-up that fails
+# SenderAuth dkim, the milter in a network namespace of its own (unshare -n: no DNS at all), the
+# message signed now for certificates.amazon.com (tests/dkim/dkimsign.c, a key made now).
+cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o "$T/dkimsign" "$ROOT/tests/dkim/dkimsign.c" -lopendkim \
+    >"$T/log/cc.log" 2>&1 || die "cannot build tests/dkim/dkimsign.c: $(cat "$T/log/cc.log")"
+mkdir -p "$T/keys" && chmod 700 "$T/keys"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/keys/acm.pem" 2>"$T/log/openssl.err" ||
+    die "openssl genpkey: $(cat "$T/log/openssl.err")"
+grep -v '^Authentication-Results:' "${FILE_OF[dnsfail]}" | "$T/dkimsign" -k "$T/keys/acm.pem" -s s2026 \
+    -d certificates.amazon.com >"$T/dnsfail.eml" 2>"$T/log/sign.err" || die "dkimsign: $(cat "$T/log/sign.err")"
+write_conf "$T/acm-milter-dkim.conf" "$NOTIFY_CMD" dkim
+# loopback up in there (Postfix's sendmail wants an interface), nothing else: no name server
+printf '#!/bin/sh\nip link set lo up || exit 1\nexec "$@"\n' >"$T/netns-lo.sh" && chmod 755 "$T/netns-lo.sh"
+check "milter $MPID stops on SIGTERM" milter_stop "$MPID" 30
+if milter_start -w "unshare -n $T/netns-lo.sh" "$T/acm-milter-dkim.conf"; then
+    ok "milter started with SenderAuth dkim in a network namespace without DNS (pid $MPID)"
+else
+    fail "milter did not start in unshare -n ($MILTER_WHY)"
+    exit 1
+fi
+check "the milter's network namespace is not ours" test "$(readlink "/proc/$MPID/ns/net")" != "$(readlink /proc/self/ns/net)"
+n0=$(delivered_count)
+send_file "$T/dnsfail.eml" admin@example.com dnsfail
+check "dnsfail: decision=deny reason=unauthenticated detail=dkim-dns-failure" \
+    poll "$TIMEOUT" mhas "[^ ]+: decision=deny reason=unauthenticated domain=dnsfail\\.example\\.com .*detail=dkim-dns-failure"
+check "dnsfail: notify=sent outcome=deny-dkim-dns-failure" \
+    poll "$TIMEOUT" mhas "[^ ]+: notify=sent outcome=deny-dkim-dns-failure domain=dnsfail\\.example\\.com "
+check "dnsfail: the message is delivered" poll "$TIMEOUT" val -gt "$n0" delivered_count
+check "dnsfail: the notice reaches the operator" poll "$TIMEOUT" val != "" ops_file_for dnsfail.example.com
+f=$(ops_file_for dnsfail.example.com)
+check "dnsfail notice: Subject approve by hand, says the DKIM key look-up failed" \
+    bash -c "grep -qx 'Subject: acm-milter: approve by hand for dnsfail.example.com' '$f' && grep -q 'DNS look-up of' '$f' && grep -qF 'Queue id:    ${QID[dnsfail]} ' '$f'"
+check "dnsfail notice: no validation code, context or approval URL" \
+    bash -c "! grep -qiF -f '$MSG/secrets.txt' '$f' && ! grep -qE 'code=|context=|approvals\\?|acm-certificates' '$f'"
 check "no code or context anywhere in syslog (end)" bash -c "! grep -qF -f '$MSG/secrets.txt' '$SYSLOG'"
 check "no code or context in the notice state" bash -c "! grep -qF -f '$MSG/secrets.txt' '$STATE'"
 
@@ -330,7 +367,7 @@ done
 for r in sent failed suppressed; do
     check "mtail: notices_total{$r} = $(ncount "$r")" test "$(mt "acm_milter_notices_total{result=\"$r\"}")" = "$(ncount "$r")"
 done
-check "mtail: notices sent 21, failed 2" test "$(mt 'acm_milter_notices_total{result="sent"}')" = 21 -a "$(mt 'acm_milter_notices_total{result="failed"}')" = 2
+check "mtail: notices sent 22, failed 2" test "$(mt 'acm_milter_notices_total{result="sent"}')" = 22 -a "$(mt 'acm_milter_notices_total{result="failed"}')" = 2
 check "mtail: queue_pending from the last stats line" test "$(mt acm_milter_queue_pending)" = 0
 check "mtail: the one MetricsFile error counted" test "$(mt acm_milter_log_errors_total)" = "$(mcount 'error: ')"
 
