@@ -59,16 +59,6 @@ static bool state_reported;
 
 /* ---- entry files -------------------------------------------------------------------- */
 
-static bool fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    bool ok = fsync(fd) == 0;
-    close(fd);
-    return ok;
-}
-
 static bool write_all(int fd, const char *s, size_t n)
 {
     while (n) {
@@ -152,29 +142,32 @@ static void set_aside(const struct config *c, const char *name, const char *why)
         g_hash_table_insert(unmovable, g_strdup(name), GSIZE_TO_POINTER(generation));
         return;
     }
-    char pdir[4200], bdir[4200], from[4500], to[4600];
+    char pdir[4200], bdir[4200], to[300];
     spool_path(pdir, sizeof(pdir), c->spool_dir, SF_PENDING, NULL);
     spool_path(bdir, sizeof(bdir), c->spool_dir, SF_BAD, NULL);
-    snprintf(from, sizeof(from), "%s/%s", pdir, name);
-    int err = 0;
-    for (int i = 0; i < 1000; i++) {
+    int pfd = spool_folder_fd(c->spool_dir, SF_PENDING);
+    int bfd = pfd >= 0 ? spool_folder_fd(c->spool_dir, SF_BAD) : -1;
+    int err = errno;
+    for (int i = 0; pfd >= 0 && bfd >= 0 && i < 1000; i++) {
         if (i == 0)
-            snprintf(to, sizeof(to), "%s/%s", bdir, name);
+            str_copy(to, sizeof(to), name);
         else
-            snprintf(to, sizeof(to), "%s/%s.%d", bdir, name, i);
-        int rc = renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+            snprintf(to, sizeof(to), "%.250s.%d", name, i);
+        int rc = renameat2(pfd, name, bfd, to, RENAME_NOREPLACE);
         if (rc != 0 && errno == EINVAL) {   /* a file system without RENAME_NOREPLACE */
             struct stat st;
-            if (lstat(to, &st) == 0)
+            if (fstatat(bfd, to, &st, AT_SYMLINK_NOFOLLOW) == 0)
                 errno = EEXIST;
             else
-                rc = rename(from, to);
+                rc = renameat(pfd, name, bfd, to);
         }
         if (rc == 0) {
-            fsync_dir(bdir);
-            fsync_dir(pdir);
+            fsync(bfd);
+            fsync(pfd);
+            close(pfd);
+            close(bfd);
             char shown_to[200];
-            str_sanitize(shown_to, sizeof(shown_to), to + strlen(bdir) + 1, 160);
+            str_sanitize(shown_to, sizeof(shown_to), to, 160);
             log_warn("approval queue entry %s/%s is not valid (%s): moved to %s/%s, not worked",
                      pdir, shown, why, bdir, shown_to);
             return;
@@ -183,6 +176,10 @@ static void set_aside(const struct config *c, const char *name, const char *why)
         if (err != EEXIST)
             break;
     }
+    if (pfd >= 0)
+        close(pfd);
+    if (bfd >= 0)
+        close(bfd);
     log_err("approval queue entry %s/%s is not valid (%s) and cannot be moved to %s: %s; "
             "not worked",
             pdir, shown, why, bdir, strerror(err));
@@ -329,31 +326,44 @@ static void keep_page(const struct config *c, const struct request *r, const str
                       char *path, size_t pathsz)
 {
     path[0] = '\0';
-    char dir[4200];
+    char dir[4200], name[KEY_HEX + 40];
     if (!page->len || !spool_path(dir, sizeof(dir), c->spool_dir, SF_PAGES, NULL))
         return;
-    snprintf(path, pathsz, "%s/%s-%ld.html", dir, r->key, (long)time(NULL));
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    snprintf(name, sizeof(name), "%s-%ld.html", r->key, (long)time(NULL));
+    if ((size_t)snprintf(path, pathsz, "%s/%s", dir, name) >= pathsz) {
+        path[0] = '\0';
+        return;
+    }
+    /* a new file in the real pages/ folder: never through a link, never over a file */
+    int dfd = spool_folder_fd(c->spool_dir, SF_PAGES);
+    int fd = dfd < 0 ? -1
+                     : openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0 || !write_all(fd, page->data, page->len)) {
         log_warn("%s: cannot keep the approval page in %s: %s", r->qid, path, strerror(errno));
         path[0] = '\0';
     }
     if (fd >= 0)
         close(fd);
+    if (dfd >= 0)
+        close(dfd);
 }
 
 /* Removes pending/KEY.req once done/ holds the entry. Under lock. */
 static void remove_pending(const struct config *c, const struct request *r)
 {
-    char pend[4200], dir[4200];
-    spool_path(pend, sizeof(pend), c->spool_dir, SF_PENDING, r->key);
+    char name[KEY_HEX + 8], dir[4200];
+    snprintf(name, sizeof(name), "%s.req", r->key);
     spool_path(dir, sizeof(dir), c->spool_dir, SF_PENDING, NULL);
-    if (unlink(pend) != 0 && errno != ENOENT) {
+    int dfd = spool_folder_fd(c->spool_dir, SF_PENDING);
+    if (dfd < 0 || (unlinkat(dfd, name, 0) != 0 && errno != ENOENT)) {
         problem("cannot remove the finished entry of %s from %s: %s", r->qid, dir,
                 strerror(errno));
+        if (dfd >= 0)
+            close(dfd);
         return;
     }
-    fsync_dir(dir);
+    fsync(dfd);
+    close(dfd);
 }
 
 /* Ends an entry: written to done/, then the very file that was read is removed from

@@ -68,28 +68,26 @@ static bool write_all(int fd, const char *s, size_t n)
     return true;
 }
 
-static bool fsync_dir(const char *dir)
+int spool_folder_fd(const char *spool, enum spool_folder f)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    bool ok = fsync(fd) == 0;
-    close(fd);
-    return ok;
+    char dir[4200];
+    if (!spool_path(dir, sizeof(dir), spool, f, NULL)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
 bool request_write(const char *spool, enum spool_folder f, const struct request *r)
 {
-    char tmp[4200], dst[4200], dir[4200];
-    if (!spool_path(dst, sizeof(dst), spool, f, r->key) ||
-        !spool_path(dir, sizeof(dir), spool, f, NULL) ||
-        !spool_path(tmp, sizeof(tmp) - 40, spool, SF_TMP, r->key)) {
+    char name[KEY_HEX + 8], tmpname[KEY_HEX + 40];
+    if (!key_valid(r->key) || (unsigned)f >= SF_COUNT) {
         errno = EINVAL;
         return false;
     }
+    snprintf(name, sizeof(name), "%s.req", r->key);
     /* tmp/KEY.req.PID.tmp: the worker and the milter threads write under one lock */
-    size_t tl = strlen(tmp);
-    snprintf(tmp + tl, sizeof(tmp) - tl, ".%ld.tmp", (long)getpid());
+    snprintf(tmpname, sizeof(tmpname), "%s.%ld.tmp", name, (long)getpid());
     struct sbuf b;
     sbuf_init(&b, REQUEST_MAX);
     sbuf_printf(&b,
@@ -107,8 +105,6 @@ bool request_write(const char *spool, enum spool_folder f, const struct request 
     /* Never write what request_load() would refuse: the entry must read back as itself. */
     struct request check;
     const char *why;
-    char name[KEY_HEX + 8];
-    snprintf(name, sizeof(name), "%s.req", r->key);
     enum load_result lr = request_parse(b.data, b.len, name, &check, &why);
     explicit_bzero(&check, sizeof(check));
     if (lr != LOAD_OK) {
@@ -117,8 +113,16 @@ bool request_write(const char *spool, enum spool_folder f, const struct request 
         errno = EINVAL;
         return false;
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    bool ok = fd >= 0 && write_all(fd, b.data, b.len) && fsync(fd) == 0;
+    int tfd = spool_folder_fd(spool, SF_TMP), dfd = tfd >= 0 ? spool_folder_fd(spool, f) : -1;
+    int fd = -1;
+    bool ok = tfd >= 0 && dfd >= 0;
+    if (ok) {
+        /* a file left at that name (or planted there: a link) is removed, never written
+         * through: O_EXCL creates a new file or fails */
+        unlinkat(tfd, tmpname, 0);
+        fd = openat(tfd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        ok = fd >= 0 && write_all(fd, b.data, b.len) && fsync(fd) == 0;
+    }
     int saved = errno;
     if (fd >= 0 && close(fd) != 0 && ok) {
         ok = false;
@@ -126,18 +130,20 @@ bool request_write(const char *spool, enum spool_folder f, const struct request 
     }
     explicit_bzero(b.data, b.len);
     sbuf_free(&b);
-    if (ok && rename(tmp, dst) != 0) {
+    if (ok && renameat(tfd, tmpname, dfd, name) != 0) {
         ok = false;
         saved = errno;
     }
-    if (!ok) {
-        if (fd >= 0)
-            unlink(tmp);
-        errno = saved;
-        return false;
-    }
-    fsync_dir(dir);   /* the entry is in place; a failure here only weakens power-cut safety */
-    return true;
+    if (!ok && fd >= 0)
+        unlinkat(tfd, tmpname, 0);
+    if (ok)
+        fsync(dfd);   /* the entry is in place; a failure here only weakens power-cut safety */
+    if (tfd >= 0)
+        close(tfd);
+    if (dfd >= 0)
+        close(dfd);
+    errno = ok ? 0 : saved;
+    return ok;
 }
 
 /* ---- reading ------------------------------------------------------------------------ */

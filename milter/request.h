@@ -6,8 +6,9 @@
  * An entry is FOLDER/KEY.req, where KEY is the 64 lowercase hex digits of the SHA-256 of
  * code|context (request_key()). spool_path() is the one place that builds a path to an
  * entry, and it refuses any key that is not exactly that. request_write() writes an entry
- * atomically (temporary file in tmp/, fsync, rename, directory fsync), mode 0600, and never
- * follows a link. request_load() reads an entry only as what it must be: opened without
+ * atomically (a new temporary file in tmp/, fsync, rename, directory fsync), mode 0600,
+ * through folders opened without following links, and never writes through a link or into
+ * a file that was already there. request_load() reads an entry only as what it must be: opened without
  * following links (O_NOFOLLOW, O_NONBLOCK: a FIFO never blocks), a regular file with one
  * link and at most REQUEST_MAX bytes, every line a known field given once with a value that
  * fits and is well-formed, key= equal to the file name and to the digest of its code and
@@ -55,6 +56,10 @@ bool key_valid(const char *s);
  * valid, the folder unknown, or the path does not fit. */
 bool spool_path(char *out, size_t outsz, const char *spool, enum spool_folder f,
                 const char *key);
+
+/* SPOOL/FOLDER opened as a directory without following a link (a folder replaced by a link
+ * out of the spool is refused: ELOOP or ENOTDIR); -1 with errno set. The caller closes it. */
+int spool_folder_fd(const char *spool, enum spool_folder f);
 
 /* Writes r (state and key included) as SPOOL/FOLDER/KEY.req through SPOOL/tmp/. false with
  * errno set on failure (the temporary file is removed); EINVAL for a record that would not

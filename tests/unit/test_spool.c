@@ -308,9 +308,28 @@ int main(void)
     snprintf(moved, sizeof(moved), "%s/pending.real", spool);
     CHECK(rename(pend, moved) == 0 && symlink(moved, pend) == 0);
     CHECK_STR(load(name), "io");
+    errno = 0;
+    CHECK(!request_write(spool, SF_PENDING, &r) && (errno == ELOOP || errno == ENOTDIR));
     unlink(pend);
     CHECK(rename(moved, pend) == 0);
     CHECK_STR(load(name), "ok");
+
+    /* a link or a hard link planted at the temporary name is never written through */
+    char planted[400], victim[400];
+    snprintf(planted, sizeof(planted), "%s/tmp/%s.%ld.tmp", spool, name, (long)getpid());
+    snprintf(victim, sizeof(victim), "%s/victim", spool);
+    fd = open(victim, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    CHECK(fd >= 0 && write(fd, "keep", 4) == 4);
+    if (fd >= 0)
+        close(fd);
+    CHECK(symlink(victim, planted) == 0);
+    CHECK(request_write(spool, SF_PENDING, &r));
+    CHECK(stat(victim, &st) == 0 && st.st_size == 4);
+    CHECK(link(victim, planted) == 0);
+    CHECK(request_write(spool, SF_PENDING, &r));
+    CHECK(stat(victim, &st) == 0 && st.st_size == 4 && st.st_nlink == 1);
+    CHECK_STR(load(name), "ok");
+    unlink(victim);
 
     /* request_parse() is the same check from bytes */
     entry_text(&r, NULL, NULL, text, sizeof(text));
