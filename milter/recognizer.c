@@ -775,7 +775,8 @@ static char *normalize(struct state *st, const char *in, size_t len)
 /* Look-alikes of the template's ASCII: what a reader takes for a label although the
  * patterns do not. The skeleton of a text maps each to its ASCII original and drops the
  * invisible characters; a label found more often in the skeleton than in the text is a
- * disguised one (Cyrillic "о" in "Dоmain", a full-width colon, a zero-width space). */
+ * disguised one (Cyrillic "о" in "Dоmain", a full-width colon or a semicolon, a zero-width
+ * space). */
 static const struct { const char *u; char a; } lookalike[] = {
     {"\xd0\xb0", 'a'}, {"\xd0\xb5", 'e'}, {"\xd0\xbe", 'o'}, {"\xd1\x80", 'p'}, {"\xd1\x81", 'c'},
     {"\xd1\x83", 'y'}, {"\xd1\x85", 'x'}, {"\xd1\x96", 'i'}, {"\xd1\x98", 'j'}, {"\xd1\x95", 's'},
@@ -800,7 +801,7 @@ static char *skeleton(const char *t, size_t n, size_t *outn)
     for (size_t i = 0; i < n;) {
         unsigned char c = (unsigned char)t[i];
         if (c < 0x80) {
-            o[k++] = (char)c;
+            o[k++] = c == ';' ? ':' : (char)c;   /* "Domain; x" reads as a label too */
             i++;
             continue;
         }
@@ -863,11 +864,6 @@ static size_t count_matches(enum pat p, const char *text, size_t len)
 /* A label that a reader sees but the patterns do not is malformed, never skipped. */
 static void disguised_labels(struct state *st, const char *text, size_t len)
 {
-    bool ascii = true;
-    for (size_t i = 0; i < len && ascii; i++)
-        ascii = (unsigned char)text[i] < 0x80;
-    if (ascii)
-        return;
     size_t sl;
     char *sk = skeleton(text, len, &sl);
     if (!sk) {

@@ -336,6 +336,8 @@ static void class2_tokens(void)
     EXPECT_RAW(HDRS "Content-Type: text/plain; charset=utf-8\r\n\r\n" FIELDS
                "Certificate Ident\xe2\x80\x8bifier: x\r\n" APPROVE "(" T_URL ")\r\n",
                RECOG_MALFORMED, "certificate-identifier-label");
+    EXPECT_RAW(HDRS "Content-Type: text/plain\r\n\r\n" FIELDS "AWS account ID; 111122223333\r\n"
+               APPROVE "(" T_URL ")\r\n", RECOG_MALFORMED, "account-label");
     /* an invisible character anywhere in a part with the template */
     EXPECT_RAW(HDRS "Content-Type: text/plain; charset=utf-8\r\n\r\nGreetings\xe2\x80\x8d\r\n" FIELDS
                APPROVE "(" T_URL ")\r\n", RECOG_MALFORMED, "invisible-character");
