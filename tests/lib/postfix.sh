@@ -20,7 +20,8 @@
 # every process of the instance) on the cleanup stack.
 #   postfix_start      start it: "ok - private Postfix started ..." once every listener
 #                      accepts connections; otherwise a FAIL and exit 1. MASTER_PID is set.
-#   postfix_stop       `postfix stop`; true once the master is gone (15 s safety bound)
+#   postfix_stop       `postfix stop`; true once the master is gone (15 s safety bound); then
+#                      waits for (5 s each, else kills) the instance's other processes
 #   postfix_set "K = V" postconf -e on the instance (takes effect at the next start or reload)
 #   postfix_pids       the processes of the instance (cwd in its queue, MAIL_CONFIG=PCONF)
 #   maildir_file BOX   the first message delivered to PF_MAIL/BOX/new/ (BOX: domain/local)
@@ -172,10 +173,12 @@ postfix_start() {
 }
 
 postfix_stop() {
-    local p=$MASTER_PID
+    local m=$MASTER_PID p
     postfix -c "$PCONF" stop >>"$T/log/postfix-ctl.log" 2>&1
     MASTER_PID=''
-    wait_gone "$p" 15
+    wait_gone "$m" 15 || return 1
+    for p in $(postfix_pids); do wait_gone "$p" 5 || kill -KILL "$p" 2>/dev/null; done
+    return 0
 }
 
 postfix_pids() {
