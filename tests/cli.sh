@@ -3,13 +3,10 @@
 # usage errors; a configuration the start would refuse (UserID root or missing, bad Socket)
 # is refused by -n and by the start alike, with file:line and exit 1, never a crash.
 # Run from the repo root.
-set -u
-BIN=${ACM_MILTER:-milter/acm-milter}
-T=$(mktemp -d /tmp/acm-cli.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fail=0
-ok()  { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fail=1; }
+. "$(dirname "$0")/lib/common.sh"
+BIN=$ACM_MILTER
+lib_init cli
+bad() { fail "$1"; }
 expect() { # name, want-rc, command...
     local name=$1 want=$2; shift 2
     "$@" >"$T/out" 2>"$T/err"; local rc=$?
@@ -129,4 +126,3 @@ if [ "$(id -u)" = 0 ]; then
         expect "-n as non-root refuses UserID root" 1 runuser -u nobody -- "$BIN" -n -x "$T/nr.conf"
     fi
 fi
-exit $fail

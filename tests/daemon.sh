@@ -4,22 +4,13 @@
 # that changes a restart-only key says so; SIGTERM stops. A background start (no -f): the
 # parent exits 0 only once the daemon has started (pid file written), and a start that fails
 # in the background exits 1 with the reason on stderr.
-set -u
-cd "$(dirname "$0")/.."
-BIN=${ACM_MILTER:-milter/acm-milter}
-T=$(mktemp -d /tmp/acm-daemon.XXXXXX)
-chmod 755 "$T"
+. "$(dirname "$0")/lib/common.sh"
+BIN=$ACM_MILTER
+lib_init daemon
+LOG=$T/log/daemon.log
 PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-fail=0
-ok()  { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fail=1; }
-poll() { # poll SECONDS PATTERN: wait until the log has PATTERN
-    local i=0
-    while [ $i -lt $(($1 * 10)) ]; do grep -qE "$2" "$T/log" 2>/dev/null && return 0; sleep 0.1; i=$((i + 1)); done
-    return 1
-}
+bad() { fail "$1"; }
+logpoll() { poll "$1" grep -qE "$2" "$LOG"; } # logpoll SECONDS PATTERN: the log has PATTERN
 cp tests/data/allowlist "$T/allowlist"; chmod 644 "$T/allowlist"
 cat > "$T/acm.conf" <<CONF
 AllowList $T/allowlist
@@ -31,24 +22,23 @@ SpoolDir $T/spool
 UserID nobody
 CONF
 chmod 644 "$T/acm.conf"
-"$BIN" -f -x "$T/acm.conf" 2> "$T/log" &
-PID=$!
-poll 30 'starting acm-milter' && ok "daemon started" || { bad "daemon did not start: $(cat "$T/log")"; exit 1; }
+bg_start PID "$BIN" -f -x "$T/acm.conf" 2> "$LOG"
+logpoll 30 'starting acm-milter' && ok "daemon started" || { bad "daemon did not start: $(cat "$LOG")"; exit 1; }
 
 kill -USR2 "$PID"
-poll 30 'stats=signal seen=0 watched=0 recognized=0 approve=0 deny=0 .* queue=0' \
-    && ok "SIGUSR2 logs the statistics line" || bad "no stats line: $(tail -3 "$T/log")"
-grep -q 'deny.not-allowlisted=0' "$T/log" && ok "stats has deny counters by reason" || bad "stats: no deny.REASON"
+logpoll 30 'stats=signal seen=0 watched=0 recognized=0 approve=0 deny=0 .* queue=0' \
+    && ok "SIGUSR2 logs the statistics line" || bad "no stats line: $(tail -3 "$LOG")"
+grep -q 'deny.not-allowlisted=0' "$LOG" && ok "stats has deny counters by reason" || bad "stats: no deny.REASON"
 
 chmod 666 "$T/allowlist"
 kill -USR1 "$PID"
-poll 30 "reload rejected: .*refusing allowlist $T/allowlist" \
-    && ok "reload refused: allowlist writable by others" || bad "reload not refused: $(tail -3 "$T/log")"
-poll 30 'reload rejected: keeping the previous configuration' && ok "old configuration kept" || bad "no keep line"
+logpoll 30 "reload rejected: .*refusing allowlist $T/allowlist" \
+    && ok "reload refused: allowlist writable by others" || bad "reload not refused: $(tail -3 "$LOG")"
+logpoll 30 'reload rejected: keeping the previous configuration' && ok "old configuration kept" || bad "no keep line"
 kill -0 "$PID" 2>/dev/null && ok "daemon still running" || bad "daemon died on a refused reload"
 chmod 644 "$T/allowlist"
 kill -USR1 "$PID"
-poll 30 'reloaded .*3 allowlist rules' && ok "reload accepted once fixed" || bad "reload after fix: $(tail -3 "$T/log")"
+logpoll 30 'reloaded .*3 allowlist rules' && ok "reload accepted once fixed" || bad "reload after fix: $(tail -3 "$LOG")"
 
 # a reload that the next start would refuse (UserID root) is refused now, as -n refuses it
 sed -i 's|^UserID .*|UserID root|' "$T/acm.conf"
@@ -60,12 +50,12 @@ sed -i 's|^UserID .*|UserID nobody|' "$T/acm.conf"
 sed -i "s|^Socket .*|Socket unix:$T/other.sock|" "$T/acm.conf"
 echo "PidFile $T/other.pid" >> "$T/acm.conf"
 kill -USR1 "$PID"
-poll 30 'reloaded .*3 allowlist rules.*' && poll 30 'takes effect only at restart' \
-    && ok "reload with restart-only changes accepted" || bad "reload: $(tail -3 "$T/log")"
-grep -q 'reload: the change of Socket takes effect only at restart' "$T/log" \
-    && grep -q 'reload: the change of PidFile takes effect only at restart' "$T/log" \
-    && ok "reload names Socket and PidFile" || bad "reload warnings: $(grep reload "$T/log")"
-grep -qE 'change of (UserID|SpoolDir)' "$T/log" && bad "reload names an unchanged key"
+logpoll 30 'reloaded .*3 allowlist rules.*' && logpoll 30 'takes effect only at restart' \
+    && ok "reload with restart-only changes accepted" || bad "reload: $(tail -3 "$LOG")"
+grep -q 'reload: the change of Socket takes effect only at restart' "$LOG" \
+    && grep -q 'reload: the change of PidFile takes effect only at restart' "$LOG" \
+    && ok "reload names Socket and PidFile" || bad "reload warnings: $(grep reload "$LOG")"
+grep -qE 'change of (UserID|SpoolDir)' "$LOG" && bad "reload names an unchanged key"
 [ -S "$T/acm.sock" ] && [ ! -e "$T/other.sock" ] && [ ! -e "$T/other.pid" ] \
     && ok "the running socket stays" || bad "socket or pid file changed by a reload"
 
@@ -77,14 +67,13 @@ wait "$PID"; rc=$?; PID=
 # our_daemons CONF: pids of processes whose command line names CONF (only ours: private path)
 our_daemons() {
     local p
-    for p in /proc/[0-9]*; do
-        { tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null | grep -qF -- "$1" && echo "${p#/proc/}"
+    for p in $(our_pids); do
+        { tr '\0' ' ' < "/proc/$p/cmdline"; } 2>/dev/null | grep -qF -- "$1" && echo "$p"
     done
 }
-stop_pid() { # stop_pid PID: SIGTERM, bounded wait (a safety net, not a timing assertion)
-    local i
+stop60() { # stop60 PID: SIGTERM, bounded wait (a safety net, not a timing assertion)
     kill -TERM "$1" 2>/dev/null
-    for i in $(seq 1 600); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+    wait_gone "$1" 60 && return 0
     kill -KILL "$1" 2>/dev/null
     return 1
 }
@@ -118,7 +107,7 @@ bg_fails() {
     left=$(our_daemons "$BGCONF")
     if [ -n "$left" ]; then
         bad "background start with $name left processes: $left"
-        for p in $left; do stop_pid "$p"; done
+        for p in $left; do stop60 "$p"; done
     fi
 }
 
@@ -149,7 +138,7 @@ bg_fails "the socket of a running daemon" "Socket unix:$T/bg-good.sock: another 
 [ -S "$T/bg-good.sock" ] && python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' "$T/bg-good.sock" \
     && ok "the first daemon still answers on its socket" || bad "the first daemon lost its socket"
 # the same socket again, over TCP: the second start fails, the first goes on
-port=$(comm -23 <(seq 20000 60000 | shuf -n 200 | sort) <(ss -Htln | awk '{print $4}' | sed 's/.*://' | sort -u) | head -1)
+port=$(free_port)
 bg_conf tcp1 "Socket inet:$port@127.0.0.1" "PidFile $T/bg-tcp1.pid"
 "$BIN" -x "$BGCONF" 2> "$T/bg.err" && [ -s "$T/bg-tcp1.pid" ] && ok "background start on inet:$port" \
     || bad "background start on inet:$port: $(cat "$T/bg.err")"
@@ -158,7 +147,7 @@ bg_fails "a TCP port in use" "Socket inet:$port@127.0.0.1: cannot listen there" 
 [ -n "$TCPPID" ] && kill -0 "$TCPPID" 2>/dev/null && ok "the first daemon still runs" || bad "first daemon gone"
 for p in "$BGPID" "$TCPPID"; do
     [ -n "$p" ] || continue
-    stop_pid "$p" && ok "background daemon $p stopped by SIGTERM" || bad "daemon $p still running 60 s after SIGTERM"
+    stop60 "$p" && ok "background daemon $p stopped by SIGTERM" || bad "daemon $p still running 60 s after SIGTERM"
 done
 
 # failing starts in the background: exit 1, the reason on stderr, nothing left running
@@ -189,11 +178,10 @@ if [ "$(id -u)" = 0 ] && command -v runuser >/dev/null 2>&1; then
         grep -qF -- "$pat" "$T/bg.err" && ok "background start as nobody with $name says why" \
             || bad "background start as nobody with $name: no '$pat' in: $(cat "$T/bg.err")"
         left=$(our_daemons "$BGCONF")
-        [ -z "$left" ] || { bad "start as nobody with $name left processes: $left"; for p in $left; do stop_pid "$p"; done; }
+        [ -z "$left" ] || { bad "start as nobody with $name left processes: $left"; for p in $left; do stop60 "$p"; done; }
     }
     mkdir -p "$T/nb/spool"; chown nobody "$T/nb/spool"
     bg_as_nobody_fails "an unwritable PidFile" "PidFile $T/rootonly/acm.pid: cannot create it: Permission denied" \
         "SpoolDir $T/nb/spool" "PidFile $T/rootonly/acm.pid"
     bg_as_nobody_fails "an unwritable SpoolDir" "SpoolDir $T/rootonly/spool" "SpoolDir $T/rootonly/spool"
 fi
-exit $fail

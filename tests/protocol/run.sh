@@ -4,7 +4,7 @@
 # Run from the repository root:   tests/protocol/run.sh [CASE...]
 #   ACM_MILTER=path      the daemon (default milter/acm-milter)
 #   MILTERTEST=path      miltertest (default: from PATH)
-#   KEEP_TMP=1           keep the private temporary directory
+#   KEEP_TMP=1           keep the private temporary directory (kept anyway on failure)
 #   PROTOCOL_VERBOSE=1   print the daemon log of passing cases too
 #   PROTOCOL_USER=name   UserID given to the daemon when run as root (default nobody);
 #                        TMPDIR (default /tmp) must be traversable by that user
@@ -19,18 +19,13 @@
 # The Lua scripts assert on replies, EOM modifications and the log (polled
 # with a bounded loop); lines the scripts append to DIR/expect ("count N TEXT")
 # are checked here once the daemon has exited, when the log is complete.
-set -u
-
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd) || exit 2
-cd "$ROOT" || exit 2
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 PDIR=$ROOT/tests/protocol
 DATA=$ROOT/tests/data
-BIN=${ACM_MILTER:-milter/acm-milter}
-case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
+BIN=$ACM_MILTER
 MILTERTEST=${MILTERTEST:-miltertest}
 CASE_TIMEOUT=${PROTOCOL_TIMEOUT:-300}   # safety net only, never an assertion
-
-die() { echo "run.sh: $*" >&2; exit 2; }
+[ "${KEEP_TMP:-0}" = 1 ] && LIB_KEEP=1
 
 [ -x "$BIN" ] || die "$BIN: not found or not executable (build with make, or set ACM_MILTER=)"
 command -v "$MILTERTEST" >/dev/null 2>&1 || die "miltertest not found"
@@ -49,63 +44,22 @@ if [ "$(id -u)" = 0 ]; then
 fi
 SIGUSR1=$(kill -l USR1)
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/acm-protocol.XXXXXX") || die "mktemp failed"
-chmod 755 "$TMP"     # the daemon, after dropping privileges, reads files here
+# the daemon, after dropping privileges, reads files here
+lib_init protocol "${TMPDIR:-/tmp}"
+TMP=$T
 if [ -n "$RUNAS" ] && command -v runuser >/dev/null 2>&1 &&
    ! runuser -u "$RUNAS" -- test -x "$TMP"; then
-	rmdir "$TMP"
 	die "$TMP is not reachable by $RUNAS (the daemon drops privileges to it): use a TMPDIR every user can traverse"
 fi
 
-STARTED=()           # daemons this script started itself (case t09)
-
-# processes whose command line names our private directory: only processes
-# this run started (daemons run with -x $TMP/..../acm.conf)
-our_procs() {
-	local p args
-	for p in /proc/[0-9]*; do
-		[ "${p#/proc/}" = "$$" ] && continue
-		args=()
-		{ mapfile -d '' args < "$p/cmdline"; } 2>/dev/null || continue
-		[ ${#args[@]} -gt 0 ] || continue
-		case "${args[*]}" in *"$TMP/"*) echo "${p#/proc/}" ;; esac
+# daemons this script started itself (own_daemon_case) and left by an interrupted case
+stop_started() {
+	local pid
+	for pid in "${STARTED_PIDS[@]}"; do
+		alive "$pid" && { echo "# stopping daemon $pid left by an interrupted case"; stop_pid "$pid" daemon; }
 	done
 }
-
-cleanup() {
-	local rc=$? pid left
-	for pid in "${STARTED[@]}"; do
-		if kill -0 "$pid" 2>/dev/null; then
-			echo "run.sh: stopping daemon $pid left by an interrupted case" >&2
-			kill -TERM "$pid" 2>/dev/null
-		fi
-	done
-	left=$(our_procs)
-	if [ -n "$left" ]; then
-		echo "run.sh: processes left behind (killing them): $left" >&2
-		for pid in $left; do kill -KILL "$pid" 2>/dev/null; done
-		rc=1
-	fi
-	if [ "${KEEP_TMP:-0}" = 1 ]; then
-		echo "run.sh: kept $TMP" >&2
-	else
-		rm -rf "$TMP"
-	fi
-	exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-# a TCP port nobody listens on now (the daemon binds it a moment later)
-free_port() {
-	local used p _
-	used=$(ss -Htln 2>/dev/null | awk '{print $4}' | sed 's/.*://')
-	for _ in $(seq 1 100); do
-		p=$((20000 + RANDOM % 40000))
-		grep -qx "$p" <<<"$used" || { echo "$p"; return 0; }
-	done
-	return 1
-}
+on_exit stop_started
 
 # setup_case NAME unix|inet: sets D, CONF, SOCK; writes D/acm.conf, D/allowlist
 setup_case() {
@@ -165,20 +119,19 @@ run_mt() {
 		> "$D/miltertest.out" 2>> "$D/daemon.log"
 }
 
-NPASS=0 NFAIL=0 FAILED=()
+FAILED=()
 
 report() {
 	local name=$1 rc=$2 why=${3:-}
 	if [ "$rc" = 0 ]; then
-		echo "ok   $name"
-		NPASS=$((NPASS + 1))
+		ok "$name"
 		if [ "${PROTOCOL_VERBOSE:-0}" = 1 ]; then
 			sed 's/^/    | /' "$D/miltertest.out"
 			sed 's/^/    log| /' "$D/daemon.log"
 		fi
 	else
-		echo "FAIL $name${why:+: $why}"
-		NFAIL=$((NFAIL + 1)); FAILED+=("$name")
+		fail "$name${why:+: $why}"
+		FAILED+=("$name")
 		sed 's/^/    | /' "$D/miltertest.out"
 		grep -E '^(miltertest|timeout):' "$D/daemon.log" | sed 's/^/    ! /'
 		echo "    daemon log ($D/daemon.log):"
@@ -190,7 +143,7 @@ report() {
 # returned: miltertest sends SIGTERM and waits for it)
 case_leftovers() {
 	local p left=
-	for p in $(our_procs); do
+	for p in $(our_pids); do
 		if tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$D/"; then
 			left="$left $p"
 		fi
@@ -224,11 +177,9 @@ lua_case() {
 # own_daemon_case NAME SCRIPT [VAR=VALUE...]: the daemon started here (with
 # those environment variables), the client script, then SIGTERM from here
 own_daemon_case() {
-	local name=$1 script=$2 rc=0 why='' pid st _
+	local name=$1 script=$2 rc=0 why='' pid st
 	shift 2
-	env "$@" "$BIN" -f -x "$CONF" > "$D/daemon.out" 2> "$D/daemon.log" &
-	pid=$!
-	STARTED+=("$pid")
+	bg_start pid env "$@" "$BIN" -f -x "$CONF" > "$D/daemon.out" 2> "$D/daemon.log"
 	run_mt "$script"
 	st=$?
 	if [ $st != 0 ]; then rc=1; why="client script failed (miltertest exit $st)"; fi
@@ -237,11 +188,7 @@ own_daemon_case() {
 	fi
 	kill -TERM "$pid" 2>/dev/null
 	# bounded wait for the exit (a safety net, not a timing assertion)
-	for _ in $(seq 1 600); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
+	if ! wait_gone "$pid" 60; then
 		rc=1; why="${why:+$why; }still running 60 s after SIGTERM (killed)"
 		kill -KILL "$pid" 2>/dev/null
 	fi
@@ -318,5 +265,4 @@ want t11 && lua_case t11-eoh-agree     t11-eoh-agree.lua
 want t12 && negotiate_oom_case
 want t13 && lua_case t13-corpus-agree   t13-corpus-agree.lua
 
-echo "protocol: $NPASS passed, $NFAIL failed${FAILED[*]:+ (${FAILED[*]})}"
-[ $NFAIL = 0 ]
+[ ${#FAILED[@]} = 0 ] || info "failed cases: ${FAILED[*]}"
