@@ -26,6 +26,7 @@
 . "$LIB/syslog.sh"
 . "$LIB/postfix.sh"
 . "$LIB/milter.sh"
+. "$LIB/mta.sh"
 
 TIMEOUT=${E2E_TIMEOUT:-60}
 NO_MILTER=${E2E_NO_MILTER:-}
@@ -100,17 +101,7 @@ fi
 postfix_start
 
 # ---------------------------------------------------------------- send
-send() { send_msg "$PORT" "$@"; } # send SENDER RCPT FILE -> queue id on stdout
-ACM_FROM=$(sender_of "$ACM_EML" no-reply@certificates.amazon.com)
-ORD_FROM=$(sender_of "$ORD_EML" sender@other.org)
-info "envelope senders: $ACM_FROM (ACM), $ORD_FROM (ordinary)"
-QID_ACM=$(send "$ACM_FROM" admin@example.com "$ACM_EML")
-check "SMTP accepted $ACM_EML for admin@example.com (queue id ${QID_ACM:-none})" test -n "$QID_ACM"
-QID_ORD=$(send "$ORD_FROM" someone@example.com "$ORD_EML")
-check "SMTP accepted $ORD_EML for someone@example.com (queue id ${QID_ORD:-none})" test -n "$QID_ORD"
-QID_PM=$(send "$ORD_FROM" postmaster@example.com "$ORD_EML")
-check "SMTP accepted $ORD_EML for postmaster@example.com (queue id ${QID_PM:-none})" test -n "$QID_PM"
-[ -s "$T/log/send.err" ] && sed 's/^/# /' "$T/log/send.err"
+mta_send_three "$PORT"
 
 # ---------------------------------------------------------------- delivery
 delivered_all() {
@@ -140,15 +131,7 @@ if [ -n "$F_ACM" ] && [ -n "$QID_ACM" ]; then
         grep -q "with ESMTP id $QID_ACM" <("$PY" "$LIB/msgcheck.py" header "$F_ACM" Received)
 fi
 
-# the ordinary messages: byte-identical body, headers only prepended, no X-ACM-Milter
-for pair in "someone $F_ORD" "postmaster $F_PM"; do
-    set -- $pair
-    [ -n "${2:-}" ] || { fail "ordinary message to $1@example.com not delivered"; continue; }
-    out=$("$PY" "$LIB/msgcheck.py" same "$ORD_EML" "$2")
-    check "ordinary message to $1@example.com: body byte-identical, headers unchanged${out:+: $out}" test -z "$out"
-    n=$("$PY" "$LIB/msgcheck.py" header "$2" X-ACM-Milter | wc -l)
-    check "ordinary message to $1@example.com has no X-ACM-Milter header (found $n)" test "$n" = 0
-done
+mta_check_ordinary "$F_ORD" "$F_PM"
 
 if [ -n "$NO_MILTER" ]; then
     if [ -n "$F_ACM" ]; then
@@ -160,50 +143,11 @@ if [ -n "$NO_MILTER" ]; then
 fi
 
 # ---------------------------------------------------------------- milter results
-if [ -n "$F_ACM" ]; then
-    hdr=$("$PY" "$LIB/msgcheck.py" header "$F_ACM" X-ACM-Milter)
-    n=$(printf '%s' "$hdr" | grep -c .)
-    check "ACM message has exactly one X-ACM-Milter header (found $n)" test "$n" = 1
-    info "X-ACM-Milter: $hdr"
-    check "X-ACM-Milter contains 'decision=approve reason=allowlisted'" \
-        grep -q 'decision=approve reason=allowlisted' <<<"$hdr"
-    out=$("$PY" "$LIB/msgcheck.py" same "$ACM_EML" "$F_ACM" X-ACM-Milter)
-    check "ACM message: body byte-identical, original headers unchanged${out:+: $out}" test -z "$out"
-    printf '%s\n' "$hdr" >"$T/log/x-acm-milter.txt"
-else
-    fail "ACM message to admin@example.com not delivered"
-fi
-
-# syslog: the decision line with the real queue id and the daemon's pid
-poll 10 grep -q "acm-milter\[[0-9]*\]: $QID_ACM: approval=" "$SYSLOG"
-line=$(grep -E "acm-milter\[[0-9]+\]: $QID_ACM: decision=" "$SYSLOG")
-info "syslog: ${line:-<no decision line for $QID_ACM>}"
-check "syslog sink: 'acm-milter[$MPID]: $QID_ACM: decision=approve reason=allowlisted ...'" \
-    grep -qE "acm-milter\[$MPID\]: $QID_ACM: decision=approve reason=allowlisted( |$)" <<<"$line"
-check "syslog sink: exactly one decision line for $QID_ACM" test "$(grep -c . <<<"$line")" = 1
-check "syslog sink: decision line has rcpt=admin@example.com" \
-    grep -qE " rcpt=admin@example\.com( |$)" <<<"$line"
-check "syslog sink: decision line has rule=.../tests/data/allowlist:1" \
-    grep -qE " rule=[^ ]*allowlist:1( |$)" <<<"$line"
-pri=$(sed -n 's/^<\([0-9]*\)>.*/\1/p' <<<"$line" | head -n1)
-check "syslog sink: decision line logged with facility mail (PRI <${pri:-?}>)" test -n "$pri" -a "$((${pri:-0} >> 3))" = 2
-check "syslog sink: '$QID_ACM: approval=queued' (dry-run)" \
-    grep -qE "acm-milter\[$MPID\]: $QID_ACM: approval=queued( |$)" "$SYSLOG"
+mta_check_acm "$F_ACM"
+mta_check_decision
 check "postfix log: $QID_ACM is the queue id of the ACM message (cleanup + smtpd lines)" \
     bash -c "grep -qE 'postfix/cleanup\[[0-9]+\]: $QID_ACM: message-id=' '$PLOG' && grep -qE 'postfix/smtpd\[[0-9]+\]: $QID_ACM: client=' '$PLOG'"
-check "syslog sink: no line for someone@example.com's message $QID_ORD" \
-    bash -c "! grep -E 'acm-milter\[$MPID\]: ' '$SYSLOG' | grep -qE '(: $QID_ORD: |someone@example\.com)'"
-pm=$(grep -E "acm-milter\[[0-9]+\]: $QID_PM: " "$SYSLOG")
-if [ -n "$pm" ]; then
-    info "syslog for postmaster@ ordinary message: $pm"
-    check "syslog sink: postmaster@ ordinary message $QID_PM logged as decision=ignore reason=not-acm" \
-        grep -qE ": $QID_PM: decision=ignore reason=not-acm( |$)" <<<"$pm"
-else
-    info "no syslog line for the ordinary message to postmaster@ ($QID_PM)"
-fi
-# secrets (safety rule 7): neither code nor context in syslog, header, stderr
-out=$("$PY" "$LIB/msgcheck.py" grep-secret "$ACM_EML" "$SYSLOG" "$T/log/x-acm-milter.txt" "$T/log/milter.err" "$T/log/milter.out")
-check "approval code/context not in syslog, X-ACM-Milter header or milter output${out:+: $out}" test -z "$out"
+mta_check_quiet
 
 # Postfix's log: no milter trouble
 mw=$(grep -iE 'milter' "$PLOG" | grep -iE '(warning|error|fatal|panic)')
@@ -227,8 +171,5 @@ if [ "$P" = "$LAUNCHER_PID" ]; then # our child (-f): its exit status is known
     [ "$mrc" -gt 128 ] && how="$how: killed by signal $((mrc - 128)), not an orderly libmilter stop"
 fi
 MPID=$P
-poll 2 grep -qE "acm-milter\[$MPID\]: stopping" "$SYSLOG"
-stopline=$(grep -E "acm-milter\[$MPID\]: stopping" "$SYSLOG")
-if [ -n "$stopline" ]; then desc=${stopline#*]: }; else desc="no 'stopping' line: ended without smfi_main returning"; fi
-check "syslog sink: milter logged a clean stop ($desc${how:+; $how})" grep -q 'stopping.*clean' <<<"$stopline"
+mta_check_clean_stop "$how"
 exit 0

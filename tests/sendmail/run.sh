@@ -52,6 +52,7 @@
 . "$LIB/syslog.sh"
 . "$LIB/postfix.sh"
 . "$LIB/milter.sh"
+. "$LIB/mta.sh"
 TIMEOUT=${SM_TIMEOUT:-30}
 MUSER=nobody
 LIB_KEEP=${SM_KEEP:-}
@@ -320,18 +321,9 @@ poll 5 grep -qE "sendmail\[$SM_PID\]: starting daemon" "$SYSLOG" &&
     info "syslog: $(grep -E "sendmail\[$SM_PID\]: starting daemon" "$SYSLOG" | head -n1 | sed 's/^<[0-9]*>//')"
 
 # ---------------------------------------------------------------- send
-send() { send_msg "$PORT" "$@"; } # send SENDER RCPT FILE -> queue id on stdout
-ACM_FROM=$(sender_of "$ACM_EML" no-reply@certificates.amazon.com)
-ORD_FROM=$(sender_of "$ORD_EML" sender@other.org)
 t0=$(date +%s.%N)
-QID_ACM=$(send "$ACM_FROM" admin@example.com "$ACM_EML")
-check "SMTP accepted $ACM_EML for admin@example.com (queue id ${QID_ACM:-none})" test -n "$QID_ACM"
-QID_ORD=$(send "$ORD_FROM" someone@example.com "$ORD_EML")
-check "SMTP accepted $ORD_EML for someone@example.com (queue id ${QID_ORD:-none})" test -n "$QID_ORD"
-QID_PM=$(send "$ORD_FROM" postmaster@example.com "$ORD_EML")
-check "SMTP accepted $ORD_EML for postmaster@example.com (queue id ${QID_PM:-none})" test -n "$QID_PM"
+mta_send_three "$PORT"
 info "3 SMTP transactions in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }') s"
-[ -s "$T/log/send.err" ] && sed 's/^/# /' "$T/log/send.err"
 
 # ---------------------------------------------------------------- delivery
 delivered() { # the delivered file for RCPT, if exactly one
@@ -366,66 +358,21 @@ if [ -n "$F_ACM" ] && [ -n "$QID_ACM" ]; then
         grep -q "id $QID_ACM" <("$PY" "$LIB/msgcheck.py" header "$F_ACM" Received)
 fi
 
-# the ordinary messages: byte-identical body, headers only prepended, no X-ACM-Milter
-for pair in "someone $F_ORD" "postmaster $F_PM"; do
-    set -- $pair
-    [ -n "${2:-}" ] || { fail "ordinary message to $1@example.com not delivered"; continue; }
-    out=$("$PY" "$LIB/msgcheck.py" same "$ORD_EML" "$2")
-    check "ordinary message to $1@example.com: body byte-identical, headers unchanged${out:+: $out}" test -z "$out"
-    n=$("$PY" "$LIB/msgcheck.py" header "$2" X-ACM-Milter | wc -l)
-    check "ordinary message to $1@example.com has no X-ACM-Milter header (found $n)" test "$n" = 0
-done
+mta_check_ordinary "$F_ORD" "$F_PM"
 
 # ---------------------------------------------------------------- milter results
-if [ -n "$F_ACM" ]; then
-    hdr=$("$PY" "$LIB/msgcheck.py" header "$F_ACM" X-ACM-Milter)
-    n=$(printf '%s' "$hdr" | grep -c .)
-    check "ACM message has exactly one X-ACM-Milter header (found $n)" test "$n" = 1
-    info "X-ACM-Milter: $hdr"
-    check "X-ACM-Milter contains 'decision=approve reason=allowlisted'" \
-        grep -q 'decision=approve reason=allowlisted' <<<"$hdr"
+if mta_check_acm "$F_ACM"; then
     raw=$(grep -m1 -i '^X-ACM-Milter:' "$F_ACM")
     check "X-ACM-Milter field has exactly one space after the colon (SMFIP_HDR_LEADSPC handled)" \
         grep -qE '^X-ACM-Milter: [^ ]' <<<"$raw"
-    out=$("$PY" "$LIB/msgcheck.py" same "$ACM_EML" "$F_ACM" X-ACM-Milter)
-    check "ACM message: body byte-identical, original headers unchanged${out:+: $out}" test -z "$out"
-    printf '%s\n' "$hdr" >"$T/log/x-acm-milter.txt"
-else
-    fail "ACM message to admin@example.com not delivered"
-    : >"$T/log/x-acm-milter.txt"
 fi
-
 # syslog: the decision line with Sendmail's queue id and the daemon's pid
-poll 10 grep -q "acm-milter\[[0-9]*\]: $QID_ACM: approval=" "$SYSLOG"
-line=$(grep -E "acm-milter\[[0-9]+\]: $QID_ACM: decision=" "$SYSLOG")
-info "syslog: ${line:-<no decision line for $QID_ACM>}"
-check "syslog sink: 'acm-milter[$MPID]: $QID_ACM: decision=approve reason=allowlisted ...'" \
-    grep -qE "acm-milter\[$MPID\]: $QID_ACM: decision=approve reason=allowlisted( |$)" <<<"$line"
-check "syslog sink: exactly one decision line for $QID_ACM" test "$(grep -c . <<<"$line")" = 1
-check "syslog sink: decision line has rcpt=admin@example.com" \
-    grep -qE " rcpt=admin@example\.com( |$)" <<<"$line"
-check "syslog sink: decision line has rule=.../tests/data/allowlist:1" \
-    grep -qE " rule=[^ ]*allowlist:1( |$)" <<<"$line"
-pri=$(sed -n 's/^<\([0-9]*\)>.*/\1/p' <<<"$line" | head -n1)
-check "syslog sink: decision line logged with facility mail (PRI <${pri:-?}>)" test -n "$pri" -a "$((${pri:-0} >> 3))" = 2
-check "syslog sink: '$QID_ACM: approval=queued' (dry-run)" \
-    grep -qE "acm-milter\[$MPID\]: $QID_ACM: approval=queued( |$)" "$SYSLOG"
+mta_check_decision
 check "sendmail log: $QID_ACM is the ACM message's queue id (from=<$ACM_FROM>)" \
     grep -qE "sendmail\[[0-9]+\]: $QID_ACM: from=<$ACM_FROM>," "$SYSLOG"
 check "syslog sink: no milter line with NOQUEUE (queue id macro {i} missing)" \
     bash -c "! grep -E 'acm-milter\[$MPID\]: NOQUEUE' '$SYSLOG'"
-check "syslog sink: no line for someone@example.com's message $QID_ORD" \
-    bash -c "! grep -E 'acm-milter\[$MPID\]: ' '$SYSLOG' | grep -qE '(: $QID_ORD: |someone@example\.com)'"
-pm=$(grep -E "acm-milter\[[0-9]+\]: $QID_PM: " "$SYSLOG")
-if [ -n "$pm" ]; then
-    info "syslog for postmaster@ ordinary message: $pm"
-    check "syslog sink: postmaster@ ordinary message $QID_PM logged as decision=ignore reason=not-acm" \
-        grep -qE ": $QID_PM: decision=ignore reason=not-acm( |$)" <<<"$pm"
-else
-    info "no syslog line for the ordinary message to postmaster@ ($QID_PM)"
-fi
-out=$("$PY" "$LIB/msgcheck.py" grep-secret "$ACM_EML" "$SYSLOG" "$T/log/x-acm-milter.txt" "$T/log/milter.err" "$T/log/milter.out")
-check "approval code/context not in syslog, X-ACM-Milter header or milter output${out:+: $out}" test -z "$out"
+mta_check_quiet
 
 # Sendmail's view of the milter (Milter.LogLevel 14)
 madd=$(grep -E "sendmail\[[0-9]+\]: $QID_ACM: Milter (add|insert) ?(\(.*\))?: header: X-ACM-Milter" "$SYSLOG" | sed 's/^<[0-9]*>//')
@@ -448,8 +395,5 @@ kill -TERM "$MPID" 2>/dev/null
 t0=$(date +%s.%N)
 check "milter $MPID stops on SIGTERM" wait_gone "$MPID" 60
 info "milter stopped $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s after SIGTERM"
-poll 2 grep -qE "acm-milter\[$MPID\]: stopping" "$SYSLOG"
-stopline=$(grep -E "acm-milter\[$MPID\]: stopping" "$SYSLOG")
-if [ -n "$stopline" ]; then desc=${stopline#*]: }; else desc="no 'stopping' line: ended without smfi_main returning"; fi
-check "syslog sink: milter logged a clean stop ($desc)" grep -q 'stopping.*clean' <<<"$stopline"
+mta_check_clean_stop
 exit 0
