@@ -159,13 +159,7 @@ CONF_DRY=$T/acm-milter-dryrun.conf
 write_conf "$CONF" approve "$PKI/ca.pem"
 write_conf "$CONF_WRONGCA" approve "$PKI/other-ca.pem"
 write_conf "$CONF_DRY" dry-run "$PKI/ca.pem"
-for c in "$CONF" "$CONF_WRONGCA" "$CONF_DRY"; do
-    if "$ACM_MILTER" -x "$c" -n >"$T/log/milter-n.out" 2>&1; then
-        ok "acm-milter -n accepts $(basename "$c")"
-    else
-        fail "acm-milter -n rejects $(basename "$c"): $(cat "$T/log/milter-n.out")"
-    fi
-done
+for c in "$CONF" "$CONF_WRONGCA" "$CONF_DRY"; do conf_check "$c" "$(basename "$c")"; done
 
 start_milter() { # start_milter CONF
     if milter_start ${APPROVAL_MILTER_FOREGROUND:+-f} "$1"; then
@@ -334,21 +328,16 @@ for c in mismatch mismatch-account; do
     case_result $c $F0
 done
 
-# ---- expired (400)
-c=expired; F0=$FAILS; q=$(qid_of $c)
-l=$(wait_ap "$q" expired $c)
-check "$c: expired detail=http-400: ${l:-no 'approval=expired' line}" grep -qE ' detail=http-400( |$)' <<<"$l"
-check "$c: one GET, no retry, no POST (GETs $(nreq $c method=GET))" \
-    test "$(nreq $c method=GET)" = 1 -a "$(nreq $c method=POST)" = 0
-case_result $c $F0
-
-# ---- unknown (404)
-c=unknown; F0=$FAILS; q=$(qid_of $c)
-l=$(wait_ap "$q" failed $c)
-check "$c: failed detail=http-404: ${l:-no 'approval=failed' line}" grep -qE ' detail=http-404( |$)' <<<"$l"
-check "$c: one GET, no POST (GETs $(nreq $c method=GET))" \
-    test "$(nreq $c method=GET)" = 1 -a "$(nreq $c method=POST)" = 0
-case_result $c $F0
+# ---- expired (400), unknown (404): one GET, no retry, no POST
+for cs in expired:expired:http-400 unknown:failed:http-404; do
+    IFS=: read -r c st det <<<"$cs"
+    F0=$FAILS; q=$(qid_of $c)
+    l=$(wait_ap "$q" "$st" $c)
+    check "$c: $st detail=$det: ${l:-no 'approval=$st' line}" grep -qE " detail=$det( |$)" <<<"$l"
+    check "$c: one GET, no retry, no POST (GETs $(nreq $c method=GET))" \
+        test "$(nreq $c method=GET)" = 1 -a "$(nreq $c method=POST)" = 0
+    case_result $c $F0
+done
 
 # ---- already approved
 c=already; F0=$FAILS; q=$(qid_of $c)

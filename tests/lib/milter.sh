@@ -10,6 +10,7 @@
 #   conf_from_test FILE [SRC] LINE...  FILE from tests/data/test.conf (or SRC): relative paths
 #                         made absolute, Socket/UserID/PidFile dropped, SpoolDir $SPOOL; then
 #                         the LINEs (Socket, UserID, ... of the test)
+#   conf_check FILE TEXT  "ok - acm-milter -n accepts TEXT", or a FAIL with what -n said
 #   milter_start [-f] [-b BIN] [-n NAME] [-w "WRAPPER ARGS"] CONF
 #                         starts the daemon (no -f: it daemonizes; -f: foreground) with CONF;
 #                         true once its socket (the Socket of CONF, unix or inet) answers and its
@@ -64,6 +65,14 @@ conf_from_test() { # conf_from_test FILE [SRC] LINE...
 }
 conf_value() { # conf_value FILE KEY: the (last) value of KEY
     awk -v k="$(tr 'A-Z' 'a-z' <<<"$2")" 'tolower($1) == k { v = $2 } END { print v }' "$1"
+}
+
+conf_check() { # conf_check FILE TEXT
+    if "$ACM_MILTER" -x "$1" -n >"$T/log/milter-n.out" 2>&1; then
+        ok "acm-milter -n accepts $2"
+    else
+        fail "acm-milter -n rejects $2: $(cat "$T/log/milter-n.out")"
+    fi
 }
 
 sock_connects() {

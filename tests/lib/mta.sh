@@ -6,6 +6,8 @@
 # Contract. Each function reports one ok/FAIL line per assertion; none waits longer than its
 # safety bound (10 s) and none depends on which MTA delivered.
 #   mta_send_three PORT        sends the three (SMTP), sets QID_ACM QID_ORD QID_PM, ACM_FROM ORD_FROM
+#   mta_each_sent CMD          CMD QID RCPT for each of the three sent (the MTA's own log check)
+#   mta_check_received F_ACM TEXT   the delivered ACM message's Received header has "TEXT QID_ACM"
 #   mta_check_ordinary F_ORD F_PM   the ordinary copies: body byte-identical, headers only
 #                              prepended, no X-ACM-Milter
 #   mta_check_acm F_ACM        the ACM message: one X-ACM-Milter, decision=approve, body and
@@ -27,6 +29,18 @@ mta_send_three() { # mta_send_three PORT
     QID_PM=$(send_msg "$1" "$ORD_FROM" postmaster@example.com "$ORD_EML")
     check "SMTP accepted $ORD_EML for postmaster@example.com (queue id ${QID_PM:-none})" test -n "$QID_PM"
     [ -s "$T/log/send.err" ] && sed 's/^/# /' "$T/log/send.err"
+}
+
+mta_each_sent() { # mta_each_sent CMD
+    [ -n "$QID_ACM" ] && "$1" "$QID_ACM" admin@example.com
+    [ -n "$QID_ORD" ] && "$1" "$QID_ORD" someone@example.com
+    [ -n "$QID_PM" ] && "$1" "$QID_PM" postmaster@example.com
+    return 0
+}
+mta_check_received() { # mta_check_received F_ACM TEXT
+    [ -n "$1" ] && [ -n "$QID_ACM" ] || return 0
+    check "delivered ACM message's Received header has the queue id $QID_ACM" \
+        grep -q "$2 $QID_ACM" <("$PY" "$LIB/msgcheck.py" header "$1" Received)
 }
 
 mta_check_ordinary() { # mta_check_ordinary F_ORD F_PM
