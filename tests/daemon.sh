@@ -43,8 +43,8 @@ logpoll 30 'reloaded .*3 allowlist rules' && ok "reload accepted once fixed" || 
 # a reload that the next start would refuse (UserID root) is refused now, as -n refuses it
 sed -i 's|^UserID .*|UserID root|' "$T/acm.conf"
 kill -USR1 "$PID"
-poll 30 "reload rejected: $T/acm.conf:[0-9]*: UserID root: that user has uid 0" \
-    && ok "reload refused: UserID root" || bad "reload with UserID root: $(tail -3 "$T/log")"
+logpoll 30 "reload rejected: $T/acm.conf:[0-9]*: UserID root: that user has uid 0" \
+    && ok "reload refused: UserID root" || bad "reload with UserID root: $(tail -3 "$LOG")"
 sed -i 's|^UserID .*|UserID nobody|' "$T/acm.conf"
 # a reload that changes restart-only keys names each, and changes nothing else about them
 sed -i "s|^Socket .*|Socket unix:$T/other.sock|" "$T/acm.conf"
