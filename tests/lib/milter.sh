@@ -22,6 +22,9 @@
 #   milter_kill9 [PID]    SIGKILL; true once it is gone (60 s: a thread in fsync may hold it)
 #   sock_connects SPEC    the socket SPEC (unix:PATH, PATH, inet:PORT@HOST) accepts a connection
 #   sock_connects_as USER PATH  the same, as USER (setpriv): can Postfix's smtpd get in?
+#   proc_rss PID (VmRSS kB) | proc_threads PID | proc_fds PID | proc_cpu PID (user+system s)
+#   fd_list PID ("fd -> target", without inode numbers) | fds_settled PID (the fd count is the
+#                         same over three readings 0.3 s apart): the daemon's figures
 #   mlines REGEX | mhas REGEX | mcount REGEX   the milter's log lines "acm-milter[PID]: REGEX"
 #                         in MLOG (default: the syslog sink's file, else $T/log/milter.err)
 
@@ -160,3 +163,21 @@ milter_kill9() { # milter_kill9 [PID]
 mlines() { grep -E "acm-milter\[[0-9]+\]: $1" "${MLOG:-${SYSLOG:-$T/log/milter.err}}"; }
 mhas() { mlines "$1" >/dev/null; }
 mcount() { mlines "$1" | grep -c .; }
+
+proc_rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+proc_threads() { awk '/^Threads:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+proc_fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+proc_cpu() { # user+system CPU seconds
+    awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat" 2>/dev/null
+}
+fd_list() { # fd_list PID: "fd -> target", sockets and pipes without their inode
+    local f
+    for f in /proc/"$1"/fd/*; do
+        printf '%s -> %s\n' "${f##*/}" "$(readlink "$f" 2>/dev/null | sed 's/:\[[0-9]*\]$/:[]/')"
+    done | sort -n
+}
+fds_settled() { # fds_settled PID: the fd count is the same over three readings 0.3 s apart
+    local a b c
+    a=$(proc_fds "$1"); sleep 0.3; b=$(proc_fds "$1"); sleep 0.3; c=$(proc_fds "$1")
+    [ "$a" = "$b" ] && [ "$b" = "$c" ]
+}

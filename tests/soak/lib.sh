@@ -111,23 +111,6 @@ stop_milter() { # SIGTERM, must be gone within 60 s (a safety bound)
     MPID=''
 }
 kill9_milter() { milter_kill9; }
-proc_rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
-proc_threads() { awk '/^Threads:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
-proc_fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
-proc_cpu() { # user+system CPU seconds
-    awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat" 2>/dev/null
-}
-fd_list() { # fd_list PID: "fd -> target", sockets and pipes without their inode
-    local f
-    for f in /proc/"$1"/fd/*; do
-        printf '%s -> %s\n' "${f##*/}" "$(readlink "$f" 2>/dev/null | sed 's/:\[[0-9]*\]$/:[]/')"
-    done | sort -n
-}
-fds_settled() { # fds_settled PID: the fd count is the same over three readings 0.3 s apart
-    local a b c
-    a=$(proc_fds "$1"); sleep 0.3; b=$(proc_fds "$1"); sleep 0.3; c=$(proc_fds "$1")
-    [ "$a" = "$b" ] && [ "$b" = "$c" ]
-}
 no_smtp_sessions() { # no SMTP session is open on the private smtpd (all clients gone)
     ! ss -Htn state established "( sport = :$PORT )" 2>/dev/null | grep -q .
 }
