@@ -25,115 +25,54 @@
 #  5. SIGTERM with an exchange in flight (the site never answers the GET; ApprovalTimeout 30):
 #     approval=retry detail=stopped, the attempt kept, a clean exit; SIGTERM when idle. The
 #     stop times are printed (figures); the only bound is a 60 s safety timeout.
-set -u
-cd "$(dirname "$0")/../.."
-ROOT=$PWD
+. "$(dirname "$0")/../lib/common.sh"
+. "$LIB/fake.sh"
+. "$LIB/milter.sh"
 HERE=$ROOT/tests/spool
-BIN=${ACM_MILTER:-$ROOT/milter/acm-milter}
-PY=${PYTHON:-python3}
-MUSER=${SPOOL_TEST_USER:-nobody}
-FAILS=0 PASSES=0
-ok() { PASSES=$((PASSES + 1)); echo "ok - $*"; }
-fail() { FAILS=$((FAILS + 1)); echo "not ok - $*"; }
-check() { # check DESCRIPTION COMMAND...
-    local d=$1; shift
-    if "$@"; then ok "$d"; else fail "$d"; fi
-}
-die() { echo "spool: $*" >&2; exit 1; }
+MUSER=${SPOOL_TEST_USER:-nobody}   # no group of the MTA needed: nothing but this test connects
 [ "$(id -u)" = 0 ] || { echo "spool: skipped (needs root to start the daemon as $MUSER)"; exit 0; }
-id "$MUSER" >/dev/null 2>&1 || die "no user $MUSER"
-[ -x "$BIN" ] || die "build acm-milter first (make)"
+id "${MUSER%%:*}" >/dev/null 2>&1 || die "no user $MUSER"
+[ -x "$ACM_MILTER" ] || die "build acm-milter first (make)"
+lib_init spool
+SPOOL=$T/spool LOG=$T/log/milter.err SITES=$T/sites.json
 
-T=$(mktemp -d /tmp/acm-spool.XXXXXX) || die mktemp
-chmod 755 "$T"
-SPOOL=$T/spool LOG=$T/milter.log FLOG=$T/fake.jsonl SITES=$T/sites.json
-MPID='' FAKE_PID=''
-cleanup() {
-    [ -n "$MPID" ] && kill -KILL "$MPID" 2>/dev/null
-    [ -n "$FAKE_PID" ] && kill -TERM "$FAKE_PID" 2>/dev/null
-    wait 2>/dev/null
-    if [ "$FAILS" != 0 ] || [ -n "${KEEP:-}" ]; then
-        echo "# ---- milter log (last 80 lines)"; tail -n 80 "$LOG" 2>/dev/null | cut -c1-300 | sed 's/^/#   /'
-        [ -n "${KEEP:-}" ] && echo "# kept $T" && return
-    fi
-    chmod -R u+rwx "$T" 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
-wait_gone() { # wait_gone PID SECONDS (a safety bound)
-    local i
-    for ((i = 0; i < $2 * 20; i++)); do alive "$1" || return 0; sleep 0.05; done
-    ! alive "$1"
-}
-poll() { # poll SECONDS COMMAND...: true as soon as COMMAND succeeds
-    local s=$1 i; shift
-    for ((i = 0; i < s * 10; i++)); do "$@" && return 0; sleep 0.1; done
-    "$@"
-}
-fl() { "$PY" "$ROOT/tests/approval/fakelog.py" "$FLOG" "$@"; }
-export -f fl; export PY ROOT FLOG
 key() { "$PY" "$HERE/mkspool.py" key "$1"; }
 logcount() { grep -cE -- "$1" "$LOG"; }
 has_log() { grep -qE -- "$1" "$LOG"; }
 put() { # put NAME TEXT-FILE: into pending/ as the service user's file
-    cp "$2" "$SPOOL/pending/$1" && chown "$MUSER" "$SPOOL/pending/$1" && chmod 600 "$SPOOL/pending/$1"
+    cp "$2" "$SPOOL/pending/$1" && chown "${MUSER%%:*}" "$SPOOL/pending/$1" && chmod 600 "$SPOOL/pending/$1"
 }
 entry() { # entry CASE [FIELD=VALUE...] > file
     "$PY" "$HERE/mkspool.py" entry "$@"
 }
-as_user() { setpriv --reuid="$MUSER" --regid="$(id -g "$MUSER")" --clear-groups "$@"; }
+as_user() { setpriv --reuid="${MUSER%%:*}" --regid="$(id -g "${MUSER%%:*}")" --clear-groups "$@"; }
+export -f fl; export PY FLOG APPROVAL
 
 # ---------------------------------------------------------------- PKI, fake site, config
-bash "$ROOT/tests/approval/mkca.sh" "$T/pki" >"$T/mkca.log" 2>&1 || die "mkca: $(cat "$T/mkca.log")"
+pki_make
 CASES=(happy=ok t-other=ok t-copy=ok t-newline=ok t-escape=ok t-digest=ok t-digest-code=ok
     t-outside=ok t-hardlink=ok t-unreadable=ok ro=ok ro-retry=down nr=ok hold=hold-post hang=hang)
 "$PY" "$HERE/mkspool.py" sites "$SITES" "${CASES[@]}" || die "mkspool sites"
-"$PY" "$ROOT/tests/approval/fake_acm.py" --port 0 --cert "$T/pki/server.pem" \
-    --key "$T/pki/server.key" --sites "$SITES" --log "$FLOG" --ready "$T/fake.ready" \
-    2>"$T/fake.err" &
-FAKE_PID=$!
-poll 20 test -s "$T/fake.ready" || die "fake site did not start: $(cat "$T/fake.err")"
-FPORT=$(cat "$T/fake.ready")
-mkdir -p "$T/run" && chown "$MUSER" "$T/run"
-cat >"$T/acm.conf" <<EOF
-AllowList $ROOT/tests/data/allowlist
-SenderAuth authres
-TrustedAuthservIDs mx.example.com
-Mode approve
-SpoolDir $SPOOL
-ApprovalEndpoint https://127.0.0.1:$FPORT
-CAFile $T/pki/ca.pem
-ApprovalTimeout 30
-RetryInterval 1
-Socket unix:$T/run/acm.sock
-UserID $MUSER
-EOF
-chmod 644 "$T/acm.conf"
+fake_start 0 "$SITES" || die "fake site did not start: $(cat "$T/log/fake.err")"
+export FLOG
+conf_write "$T/acm.conf" "AllowList $ROOT/tests/data/allowlist" "SenderAuth authres" \
+    "TrustedAuthservIDs mx.example.com" "Mode approve" "SpoolDir $SPOOL" \
+    "ApprovalEndpoint https://127.0.0.1:$FPORT" "CAFile $PKI/ca.pem" "ApprovalTimeout 30" \
+    "RetryInterval 1" "Socket unix:$T/run/acm.sock" "UserID $MUSER"
 
 start_milter() {
-    local n
-    n=$(grep -c "starting acm-milter" "$LOG" 2>/dev/null)
-    "$BIN" -f -x "$T/acm.conf" </dev/null 2>>"$LOG" &
-    MPID=$!
-    poll 30 bash -c '[ "$(grep -c "starting acm-milter" "$1")" -gt "$2" ]' _ "$LOG" "$n" \
-        || { fail "milter did not start: $(tail -3 "$LOG")"; exit 1; }
+    milter_start -f "$T/acm.conf" || { fail "milter did not start: $MILTER_WHY"; exit 1; }
 }
-stop_milter() { # SIGTERM; prints the seconds it took; the bound is a 60 s safety timeout
-    local t0 t1
-    t0=$(date +%s%N)
+stop_milter() { # SIGTERM; STOP_SECONDS is how long it took (a figure; the bound is 60 s)
+    local t0=$EPOCHREALTIME
     kill -TERM "$MPID"
-    wait_gone "$MPID" 60 || { fail "milter $MPID still running 60 s after SIGTERM"; kill -KILL "$MPID"; }
-    t1=$(date +%s%N)
+    wait_gone "$MPID" 60 || fail "milter $MPID still running 60 s after SIGTERM"
+    STOP_SECONDS=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }')
     wait "$MPID" 2>/dev/null; STOP_RC=$?
     MPID=''
-    STOP_SECONDS=$(printf '%d.%03d' $(((t1 - t0) / 1000000000)) $(((t1 - t0) / 1000000 % 1000)))
 }
 
 # ---------------------------------------------------------------- 1. tampered entries
-: >"$LOG"
 start_milter   # makes SpoolDir and its folders, owned by the service user
 stop_milter
 check "first start and stop: no spool error" bash -c '! grep -q "SpoolDir .* cannot be used" "$1"' _ "$LOG"
@@ -149,9 +88,9 @@ put "$(key t-digest).req" "$T/e"; WHY["$(key t-digest).req"]=key-digest
 ln -s /etc/passwd "$SPOOL/pending/$(key passwd).req"; WHY["$(key passwd).req"]=symlink
 entry t-outside >"$T/outside/entry.req"
 ln -s "$T/outside/entry.req" "$SPOOL/pending/$(key t-outside).req"; WHY["$(key t-outside).req"]=symlink
-entry t-hardlink >"$T/outside/hard.req"; chown "$MUSER" "$T/outside/hard.req"
+entry t-hardlink >"$T/outside/hard.req"; chown "${MUSER%%:*}" "$T/outside/hard.req"
 ln "$T/outside/hard.req" "$SPOOL/pending/$(key t-hardlink).req"; WHY["$(key t-hardlink).req"]=hard-link
-mkdir "$SPOOL/pending/$(key dir).req"; chown "$MUSER" "$SPOOL/pending/$(key dir).req"; WHY["$(key dir).req"]=not-a-file
+mkdir "$SPOOL/pending/$(key dir).req"; chown "${MUSER%%:*}" "$SPOOL/pending/$(key dir).req"; WHY["$(key dir).req"]=not-a-file
 # a directory the service user cannot move (root's, mode 755): one line, left alone
 mkdir "$SPOOL/pending/$(key dir-root).req"
 mkfifo "$SPOOL/pending/$(key fifo).req"; WHY["$(key fifo).req"]=not-a-file
@@ -195,7 +134,7 @@ check "/etc/passwd is still a symlink target only: bad/ holds the link itself" t
 check "nothing written outside the spool (no 'escaped' anywhere, outside/ untouched)" \
     bash -c '[ -z "$(find "$1" -name "escaped*" 2>/dev/null)" ] && [ -z "$(find "$1/outside" -newer "$1/marker" 2>/dev/null)" ]' _ "$T"
 check "the entry outside the spool is not worked and still there" test -f "$T/outside/entry.req"
-q=$(as_user "$BIN" -q -x "$T/acm.conf" 2>"$T/q.err"); qrc=$?
+q=$(as_user "$ACM_MILTER" -q -x "$T/acm.conf" 2>"$T/q.err"); qrc=$?
 check "-q as $MUSER exits 0 (rc $qrc: $(head -c 200 "$T/q.err"))" test "$qrc" = 0
 check "-q lists the $NBAD set-aside entries as bad (got $(grep -c '^bad bad/' <<<"$q"))" \
     test "$(grep -c '^bad bad/' <<<"$q")" = "$NBAD"
@@ -240,7 +179,7 @@ chmod 300 "$SPOOL/pending"
 entry nr >"$T/e"; put "$(key nr).req" "$T/e"
 check "unreadable pending/: one error line naming it" \
     poll 20 bash -c '[ "$(grep -c "cannot be used: $2/pending is not readable" "$1")" = 1 ]' _ "$LOG" "$SPOOL"
-q=$(as_user "$BIN" -q -x "$T/acm.conf" 2>"$T/q.err"); qrc=$?
+q=$(as_user "$ACM_MILTER" -q -x "$T/acm.conf" 2>"$T/q.err"); qrc=$?
 check "unreadable pending/: -q exits non-zero (rc $qrc)" test "$qrc" != 0
 check "unreadable pending/: -q names the folder ($(head -c 200 "$T/q.err"))" grep -qF "cannot read $SPOOL/pending" "$T/q.err"
 sleep 6
@@ -253,7 +192,7 @@ check "readable again: 'can be used again'" test "$(logcount 'can be used again'
 # ---------------------------------------------------------------- 4. kill -9 in the middle of the POST
 entry hold >"$T/e"; put "$(key hold).req" "$T/e"
 check "kill -9: the POST reached the site, whose answer is held" poll 30 bash -c '[ "$(fl count name=hold method=POST)" = 1 ]'
-kill -KILL "$MPID"; wait_gone "$MPID" 60; wait "$MPID" 2>/dev/null; MPID=''
+milter_kill9 "$MPID"
 check "kill -9: the attempt was written before the exchange (attempts=1 in the entry)" \
     grep -qx 'attempts=1' "$SPOOL/pending/$(key hold).req"
 check "kill -9: no approval line for the cut exchange" bash -c '! grep -q "approval=[a-z-]* domain=hold" "$1"' _ "$LOG"
@@ -267,16 +206,15 @@ check "after the restart: the entry is worked as attempt 2 (already approved by 
 stop_milter
 IDLE_STOP=$STOP_SECONDS
 check "SIGTERM when idle: exit 0 (rc $STOP_RC)" test "$STOP_RC" = 0
-echo "# SIGTERM when idle: stopped in $IDLE_STOP s"
+info "SIGTERM when idle: stopped in $IDLE_STOP s"
 start_milter
 entry hang >"$T/e"; put "$(key hang).req" "$T/e"
 check "SIGTERM in flight: the GET is in flight (the site does not answer)" poll 30 bash -c '[ "$(fl count name=hang method=GET)" -ge 1 ]'
 stop_milter
-echo "# SIGTERM with an exchange in flight (ApprovalTimeout 30): stopped in $STOP_SECONDS s"
+info "SIGTERM with an exchange in flight (ApprovalTimeout 30): stopped in $STOP_SECONDS s"
 check "SIGTERM in flight: approval=retry detail=stopped" has_log 'approval=retry domain=hang.example.com .*detail=stopped'
 check "SIGTERM in flight: clean stop line" has_log 'stopping acm-milter \(clean\)'
 check "SIGTERM in flight: exit 0 (rc $STOP_RC)" test "$STOP_RC" = 0
 check "SIGTERM in flight: the attempt is kept in the entry" grep -qx 'attempts=1' "$SPOOL/pending/$(key hang).req"
 check "no secret in the log (codes and contexts)" bash -c '! grep -qiE "code=[0-9a-f-]{36}|context=[0-9a-f-]{40,}" "$1"' _ "$LOG"
-echo "# spool: $PASSES passed, $FAILS failed; SIGTERM idle ${IDLE_STOP} s, in flight ${STOP_SECONDS} s"
-[ "$FAILS" = 0 ]
+info "SIGTERM: idle ${IDLE_STOP} s, with an exchange in flight ${STOP_SECONDS} s"
