@@ -12,44 +12,27 @@
 # a context, appears on stdout or stderr (safety rule 7).  Before that, it checks that the committed
 # corpus is what tests/data/gen_corpus.py generates.  Prints one "ok"/"FAIL" line per case and
 # exits 1 if anything failed or the binary is missing.
-set -u
-orig=$PWD
-cd "$(dirname "$0")/.." || exit 2
-
-BIN=${ACM_MILTER:-milter/acm-milter}
+orig=$PWD BIN=${ACM_MILTER:-milter/acm-milter}
+. "$(dirname "$0")/lib/common.sh"
 if [[ $BIN != /* && ! -e $BIN && -e $orig/$BIN ]]; then BIN=$orig/$BIN; fi
 CONF=tests/data/test.conf
 CORPUS=tests/data/corpus
 GEN=tests/data/gen_corpus.py
-PY=${PYTHON:-python3}
 filters=("$@")
-
-failed=0
 passed=0
 
-if ! "$PY" "$GEN" --check; then
-    echo "FAIL corpus: committed files differ from gen_corpus.py output"
-    failed=$((failed + 1))
-fi
+check "corpus: committed files are what gen_corpus.py generates" "$PY" "$GEN" --check
+[[ -x $BIN ]] || die "binary $BIN is missing or not executable (run make, or set ACM_MILTER=...)"
 
-if [[ ! -x $BIN ]]; then
-    echo "FAIL binary $BIN is missing or not executable (run make, or set ACM_MILTER=...)"
-    exit 1
-fi
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/acm-corpus.XXXXXX") || exit 2
-trap 'rm -rf "$tmp"' EXIT
-if ! "$PY" "$GEN" --runtime "$tmp/runtime"; then
-    echo "FAIL gen_corpus.py --runtime"
-    exit 1
-fi
+lib_init corpus "${TMPDIR:-/tmp}"
+tmp=$T
+"$PY" "$GEN" --runtime "$tmp/runtime" || die "gen_corpus.py --runtime"
 
 # the validation codes and contexts of every message, as "FILE<TAB>SECRET" lines
 : >"$tmp/secrets"
 mapfile -t msgs < <(ls "$CORPUS"/*.eml "$tmp"/runtime/*.eml 2>/dev/null)
 if [[ ${#msgs[@]} -gt 0 ]] && ! "$PY" "$GEN" --secrets "${msgs[@]}" >"$tmp/secrets" </dev/null; then
-    echo "FAIL gen_corpus.py --secrets"
-    exit 1
+    die "gen_corpus.py --secrets"
 fi
 
 limit=()
@@ -105,8 +88,7 @@ while read -r file decision reason rest; do
 
     problems=()
     if [[ ! -f $path ]]; then
-        echo "FAIL $name: message file $path is missing"
-        failed=$((failed + 1))
+        fail "$name: message file $path is missing"
         continue
     fi
 
@@ -147,17 +129,15 @@ while read -r file decision reason rest; do
     done < <(awk -F '\t' -v p="$path" '$1 == p { print $2 }' "$tmp/secrets")
 
     if [[ ${#problems[@]} -eq 0 ]]; then
-        echo "ok   $name"
+        ok "$name"
         passed=$((passed + 1))
     else
         joined=$(printf '%s; ' "${problems[@]}")
-        echo "FAIL $name: ${joined%; }"
+        fail "$name: ${joined%; }"
         echo "     expected: $decision $reason ${rest}"
         sed 's/^/     stdout: /' "$tmp/out"
         head -n 5 "$tmp/err" | sed 's/^/     stderr: /'
-        failed=$((failed + 1))
     fi
 done <"$CORPUS/EXPECTED"
 
-echo "corpus: $passed ok, $failed failed"
-[[ $failed -eq 0 && $passed -gt 0 ]]
+check "corpus: at least one case ran ($passed passed)" test "$passed" -gt 0
