@@ -46,3 +46,15 @@ with open(os.path.join(d, "body-50mb.eml"), "wb") as f:
     chunk = b"x" * 1023 + b"\n"
     for _ in range(50 * 1024):
         f.write(chunk)
+# issue 9: the readings of every part must stay bounded too
+w("unclosed-parens.eml", H + b"Content-Type: text/plain\r\n\r\n" + BODY + b"(https://x.example/\r\n" * 40000)
+w("zero-width-flood.eml", H + b"Content-Type: text/plain; charset=utf-8\r\n\r\n" + BODY
+  + "\u200b".encode() * 300000)
+w("style-1mib.eml", H + b"Content-Type: text/html\r\n\r\n<p style=\"" + b"color:red;" * 90000
+  + b"display:none\">" + BODY + b"</p>")
+w("flowed-soft.eml", H + b"Content-Type: text/plain; format=flowed; delsp=yes\r\n\r\n" + BODY
+  + b"a \r\n" * 200000)
+w("comments-many.eml", H + b"Content-Type: text/html\r\n\r\n<p>" + BODY + b"<!-- Domain: x -->" * 50000)
+w("parts-many-attached.eml", H + b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=m\r\n\r\n"
+  + b"".join(b"--m\r\nContent-Type: message/rfc822\r\n\r\n" + H + b"Content-Type: text/plain\r\n\r\n" + BODY
+             for _ in range(200)) + b"--m--\r\n")
