@@ -19,6 +19,7 @@
 
 #include <ctype.h>
 #include <pcre2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -905,29 +906,40 @@ static void check_positions(struct state *st)
     struct reading *r = st->cur;
     for (size_t k = 0; k < r->nsentences; k++) {
         size_t from = r->sentences[k];
-        if (from >= r->main_len)
-            continue;   /* a copy (what a reader sees, what nobody sees): read for fields */
-        size_t to = r->main_len;
+        /* the copies after the first section (what a reader sees, what nobody sees) hold
+         * no <a href>: there every link up to the sentence's end must be good, if any */
+        bool main = from < r->main_len;
+        size_t lim = main ? r->main_len : SIZE_MAX;
+        size_t to = lim;
         bool bounded = false;
         for (size_t j = 0; j < r->nfollows; j++)
             if (r->follows[j] >= from && r->follows[j] < to) {
                 to = r->follows[j];
                 bounded = true;
             }
+        if (!main && !bounded)
+            to = from + 400;
         const struct link *first = NULL;
-        bool all_good = true;
+        bool all_good = true, any = false;
         for (size_t i = 0; i < r->nlinks; i++) {
             const struct link *l = &r->links[i];
-            if (l->pos < from || l->pos >= r->main_len)
+            if (l->pos < from || l->pos >= lim)
                 continue;
             if (!first || l->pos < first->pos)
                 first = l;
-            if (l->pos < to && !l->good)
-                all_good = false;
+            if (l->pos < to) {
+                any = true;
+                if (!l->good)
+                    all_good = false;
+            }
         }
-        if (first) {
+        if (main && first) {
             st->any_url = true;
-            if (!first->good || (bounded && !all_good) || (bounded && first->pos >= to))
+            if (!first->good || (bounded && (!all_good || first->pos >= to)))
+                bad(st, "approval-link");
+        } else if (!main && any) {
+            st->any_url = true;
+            if (!all_good)
                 bad(st, "approval-link");
         }
     }

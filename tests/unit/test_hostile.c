@@ -257,6 +257,14 @@ static void class1_parts(void)
     /* two Subject fields */
     EXPECT_RAW("Subject: Certificate request for www.evil.example\r\n" HDRS "Content-Type: text/plain\r\n\r\n"
                FIELDS APPROVE "(" T_URL ")\r\n", RECOG_MALFORMED, "mime-conflicting-header");
+    /* the approval sentence in a comment, with another link */
+    o = tm_default();
+    o.html_domain = "www.example.com<!-- To approve this request, go to https://evil.example/ -->";
+    EXPECT(o, RECOG_BAD_URL, "approval-link");
+    o = tm_default();
+    o.html_domain = "www.example.com<div style=\"display:none\">To approve this request, go to "
+                    "<a href=\"https://evil.example/\">x</a></div>";
+    EXPECT(o, RECOG_BAD_URL, "approval-link");
     /* a comment with another approval URL */
     o = tm_default();
     o.html_domain = "www.example.com<!-- https://us-east-1.acm-certificates.amazon.com/approvals?code="
