@@ -576,7 +576,7 @@ static void on_label_value(struct state *st, const char *t, size_t l, size_t me,
     size_t vl = value_token(t, l, me, &vs);
     const char *v = t + vs;
     size_t end = vs + vl;
-    char buf[ARN_TEXT_MAX];
+    char buf[DOMAIN_MAX];
     bool ok = vl > 0;
     switch (which) {
     case F_FQDN:

@@ -327,6 +327,13 @@ static void class2_tokens(void)
         }
         g_free(raw);
     }
+    /* a long but valid domain (four 60-letter labels) is read whole */
+    o = tm_default();
+    o.domain = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."
+               "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb."
+               "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc.example.com";
+    o.subject = "Certificate request for x";
+    EXPECT(o, RECOG_INCONSISTENT, "subject-domain");
     /* the requested domain is a sentence's value: the closing dot is its boundary */
     EXPECT_RAW(HDRS "Content-Type: text/plain\r\n\r\n"
                "We received a request to issue an SSL/TLS certificate for www.example.com/x.evil.\r\n"
