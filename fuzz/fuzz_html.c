@@ -40,7 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* the reading of a mail part: also comments, scripts, styles and every link attribute;
      * each link's position lies within the text, limits are named, never a silent cut */
     if (html_extract_all((const char *)data, size, &ht)) {
-        if (ht.text.data && (ht.text.data[ht.text.len] != '\0' || ht.text.len > size * 2 + 1024))
+        if (ht.text.data && (ht.text.data[ht.text.len] != '\0' || ht.text.len > size * 5 + 4096 ||
+                             ht.main_len > ht.text.len))
             abort();
         if (ht.hrefs.n > HTML_MAX_HREFS)
             abort();

@@ -125,7 +125,8 @@ static bool hides(xmlNodePtr n, const char *name)
 static bool read_html(const char *html, size_t len, bool all, struct html_text *out)
 {
     memset(out, 0, sizeof(*out));
-    sbuf_init(&out->text, len * 2 + 1024);
+    /* all: the three sections, each bounded as one rendering is */
+    sbuf_init(&out->text, all ? len * 5 + 4096 : len * 2 + 1024);
     /* the reading of a mail part: what a reader sees (hidden elements left out), and what
      * nobody sees (comments, scripts, styles), each appended after the whole rendering */
     struct sbuf reader, unseen;

@@ -18,7 +18,8 @@
  * libxml2 stops reading; "html-text": the rendered text outgrew its cap) and the output is
  * then incomplete. Never fails on bad markup (libxml2 recovers); returns false only on
  * allocation failure. No network access (HTML_PARSE_NONET). Output is bounded by the input
- * size. html_init() once before threads start.
+ * size (2 n + 1024 bytes; 5 n + 4096 for the three sections of html_extract_all).
+ * html_init() once before threads start.
  */
 #ifndef ACM_HTML_H
 #define ACM_HTML_H
