@@ -14,6 +14,7 @@
  */
 #include "callbacks.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,10 +58,18 @@ static const char *qid_of(SMFICTX *ctx)
     return q && *q ? q : "NOQUEUE";
 }
 
+static atomic_int in_progress;   /* messages between MAIL FROM and their end */
+
+int callbacks_in_progress(void)
+{
+    return atomic_load(&in_progress);
+}
+
 static void msg_free(struct msg *m)
 {
     if (!m)
         return;
+    atomic_fetch_sub(&in_progress, 1);
     config_unref(m->cfg);
     strlist_free(&m->env.rcpts);
     free((char *)m->env.sender);
@@ -189,6 +198,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
         log_err("%s: out of memory at MAIL FROM: message accepted unfiltered", qid_of(ctx));
         return reply(c, SMFIP_NR_MAIL, SMFIS_ACCEPT);
     }
+    atomic_fetch_add(&in_progress, 1);
     struct msg *m = c->msg;
     stats_seen();
     m->cfg = config_current();

@@ -553,11 +553,21 @@ static int run_daemon(struct config *c, bool foreground)
     time_t t0 = time(NULL);
     stop_milter();
     queue_stop(grace - (long)(time(NULL) - t0));
+    /* libmilter serves no session once stopped: a message still in progress is cut (the MTA
+     * applies its default action to it), and what its thread may still use is never freed. */
+    int cut = callbacks_in_progress();
     int rc = atomic_load(&milter_done) ? milter_rc : MI_SUCCESS;
-    log_info("stopping acm-milter (%s)", rc == MI_SUCCESS ? "clean" : "libmilter error");
+    if (cut)
+        log_info("stopping acm-milter (%s; %d messages in progress cut: the MTA applies its "
+                 "default action for them)",
+                 rc == MI_SUCCESS ? "clean" : "libmilter error", cut);
+    else
+        log_info("stopping acm-milter (%s)", rc == MI_SUCCESS ? "clean" : "libmilter error");
     if (pidfile)
         unlink(pidfile);   /* may fail after the privilege drop; systemd cleans /run */
     free(pidfile);
+    if (cut)
+        _exit(rc == MI_SUCCESS ? 0 : 1);   /* never free what a running session still uses */
     return rc == MI_SUCCESS ? 0 : 1;
 }
 

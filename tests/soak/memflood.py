@@ -4,6 +4,7 @@ over the milter protocol (no MTA), against a running acm-milter; prints the daem
 idle resident memory. Standard library only.
 
 usage: memflood.py SOCKET PID [--sessions 200] [--size 1044480] [--floods 3] [--idle 3]
+                                [--term] [--hold]
 
 Each message looks like an ACM validation message at end of headers (From
 no-reply@certificates.amazon.com, an ACM Subject, text/plain), so the milter must buffer its
@@ -11,6 +12,10 @@ body, and goes to a watched recipient. All sessions send their headers and body 
 wait for each other, then send end of message together: every body is buffered at once (the
 worst case). Before each flood the peak (VmHWM) is reset through /proc/PID/clear_refs. After
 each flood, once every session ended, it waits IDLE seconds and reads VmRSS.
+
+--term: once every body is in, SIGTERM the daemon, then send end of message (one flood): the
+sessions in progress must still get their answers. --hold: never send end of message (the
+daemon must cut them after its grace time). Both print "term: answered=N cut=N".
 
 Output, one line per flood then a summary (kB):
   flood=1 sessions=200 accepted=200 busy=N peak_kb=... idle_kb=...
@@ -57,7 +62,7 @@ def final(s):
         return cmd
 
 
-def session(sock_path, i, size, barrier, results):
+def session(sock_path, i, size, barrier, results, hold=False, released=None):
     res = {"eom": None, "busy": False}
     results[i] = res
     try:
@@ -105,6 +110,15 @@ def session(sock_path, i, size, barrier, results):
                 break
         res["skipped"] = skipped
         barrier.wait(timeout=300)
+        if released is not None:
+            released.wait(300)
+        if hold:
+            try:
+                s.recv(1)   # until the daemon closes the connection
+            except OSError:
+                pass
+            res["cut"] = True
+            return
         s.sendall(packet(b"E"))
         res["eom"] = final(s)
         s.sendall(packet(b"Q"))
@@ -133,7 +147,30 @@ def main():
     ap.add_argument("--size", type=int, default=1044480)
     ap.add_argument("--floods", type=int, default=3)
     ap.add_argument("--idle", type=float, default=3.0)
+    ap.add_argument("--term", action="store_true")
+    ap.add_argument("--hold", action="store_true")
     a = ap.parse_args()
+    if a.term or a.hold:
+        import os
+        import signal
+        barrier = threading.Barrier(a.sessions + 1)
+        released = threading.Event()
+        results = [None] * a.sessions
+        threads = [threading.Thread(target=session, args=(a.socket, i, a.size, barrier, results,
+                                                          a.hold, released))
+                   for i in range(a.sessions)]
+        for t in threads:
+            t.start()
+        barrier.wait(timeout=300)
+        os.kill(a.pid, signal.SIGTERM)
+        time.sleep(0.2)   # the stop has begun: the listener is closed, these are in progress
+        released.set()
+        for t in threads:
+            t.join()
+        answered = sum(1 for r in results if r and r.get("eom") == b"a")
+        cut = sum(1 for r in results if r and (r.get("cut") or r.get("error")))
+        print("term: answered=%d cut=%d" % (answered, cut))
+        return 0
     peaks, idles, ok = [], [], True
     print("memory: before any flood rss_kb=%d" % status(a.pid, "VmRSS"))
     for n in range(1, a.floods + 1):

@@ -25,6 +25,8 @@
 #  5. SIGTERM with an exchange in flight (the site never answers the GET; ApprovalTimeout 30):
 #     approval=retry detail=stopped, the attempt kept, a clean exit; SIGTERM when idle. The
 #     stop times are printed (figures); the only bound is a 60 s safety timeout.
+#  6. SIGTERM under load: 20 messages in progress; a prompt, clean exit (no crash while their
+#     sessions run), each answered or cut, the cut ones counted in the stop line.
 . "$(dirname "$0")/../lib/common.sh"
 . "$LIB/fake.sh"
 . "$LIB/milter.sh"
@@ -216,5 +218,26 @@ check "SIGTERM in flight: approval=retry detail=stopped" has_log 'approval=retry
 check "SIGTERM in flight: clean stop line" has_log 'stopping acm-milter \(clean\)'
 check "SIGTERM in flight: exit 0 (rc $STOP_RC)" test "$STOP_RC" = 0
 check "SIGTERM in flight: the attempt is kept in the entry" grep -qx 'attempts=1' "$SPOOL/pending/$(key hang).req"
+
+# ---------------------------------------------------------------- 6. SIGTERM under load
+# 20 messages in progress (bodies in, end of message sent right after the signal): the stop is
+# prompt and clean (exit 0, no crash while sessions run); each message is answered or cut, and
+# the stop line counts the cut ones (the MTA applies its default action to those).
+start_milter
+t0=$EPOCHREALTIME
+out=$("$PY" "$ROOT/tests/soak/memflood.py" "$T/run/acm.sock" "$MPID" --sessions 20 --size 65536 --term 2>&1)
+wait_gone "$MPID" 60 || fail "milter $MPID still running 60 s after SIGTERM"
+wait "$MPID" 2>/dev/null; rc=$?; MPID=''
+LOAD_STOP=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }')
+answered=$(sed -n 's/^term: answered=\([0-9]*\) cut=.*/\1/p' <<<"$out")
+cut=$(sed -n 's/^term: answered=[0-9]* cut=\([0-9]*\)$/\1/p' <<<"$out")
+check "SIGTERM under load: every message answered or cut ($out)" test "$((${answered:-0} + ${cut:-0}))" = 20
+check "SIGTERM under load: exit 0 (rc $rc)" test "$rc" = 0
+if [ "${cut:-0}" -gt 0 ]; then
+    check "SIGTERM under load: the stop line counts the $cut cut messages" has_log "stopping acm-milter \(clean; $cut messages in progress cut"
+else
+    check "SIGTERM under load: clean stop line" has_log 'stopping acm-milter \(clean\)$'
+fi
+info "SIGTERM with 20 messages in progress: gone $LOAD_STOP s after the signal ($answered answered, $cut cut)"
 check "no secret in the log (codes and contexts)" bash -c '! grep -qiE "code=[0-9a-f-]{36}|context=[0-9a-f-]{40,}" "$1"' _ "$LOG"
 info "SIGTERM: idle ${IDLE_STOP} s, with an exchange in flight ${STOP_SECONDS} s"
