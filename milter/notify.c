@@ -486,7 +486,12 @@ bool notify_format(const struct notice *n, const struct strlist *to, const char 
     char date[64], h[256];
     rfc5322_date(now, date, sizeof(date));
     clean(h, sizeof(h), host && *host ? host : "localhost");
-    sbuf_printf(out, "From: acm-milter <acm-milter@%s>\n", h);
+    /* a host name without a dot is no mail domain: a bare local part, which the MTA
+     * qualifies with its own domain (Postfix: myorigin) as for any local submission */
+    if (strchr(h, '.'))
+        sbuf_printf(out, "From: acm-milter <acm-milter@%s>\n", h);
+    else
+        sbuf_puts(out, "From: acm-milter <acm-milter>\n");
     sbuf_puts(out, "To: ");
     for (size_t i = 0; i < to->n; i++) {
         char a[300];
@@ -723,6 +728,18 @@ bool notify_run(const struct strlist *argv, const char *data, size_t len, int ti
 /* ---- the thread --------------------------------------------------------------------- */
 
 static char state_path[4300];
+static char from_host[256] = "localhost";
+
+/* The host name of From: and Message-ID: gethostname(), once, in the notice thread (no DNS
+ * look-up). */
+static void find_host(void)
+{
+    char h[256] = "";
+    if (gethostname(h, sizeof(h) - 1) != 0 || !h[0])
+        return;
+    h[sizeof(h) - 1] = '\0';
+    str_copy(from_host, sizeof(from_host), h);
+}
 
 static void handle(struct notify_state *st, struct notice *n)
 {
@@ -740,13 +757,9 @@ static void handle(struct notify_state *st, struct notice *n)
         snprintf(extra, sizeof(extra), "limit=%d/hour held=%ld", NOTIFY_PER_HOUR, st->held);
         log_notice(n, "suppressed", "hourly-limit", extra);
     } else {
-        char host[256] = "localhost";
-        if (gethostname(host, sizeof(host) - 1) != 0)
-            str_copy(host, sizeof(host), "localhost");
-        host[sizeof(host) - 1] = '\0';
         struct sbuf msg;
         sbuf_init(&msg, 256 * 1024);
-        bool ok = notify_format(n, &c->notify_address, host, now, st, &msg);
+        bool ok = notify_format(n, &c->notify_address, from_host, now, st, &msg);
         char detail[40] = "no-memory", extra[400] = "";
         long held = st->held;
         if (ok)
@@ -780,6 +793,7 @@ static void handle(struct notify_state *st, struct notice *n)
 static void *thread(void *arg)
 {
     (void)arg;
+    find_host();
     struct notify_state st;
     notify_state_init(&st);
     if (!notify_state_load(&st, state_path))

@@ -180,8 +180,8 @@ for c in denied mismatch failed expired; do
     cp "$f" "$T/notice-$c.eml"
     q=${QID[$c]:-${QID[denied-admin]}}
     check "notice $c: Auto-Submitted: auto-generated" grep -q '^Auto-Submitted: auto-generated' "$f"
-    check "notice $c: To the operator, From/Date/Message-ID present" \
-        bash -c "grep -q '^To: $OPS' '$f' && grep -q '^From: acm-milter <acm-milter@' '$f' && grep -q '^Date: ' '$f' && grep -q '^Message-ID: <acm-milter\\.' '$f'"
+    check "notice $c: To the operator, From (a qualified address)/Date/Message-ID present" \
+        bash -c "grep -q '^To: $OPS' '$f' && grep -qE '^From: acm-milter <acm-milter@[a-z0-9.-]+\\.[a-z0-9-]+>' '$f' && grep -q '^Date: ' '$f' && grep -q '^Message-ID: <acm-milter\\.' '$f'"
     check "notice $c: names the domain, region, ARN" \
         bash -c "grep -qF 'Domain:      ${DOMAIN_OF[$c]}' '$f' && grep -qF 'Region:      eu-west-1' '$f' && grep -qF 'Certificate: ${ARN_OF[$c]}' '$f'"
     check "notice $c: names the queue id of the original message ($q)" grep -qF "Queue id:    $q " "$f"

@@ -288,6 +288,7 @@ static void test_triggers(void)
     sbuf_init(&m, 0);
     CHECK(notify_format(&n, &to, "mx", 1764547200L, NULL, &m));
     CHECK(strstr(m.data, "Subject: acm-milter: check a certificate request for www.example.com"));
+    CHECK(strncmp(m.data, "From: acm-milter <acm-milter>\n", 30) == 0);   /* the MTA qualifies it */
     no_secrets(m.data);
     sbuf_free(&m);
     decide(c, &forged, "admin@example.net", &d);
