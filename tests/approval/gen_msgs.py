@@ -18,8 +18,6 @@ region), one ACM validation message per case and writes into OUTDIR:
 
 Codes and contexts are derived from the case names (deterministic), distinct from the corpus ones.
 """
-import hashlib
-import json
 import os
 import sys
 
@@ -27,6 +25,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no __pycache__ in tests/data
 sys.path.insert(0, os.path.join(HERE, "..", "data"))
 import gen_corpus as g  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+import acmset  # noqa: E402
 
 WATCHED = ["admin", "administrator", "hostmaster", "postmaster", "webmaster"]
 
@@ -85,15 +85,8 @@ def main():
     with open(os.path.join(out, "selftest.url"), "w") as f:
         f.write("/approvals?code=%s&context=%s\n" % (st_code, st_ctx))
     for idx, (name, behaviour, over, rcpts) in enumerate(CASES):
-        stem = "approval-test " + name
-        kw = dict(fqdn=name + ".example.com", region="eu-west-1",
-                  cert=g.fake_uuid("approval-test cert " + name))
-        kw.update(over)
-        f = g.Fields(stem, **kw)
-        sites[f.code] = dict(name=name, context=f.context, domain=f.fqdn, account=f.account,
-                             region=f.region, arn=f.arn, behaviour=behaviour)
-        secrets += [f.code, f.context]
-        key = hashlib.sha256((f.code + "|" + f.context).encode()).hexdigest()
+        stem, kw, f = acmset.request(sites, secrets, "approval-test", name, behaviour, **over)
+        key = acmset.spool_key(f.code, f.context)
         for local in rcpts:
             rcpt = local + "@example.com"
             data, _ = g.acm_message(stem, 100 + idx, fields=kw, to=rcpt)
@@ -101,14 +94,7 @@ def main():
             with open(os.path.join(out, fname), "wb") as fh:
                 fh.write(data)
             manifest.append("\t".join([name, fname, rcpt, f.fqdn, f.arn, key, behaviour]))
-    tmp = os.path.join(out, "sites.json.tmp")
-    with open(tmp, "w") as fh:
-        json.dump(sites, fh, indent=1, sort_keys=True)
-    os.rename(tmp, os.path.join(out, "sites.json"))
-    with open(os.path.join(out, "manifest.tsv"), "w") as fh:
-        fh.write("\n".join(manifest) + "\n")
-    with open(os.path.join(out, "secrets.txt"), "w") as fh:
-        fh.write("\n".join(secrets) + "\n")
+    acmset.write_set(out, sites, manifest, secrets)
     return 0
 
 

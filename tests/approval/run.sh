@@ -69,12 +69,9 @@ for f in fake_acm.py fakelog.py gen_msgs.py mkca.sh; do [ -f "$HERE/$f" ] || die
 lib_reexec_ns -- "$@"
 lib_init approval
 
-SOCK=$T/run/acm.sock
-PIDFILE=$T/run/acm-milter.pid
-SPOOL=$T/spool
+milter_paths
 MSG=$T/msg
 mkdir -p "$MSG" || die "mkdir"
-milter_dirs "$T/run" "$SPOOL"
 
 # ---------------------------------------------------------------- PKI, messages
 pki_make

@@ -55,9 +55,7 @@ fi
 lib_reexec_ns -- "$@"
 lib_init e2e
 
-SOCK=$T/run/acm.sock
-PIDFILE=$T/run/acm-milter.pid
-SPOOL=$T/spool
+milter_paths
 [ -z "$NO_MILTER" ] && syslog_start
 MSPEC=unix:$SOCK
 [ -n "$NO_MILTER" ] && MSPEC=''
@@ -67,7 +65,6 @@ PORT=$PF_PORT
 
 # ---------------------------------------------------------------- milter
 if [ -z "$NO_MILTER" ]; then
-    milter_dirs "$T/run" "$SPOOL"
     # test.conf with relative paths made absolute (the daemon may chdir), our
     # own spool, socket, user and pid file.
     MCONF=$T/acm-milter.conf

@@ -6,6 +6,8 @@
 #                         postfix, so Postfix's smtpd can connect without changing any account)
 #   milter_dirs DIR...    make DIR (a spool, a socket folder) owned by MUSER, mode 0700 (0755 for
 #                         $T/run, where the socket and the pid file are)
+#   milter_paths [DIR...] SOCK=$T/run/acm.sock, PIDFILE=$T/run/acm-milter.pid, SPOOL=$T/spool,
+#                         and milter_dirs of $T/run, the spool and the DIRs
 #   conf_write FILE LINE...  a configuration file, mode 0644, written atomically
 #   conf_from_test FILE [SRC] LINE...  FILE from tests/data/test.conf (or SRC): relative paths
 #                         made absolute, Socket/UserID/PidFile dropped, SpoolDir $SPOOL; then
@@ -45,6 +47,11 @@ milter_dirs() {
         chown "$uid:$gid" "$d"
         if [ "$d" = "$T/run" ]; then chmod 755 "$d"; else chmod 700 "$d"; fi
     done
+}
+
+milter_paths() {
+    SOCK=$T/run/acm.sock PIDFILE=$T/run/acm-milter.pid SPOOL=$T/spool
+    milter_dirs "$T/run" "$SPOOL" "$@"
 }
 
 conf_write() { # conf_write FILE LINE...

@@ -27,8 +27,6 @@ Cases (allowlist: tests/data/allowlist; eu-west-1 certificates of 123456789012 f
   dnsfail      allowlisted; signed at test time, verified by a milter without DNS:
                deny unauthenticated detail=dkim-dns-failure (one notice)
 """
-import hashlib
-import json
 import os
 import sys
 
@@ -36,6 +34,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "data"))
 import gen_corpus as g  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+import acmset  # noqa: E402
 
 WATCHED = ["admin", "administrator", "hostmaster", "postmaster", "webmaster"]
 OTHER = "111122223333"
@@ -65,15 +65,8 @@ def main():
     os.makedirs(out, exist_ok=True)
     sites, manifest, secrets = {}, [], []
     for idx, (name, behaviour, over, rcpts, authres) in enumerate(CASES):
-        stem = "notify-test " + name
-        kw = dict(fqdn=name + ".example.com", region="eu-west-1",
-                  cert=g.fake_uuid("notify-test cert " + name))
-        kw.update(over)
-        f = g.Fields(stem, **kw)
-        sites[f.code] = dict(name=name, context=f.context, domain=f.fqdn, account=f.account,
-                             region=f.region, arn=f.arn, behaviour=behaviour)
-        secrets += [f.code, f.context]
-        req = hashlib.sha256((f.code + "|" + f.context).encode()).hexdigest()[:8]
+        stem, kw, f = acmset.request(sites, secrets, "notify-test", name, behaviour, **over)
+        req = acmset.spool_key(f.code, f.context)[:8]
         for local in rcpts:
             rcpt = local + "@example.com"
             extra = {} if authres is None else dict(authres=authres)
@@ -82,13 +75,7 @@ def main():
             with open(os.path.join(out, fname), "wb") as fh:
                 fh.write(data)
             manifest.append("\t".join([name, fname, rcpt, f.fqdn, f.arn, req]))
-    with open(os.path.join(out, "sites.json.tmp"), "w") as fh:
-        json.dump(sites, fh, indent=1, sort_keys=True)
-    os.rename(os.path.join(out, "sites.json.tmp"), os.path.join(out, "sites.json"))
-    with open(os.path.join(out, "manifest.tsv"), "w") as fh:
-        fh.write("\n".join(manifest) + "\n")
-    with open(os.path.join(out, "secrets.txt"), "w") as fh:
-        fh.write("\n".join(secrets) + "\n")
+    acmset.write_set(out, sites, manifest, secrets)
     return 0
 
 

@@ -53,14 +53,11 @@ done
 lib_reexec_ns -- "$@"
 lib_init notify
 
-SOCK=$T/run/acm.sock
-PIDFILE=$T/run/acm-milter.pid
-SPOOL=$T/spool
 MSG=$T/msg
 METRICS_DIR=$T/metrics
 PROM=$METRICS_DIR/acm-milter.prom
 OPS=ops@ops.example.org
-milter_dirs "$T/run" "$SPOOL" "$METRICS_DIR"
+milter_paths "$METRICS_DIR"
 chmod 755 "$METRICS_DIR"
 mkdir -p "$MSG" || die "mkdir"
 "$PY" "$HERE/gen_msgs.py" "$MSG" >"$T/log/gen.log" 2>&1 || die "gen_msgs.py: $(cat "$T/log/gen.log")"

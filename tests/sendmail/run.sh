@@ -98,9 +98,6 @@ SMCF=$SMD/etc/sendmail.cf
 SMPIDF=$SMD/run/sendmail.pid
 MAIL=$T/mail               # delivered messages: new/RCPT.PID
 MCONF=$T/acm-milter.conf
-SOCK=$T/run/acm.sock
-PIDFILE=$T/run/acm-milter.pid
-SPOOL=$T/spool
 SM=$PKG/usr/libexec/sendmail/sendmail
 
 DEB_CACHE=${SENDMAIL_DEB_CACHE:-}
@@ -143,7 +140,7 @@ on_exit deb_cleanup
 
 mkdir -p "$PKG" "$SMD/etc" "$SMD/mqueue" "$SMD/run" "$SMD/bin" "$MAIL/tmp" "$MAIL/new" || die "mkdir"
 chmod 700 "$SMD/mqueue"
-milter_dirs "$T/run" "$SPOOL"
+milter_paths
 
 # ---------------------------------------------------------------- Sendmail packages
 t0=$SECONDS

@@ -16,8 +16,6 @@ Writes into OUTDIR:
   manifest.tsv    NAME FILE RCPT DOMAIN ARN KEY (KEY = sha256 hex of "code|context")
   secrets.txt     every code and context, one a line
 """
-import hashlib
-import json
 import os
 import sys
 
@@ -25,6 +23,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no __pycache__ in tests/data
 sys.path.insert(0, os.path.join(HERE, "..", "data"))
 import gen_corpus as g  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+import acmset  # noqa: E402
 
 
 def main():
@@ -35,28 +35,15 @@ def main():
     os.makedirs(out, exist_ok=True)
     sites, manifest, secrets = {}, [], []
     for idx, name in enumerate(names):
-        stem = "soak-test " + name
-        kw = dict(fqdn=name + ".example.com", region="eu-west-1",
-                  cert=g.fake_uuid("soak-test cert " + name))
-        f = g.Fields(stem, **kw)
+        stem, kw, f = acmset.request(sites, secrets, "soak-test", name)
         rcpt = "admin@example.com"
         data, _ = g.acm_message(stem, 300 + idx, fields=kw, to=rcpt, eol="\n")
         fname = name + ".eml"
         with open(os.path.join(out, fname), "wb") as fh:
             fh.write(data)
-        sites[f.code] = dict(name=name, context=f.context, domain=f.fqdn, account=f.account,
-                             region=f.region, arn=f.arn, behaviour="ok")
-        secrets += [f.code, f.context]
-        key = hashlib.sha256((f.code + "|" + f.context).encode()).hexdigest()
+        key = acmset.spool_key(f.code, f.context)
         manifest.append("\t".join([name, fname, rcpt, f.fqdn, f.arn, key]))
-    tmp = os.path.join(out, "sites.json.tmp")
-    with open(tmp, "w") as fh:
-        json.dump(sites, fh, indent=1, sort_keys=True)
-    os.rename(tmp, os.path.join(out, "sites.json"))
-    with open(os.path.join(out, "manifest.tsv"), "w") as fh:
-        fh.write("\n".join(manifest) + "\n")
-    with open(os.path.join(out, "secrets.txt"), "w") as fh:
-        fh.write("\n".join(secrets) + "\n")
+    acmset.write_set(out, sites, manifest, secrets)
     return 0
 
 

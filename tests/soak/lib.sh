@@ -47,8 +47,6 @@ lib_prereq() {
 lib_reexec_ns -- "$@"
 lib_init "$NAME"
 MLOG=$T/log/milter.err
-SOCK=$T/run/acm.sock
-SPOOL=$T/spool
 MSG=$T/msg
 SRC_PIDS=()       # smtp-source processes running in the background (src_start)
 PIDFILES=()       # files holding the pid of a process a background loop started
@@ -163,7 +161,7 @@ src_wait() { # wait for every smtp-source started; count failures (exit status, 
 setup_all() {
     lib_prereq
     mkdir -p "$MSG" || die "mkdir"
-    milter_dirs "$T/run" "$SPOOL"
+    milter_paths
     : >"$MLOG"
     on_exit mounts_cleanup
     pki_make
