@@ -745,6 +745,7 @@ static void handle(struct notify_state *st, struct notice *n)
 {
     struct config *c = config_current();
     if (!c || !c->notify_address.n) {   /* turned off by a reload meanwhile */
+        log_notice(n, "suppressed", "notify-off", NULL);
         config_unref(c);
         return;
     }
