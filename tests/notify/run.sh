@@ -305,7 +305,7 @@ check "with NotifyCommand hanging, both messages are delivered" poll "$TIMEOUT" 
 check "... and hangok is approved" poll "$TIMEOUT" mhas "[^ ]+: approval=approved domain=hangok\\.example\\.com"
 check "the hanging command is killed: notify=failed detail=timeout" \
     poll 90 mhas "[^ ]+: notify=failed detail=timeout outcome=deny-not-allowlisted domain=hang\\.example\\.com"
-check "no sleep 600 left behind" bash -c "! pgrep -f '^/bin/sleep 600\$' >/dev/null"
+check "no sleep 600 of this milter left behind" bash -c "! pgrep -P '$MPID' -f '^/bin/sleep 600\$' >/dev/null"
 
 # ---------------------------------------------------------------- 5b. a DKIM key look-up that fails
 # SenderAuth dkim, the milter in a network namespace of its own (unshare -n: no DNS at all), the
