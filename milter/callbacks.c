@@ -41,6 +41,9 @@ struct msg {
     size_t charged;          /* bytes of the process-wide budget held by raw (mem.h) */
     bool too_large;
     bool busy;               /* the budget was full: not buffered (too-large detail=busy) */
+    bool rcpt_limit;         /* a recipient not noted (over MAX_RCPTS, or too long): the
+                              * message is not examined, and says so (too-large
+                              * detail=recipients), since the one not noted may be watched */
     bool in_body;
     size_t nhdrs;
     int existing;            /* X-ACM-Milter fields that came with the message */
@@ -229,8 +232,11 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
         return reply(c, SMFIP_NR_RCPT, SMFIS_CONTINUE);
     struct msg *m = c->msg;
     char tmp[512];
-    if (strlen(argv[0]) >= sizeof(tmp) || m->env.rcpts.n >= MAX_RCPTS)
+    if (strlen(argv[0]) >= sizeof(tmp) || m->env.rcpts.n >= MAX_RCPTS) {
+        m->rcpt_limit = true;   /* a limit is a refusal: one line at end of message */
+        m->watched = true;
         return reply(c, SMFIP_NR_RCPT, SMFIS_CONTINUE);
+    }
     str_copy(tmp, sizeof(tmp), argv[0]);
     char *s = tmp;
     size_t n = strlen(s);
@@ -255,6 +261,8 @@ static sfsistat cb_data(SMFICTX *ctx)
         return SMFIS_ACCEPT;
     }
     sbuf_init(&c->msg->raw, (size_t)c->msg->cfg->max_message_size);
+    if (c->msg->rcpt_limit)
+        drop_buffer(c->msg, false);   /* not examined: nothing to buffer */
     stats_watched();
     return SMFIS_CONTINUE;
 }
@@ -344,7 +352,9 @@ static sfsistat cb_eom(SMFICTX *ctx)
         m->too_large = true;
     struct decision d;
     evaluate(m->cfg, &m->env, m->raw.data ? m->raw.data : "", m->raw.len, m->too_large, &d);
-    if (m->busy)
+    if (m->rcpt_limit)
+        str_copy(d.detail, sizeof(d.detail), "recipients");   /* too-large: see rcpt_limit */
+    else if (m->busy)
         str_copy(d.detail, sizeof(d.detail), "busy");   /* too-large: the budget was full */
     log_decision(qid, &d);
     stats_decision(&d);

@@ -57,9 +57,11 @@ static void add_href(struct html_text *out, const char *v)
         set_limit(out, "html-links");
         return;
     }
+    /* a browser removes tabs and line breaks from a URL; the recognizer's input has its
+     * CR LF turned into a space and LF (same length), so a space before LF goes too */
     size_t o = 0;
     for (size_t i = 0; i < n; i++)
-        if (v[i] != '\t' && v[i] != '\r' && v[i] != '\n')
+        if (v[i] != '\t' && v[i] != '\r' && v[i] != '\n' && !(v[i] == ' ' && v[i + 1] == '\n'))
             c[o++] = v[i];
     c[o] = '\0';
     char *t = str_trim(c);
@@ -74,6 +76,53 @@ static void add_attr_link(struct html_text *out, xmlNodePtr n, const char *attr)
     xmlChar *v = xmlGetProp(n, (const xmlChar *)attr);
     if (v) {
         add_href(out, (const char *)v);
+        xmlFree(v);
+    }
+}
+
+/* An attribute that may hold a URL a reader's program fetches or follows, but that is not
+ * a link of the text (images, media, objects, refresh, styles): listed only when it looks
+ * like an approval link, so that such a URL on any other host or form is bad-url, while a
+ * logo between the sentence and its link is not taken for the link. */
+static bool suspect_url(const char *v)
+{
+    static const char *const marks[] = {"approval", "code=", "context=", "acm-certificates"};
+    for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+        if (strcasestr(v, marks[i]))
+            return true;
+    return false;
+}
+
+static void add_attr_suspect(struct html_text *out, xmlNodePtr n)
+{
+    static const char *const attrs[] = {
+        "src",  "srcset",   "poster",   "background", "data",     "cite",   "longdesc",
+        "ping", "manifest", "formaction", "action",   "codebase", "dynsrc", "lowsrc",
+        "style", "content", "icon",     "profile",    "archive",  "classid", "usemap",
+    };
+    for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+        xmlChar *v = xmlGetProp(n, (const xmlChar *)attrs[i]);
+        if (v && suspect_url((const char *)v))
+            add_href(out, (const char *)v);
+        xmlFree(v);
+    }
+}
+
+/* Text a reader may see at times, or a program reads to them: alt texts (images off),
+ * titles (tool tips), aria-label (screen readers), placeholders and control values, and
+ * an iframe's srcdoc (a document of its own): read, on lines of their own, with what
+ * nobody sees. */
+static void add_attr_texts(struct sbuf *unseen, xmlNodePtr n)
+{
+    static const char *const attrs[] = {"alt", "title", "aria-label", "placeholder", "value",
+                                        "srcdoc", "label", "summary", "abbr"};
+    for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+        xmlChar *v = xmlGetProp(n, (const xmlChar *)attrs[i]);
+        if (v && *v) {
+            sbuf_putc(unseen, '\n');
+            sbuf_puts(unseen, (const char *)v);
+            sbuf_putc(unseen, '\n');
+        }
         xmlFree(v);
     }
 }
@@ -184,14 +233,9 @@ static bool read_html(const char *html, size_t len, bool all, struct html_text *
                     add_attr_link(out, n, "action");
                 if (strcmp(name, "iframe") == 0 || strcmp(name, "frame") == 0)
                     add_attr_link(out, n, "src");
-                /* an image's alt text is what a reader sees with images off */
-                xmlChar *alt = xmlGetProp(n, (const xmlChar *)"alt");
-                if (alt && *alt) {
-                    sbuf_putc(&unseen, '\n');
-                    sbuf_puts(&unseen, (const char *)alt);
-                    sbuf_putc(&unseen, '\n');
-                }
-                xmlFree(alt);
+                else
+                    add_attr_suspect(out, n);
+                add_attr_texts(&unseen, n);
             }
         } else if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
             if (n->content && all && raw_at >= 0) {

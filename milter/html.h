@@ -9,10 +9,15 @@
  * (hidden elements included, comments, scripts and styles left out, so that they cannot cut
  * a label in two); then what a reader sees (without elements hidden by the hidden attribute
  * or an inline style such as display:none, font-size:0, and without head and title); then
- * what a reader does not see, or only at times (comments, script and style contents, alt
- * texts, each on its own lines). `main_len`
+ * what a reader does not see, or only at times (comments, script and style contents, and the
+ * attribute texts alt, title, aria-label, placeholder, value, label, summary, abbr and an
+ * iframe's srcdoc, each on its own lines). `main_len`
  * is the length of the first section, where the links' positions lie. It lists every link
- * attribute (href and xlink:href of any element, form action, frame and iframe src).
+ * attribute (href and xlink:href of any element, form action, frame and iframe src), and
+ * every attribute a mail program may fetch or follow without a click (src, srcset, poster,
+ * background, data, cite, ping, formaction, a style's url(), a refresh's content, ...) when
+ * its value looks like an approval link ("approval", "code=", "context=",
+ * "acm-certificates"). Tabs and line breaks are removed from links, as browsers do.
  * Limits are reported, never hidden: `limit` names the first one reached ("html-links": more
  * than HTML_MAX_HREFS links; "html-depth": elements nested deeper than HTML_MAX_DEPTH, where
  * libxml2 stops reading; "html-text": the rendered text outgrew its cap) and the output is

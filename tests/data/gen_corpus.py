@@ -626,6 +626,18 @@ def rewrap(t, width=72, flowed=False):
 OK_US = "domain=www.example.com account=%s region=us-east-1 arn=%s rule=%s:1" % (ACCOUNT, ARN_US, ALLOWLIST)
 
 
+def padded(stem, idx, soft_only, **kw):
+    """An acm_message whose QP soft line breaks (soft_only) or every body line end got
+    transport padding (blanks before the line end) from a relay (RFC 2045 6.7 (3))."""
+    data, info = acm_message(stem, idx, **kw)
+    head, sep, body = data.partition(b"\r\n\r\n")
+    if soft_only:
+        body = body.replace(b"=\r\n", b"= \t \r\n")
+    else:
+        body = re.sub(rb"(?<=[^\r\n])\r\n", b" \t\r\n", body)   # empty lines stay empty
+    return head + sep + body, dict(info, qp=[], padded=True)
+
+
 def ok_eu(fqdn):
     return "domain=%s account=%s region=eu-west-1 arn=%s rule=%s:2" % (
         fqdn, ACCOUNT, make_arn("eu-west-1", ACCOUNT, fake_uuid("cert eu-west-1 " + fqdn)), ALLOWLIST)
@@ -1039,6 +1051,57 @@ CASES = [
      "a NUL byte inside the text part's domain value (base64, so it survives transport)",
      dict(text_cte="base64", **field_text("domain", "www.example.com\x00.evil.example"))),
 
+    # ----- issue 9, class 5: Authentication-Results as real MX hosts stack them ----------------
+    ("authres-dmarc-above", "approve", "allowlisted", OK_US,
+     "OpenDMARC's field (dmarc=pass) above OpenDKIM's (dkim=pass), both mx.example.com, as an MX running both writes them",
+     dict(authres=("mx.example.com; dmarc=pass (p=reject dis=none) header.from=certificates.amazon.com", AUTHRES_OK))),
+    ("authres-three-fields", "approve", "allowlisted", OK_US,
+     "SPF, DMARC and DKIM verifiers each added a field of their own on top (all mx.example.com)",
+     dict(authres=("mx.example.com; spf=pass smtp.mailfrom=bounces.certificates.amazon.com",
+                   "mx.example.com; dmarc=pass header.from=certificates.amazon.com", AUTHRES_OK))),
+    ("authres-forged-below-none", "deny", "unauthenticated", "detail=no-aligned-dkim-pass",
+     "the site's verifier says dkim=none; a forged dkim=pass with the same authserv-id came below it",
+     dict(authres=("mx.example.com; dkim=none", AUTHRES_OK))),
+    ("authres-forged-below-boundary", "deny", "unauthenticated", "detail=no-aligned-dkim-pass",
+     "the site's dmarc field, then a relay's field (another authserv-id: the trust boundary), then a forged mx.example.com dkim=pass",
+     dict(authres=("mx.example.com; dmarc=pass header.from=certificates.amazon.com",
+                   "relay.example.net; dkim=pass header.d=certificates.amazon.com", AUTHRES_OK))),
+    ("authres-foreign-on-top", "deny", "unauthenticated", "detail=no-trusted-authres",
+     "the topmost field is another authserv-id's: nothing below it counts, not even mx.example.com's pass",
+     dict(authres=("other.example.net; dkim=none", AUTHRES_OK))),
+
+    # ----- issue 9, class 6: quoted-printable transport padding (RFC 2045 6.7 (3)) ------------
+    ("qp-padded-soft", "approve", "allowlisted", OK_US,
+     "a relay padded every soft line break of the QP parts with blanks (\"= \\t \" before CRLF), inside host, code, context and ARN",
+     dict(builder=lambda stem, idx: padded(stem, idx, soft_only=True,
+          text_cte="quoted-printable"))),
+    ("qp-padded-all", "approve", "allowlisted", OK_US,
+     "a relay padded every line end of the body that is not empty (QP soft and hard breaks, 7bit lines, part headers, boundary lines) with blanks",
+     dict(builder=lambda stem, idx: padded(stem, idx, soft_only=False, text_cte="quoted-printable"))),
+    ("qp-padded-forged", "deny", "inconsistent", "detail=domain-differs",
+     "padded QP parts, and the HTML part names www.evil.example: padding removal hides no disagreement",
+     dict(builder=lambda stem, idx: padded(stem, idx, soft_only=True, text_cte="quoted-printable",
+          html_subs=[('<span id="fqdn">www.example.com</span>', '<span id="fqdn">www.evil.example</span>')]))),
+
+    # ----- issue 9, class 1: URLs and texts in attributes a mail program reads ---------------
+    ("html-img-approval", "deny", "bad-url", "detail=approval-link",
+     "an <img src> holds an approval URL on another host (a mail program fetches it when showing images)",
+     dict(html_subs=[lambda t: t.replace("</body>", '<img src="https://evil.example/approvals?code=%s&amp;context=%s" width="1" height="1">\n</body>'
+                                         % (Fields("html-img-approval").code, Fields("html-img-approval").context))])),
+    ("html-meta-refresh", "deny", "bad-url", "detail=approval-link",
+     "a <meta http-equiv=refresh> sends the reader to an approval URL on another host",
+     dict(html_subs=[lambda t: t.replace("<head>", '<head>\n<meta http-equiv="refresh" content="0;url=https://evil.example/approvals?code=%s&amp;context=%s">'
+                                         % (Fields("html-meta-refresh").code, Fields("html-meta-refresh").context))])),
+    ("html-title-attr-domain", "deny", "inconsistent", "detail=domain-differs",
+     "a title attribute (shown as a tool tip) says Domain: www.evil.example",
+     dict(html_subs=[('<span id="fqdn">', '<span title="Domain: www.evil.example" id="fqdn">')])),
+    ("html-srcdoc-domain", "deny", "malformed", "detail=domain",
+     "an <iframe srcdoc> (a document of its own) says Domain: www.evil.example",
+     dict(html_subs=[("</body>", '<iframe srcdoc="&lt;p&gt;Domain: www.evil.example&lt;/p&gt;"></iframe>\n</body>')])),
+    ("html-href-line-break", "approve", "allowlisted", OK_US,
+     "the approval <a href> holds a hard line break after the host (a browser removes it)",
+     dict(html_subs=[lambda t: t.replace("amazon.com/approvals?code=", "amazon.com/\napprovals?code=", 1)])),
+
     # ----- issue 9, class 4: every limit reached is a refusal --------------------------------
     ("limit-parts", "deny", "malformed", "detail=mime-parts",
      "70 inline footer parts after the alternative (more than MIME_MAX_PARTS text leaves)",
@@ -1219,6 +1282,8 @@ def verify():
             errs = []
             if info.get("malformed"):
                 pass  # only must not crash
+            elif info.get("padded"):
+                pass  # transport padding: the email package keeps it, so no decode-back check
             else:
                 for key in ("text", "html"):
                     want = info[key]

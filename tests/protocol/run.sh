@@ -264,5 +264,6 @@ want t10 && lua_case t10-oversize      t10-oversize.lua
 want t11 && lua_case t11-eoh-agree     t11-eoh-agree.lua
 want t12 && negotiate_oom_case
 want t13 && lua_case t13-corpus-agree   t13-corpus-agree.lua
+want t14 && lua_case t14-rcpt-limit     t14-rcpt-limit.lua
 
 [ ${#FAILED[@]} = 0 ] || info "failed cases: ${FAILED[*]}"

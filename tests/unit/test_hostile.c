@@ -284,6 +284,98 @@ static void class1_parts(void)
     html_text_free(&ht);
 }
 
+/* The default request whose HTML part (8bit) gets `body_end` before </body> and `in_a`
+ * in place of `href="` of the approval link's opening tag. */
+static char *html_with(const char *body_end, const char *href_from, const char *href_to)
+{
+    struct tm_opts o = tm_default();
+    char *h = html_body(&o, o.domain, o.url, o.url);
+    GString *hs = g_string_new(h);
+    g_free(h);
+    if (body_end) {
+        char *b = strstr(hs->str, "</body>");
+        g_string_insert(hs, b - hs->str, body_end);
+    }
+    if (href_from) {
+        char *a = strstr(hs->str, href_from);
+        if (a) {
+            gssize at = a - hs->str;
+            g_string_erase(hs, at, (gssize)strlen(href_from));
+            g_string_insert(hs, at, href_to);
+        }
+    }
+    char *t = text_body(&o, o.domain, o.url);
+    char *m = g_strdup_printf(
+        "Authentication-Results: %s\r\nFrom: %s\r\nTo: %s\r\nSubject: %s\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n--b1\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n--b1\r\n"
+        "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n%s\r\n"
+        "--b1--\r\n", o.authres, o.from, o.to, o.subject, t, hs->str);
+    g_free(t);
+    g_string_free(hs, TRUE);
+    return m;
+}
+
+#define EXPECT_HTML(end, from, to, want, detail)                                               \
+    do {                                                                                       \
+        char *raw_ = html_with(end, from, to);                                                 \
+        expect_raw(raw_, strlen(raw_), want, detail, __FILE__, __LINE__);                      \
+        g_free(raw_);                                                                          \
+    } while (0)
+
+/* Class 1, attributes: a URL a mail program fetches or follows without a click (images,
+ * media, objects, refresh, styles) is read when it looks like an approval link, and a text
+ * it shows at times (alt, title, aria-label, placeholder, value, srcdoc) is read too. */
+static void class1_attributes(void)
+{
+    const char *evil = "https://evil.example/approvals?code=" T_CODE "&amp;context=" T_CTX;
+    char buf[1024];
+    const char *fmt[] = {
+        "<img src=\"%s\" width=1 height=1>",
+        "<img srcset=\"%s 2x\">",
+        "<video poster=\"%s\"></video>",
+        "<table background=\"%s\"><tr><td>x</td></tr></table>",
+        "<object data=\"%s\"></object>",
+        "<blockquote cite=\"%s\">q</blockquote>",
+        "<a ping=\"%s\">x</a>",
+        "<button formaction=\"%s\">Approve</button>",
+        "<div style=\"background:url(%s)\">x</div>",
+        "<meta http-equiv=\"refresh\" content=\"0;url=%s\">",
+        "<embed src=\"%s\">",
+        "<input type=\"image\" src=\"%s\">",
+    };
+    for (size_t i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++) {
+        snprintf(buf, sizeof(buf), fmt[i], evil);
+        EXPECT_HTML(buf, NULL, NULL, RECOG_BAD_URL, "approval-link");
+    }
+    /* the genuine approval URL in an image is no disagreement; ordinary images are no link */
+    snprintf(buf, sizeof(buf), "<img src=\"%s\">", "https://us-east-1.acm-certificates.amazon.com/approvals?code=" T_CODE "&amp;context=" T_CTX);
+    EXPECT_HTML(buf, NULL, NULL, RECOG_OK, NULL);
+    EXPECT_HTML("<img src=\"https://certificates.amazon.com/images/spacer.gif\" width=1>"
+                "<video poster=\"https://www.example.com/p.png\"></video>", NULL, NULL, RECOG_OK, NULL);
+    /* texts shown at times */
+    const char *texts[] = {
+        "<span title=\"Domain: www.evil.example\">x</span>",
+        "<abbr title=\"AWS account ID: 111122223333\">ID</abbr>",
+        "<div aria-label=\"Domain: www.evil.example\"></div>",
+        "<input placeholder=\"Domain: www.evil.example\">",
+        "<input value=\"AWS account ID: 111122223333\">",
+        "<img alt=\"Domain: www.evil.example\" src=\"https://www.example.com/x.png\">",
+    };
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+        EXPECT_HTML(texts[i], NULL, NULL, RECOG_INCONSISTENT, NULL);
+    EXPECT_HTML("<iframe srcdoc=\"Domain: www.evil.example\"></iframe>", NULL, NULL,
+                RECOG_INCONSISTENT, "domain-differs");
+    /* agreeing texts in attributes are no disagreement */
+    EXPECT_HTML("<span title=\"Domain: www.example.com\">x</span>", NULL, NULL, RECOG_OK, NULL);
+    /* a line break or tab inside the approval href is removed, as a browser does */
+    EXPECT_HTML(NULL, "amazon.com/approvals?code=", "amazon.com/\r\napprovals?code=", RECOG_OK, NULL);
+    EXPECT_HTML(NULL, "amazon.com/approvals?code=", "amazon.com/\n\tapprovals?code=", RECOG_OK, NULL);
+    /* a blank inside it stays: a URL with a space is no approval URL */
+    EXPECT_HTML(NULL, "amazon.com/approvals?code=", "amazon.com/ approvals?code=", RECOG_BAD_URL,
+                "approval-link");
+}
+
 static void class2_tokens(void)
 {
     struct tm_opts o;
@@ -530,6 +622,7 @@ int main(void)
     class2_tokens();
     class3_nul();
     class4_limits();
+    class1_attributes();
     genuine_variants();
     evaluate_shutdown();
     return t_done("test_hostile");
