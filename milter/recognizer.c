@@ -307,9 +307,20 @@ static bool is_ws(char c)
 static bool contains_ci(const char *s, size_t n, const char *needle)
 {
     size_t k = strlen(needle);
-    for (size_t i = 0; i + k <= n; i++)
-        if (g_ascii_strncasecmp(s + i, needle, k) == 0)
+    if (k == 0)
+        return true;
+    /* the first byte first: a library call at every position was a tenth of an ACM
+     * message's instructions */
+    unsigned char first = (unsigned char)needle[0] | 0x20, other = first;
+    if (first >= 'a' && first <= 'z')
+        other = (unsigned char)(first - 0x20);
+    else
+        first = other = (unsigned char)needle[0];
+    for (size_t i = 0; i + k <= n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c == first || c == other) && g_ascii_strncasecmp(s + i, needle, k) == 0)
             return true;
+    }
     return false;
 }
 
