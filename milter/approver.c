@@ -280,7 +280,7 @@ static bool get(CURL *h, const char *url, struct sbuf *body, struct approval_out
 static bool target_of(const char *url, const struct page_form *f, char *out, size_t outsz)
 {
     char base[1200];
-    if (!f->action[0])
+    if (!f->action[0] || (f->action[0] == '#' && !f->base[0]))   /* the page itself */
         return str_copy(out, outsz, url);
     if (!f->base[0])
         return resolve(url, f->action, out, outsz);
@@ -376,7 +376,14 @@ void approver_run(const struct config *c, const struct request *r, struct approv
         struct page_info done;
         page_read(answer.data ? answer.data : "", answer.len, &done);
         bool success = done.success, already = done.already;
+        /* an answer that names another request approved nothing of this one */
+        const char *other = states_other(&done, r);
         page_free(&done);
+        if (other) {
+            verdict(o, AV_FAILED, other);
+            keep(o, &page, &answer, NULL);
+            goto out;
+        }
         if (success) {
             verdict(o, AV_APPROVED, "");
             goto out;

@@ -149,9 +149,36 @@ static void state_label(struct page_info *pi, enum page_field f, const char *v, 
         state(&pi->labels, f, v, n);
 }
 
+/* A label and its value on one line: "Label: value" (also a full-width colon, normalized
+ * before), or "Label - value". */
+static bool label_and_value(struct page_info *pi, const char *line, size_t n)
+{
+    const char *colon = memchr(line, ':', n);
+    if (colon) {
+        int f = label_of(line, (size_t)(colon - line));
+        if (f >= 0)
+            state_label(pi, (enum page_field)f, colon + 1, n - (size_t)(colon - line) - 1);
+        return f >= 0;
+    }
+    for (size_t i = 0; i + 3 <= n; i++)
+        if (line[i] == ' ' && line[i + 1] == '-' && line[i + 2] == ' ') {
+            int f = label_of(line, i);
+            if (f >= 0)
+                state_label(pi, (enum page_field)f, line + i + 3, n - i - 3);
+            return f >= 0;
+        }
+    return false;
+}
+
+#define LABEL_QUEUE 8
+
+/* Label/value pairs of a rendering, one cell a line: a label line is followed by its value
+ * (rows, <dt>/<dd>), a run of label lines by their values in the same order (a table whose
+ * first row holds the labels and the next one the values); "Label: value" lines. */
 static void read_lines(struct page_info *pi, const char *text, size_t len)
 {
-    int pending = -1;
+    int queue[LABEL_QUEUE];
+    size_t nq = 0, head = 0;
     size_t pos = 0;
     while (pos < len) {
         const char *nl = memchr(text + pos, '\n', len - pos);
@@ -165,21 +192,66 @@ static void read_lines(struct page_info *pi, const char *text, size_t len)
             continue;   /* blank line: keep waiting for the value */
         int f = label_of(line, n);
         if (f >= 0) {
-            pending = f;
+            bool again = false;
+            for (size_t i = 0; i < nq; i++)
+                again |= queue[i] == f;
+            if (head > 0 || again || nq == LABEL_QUEUE)
+                nq = head = 0;   /* a new run of labels (a heading repeating one restarts it) */
+            queue[nq++] = f;
             continue;
         }
-        if (pending >= 0) {
-            state_label(pi, (enum page_field)pending, line, n);
-            pending = -1;
+        if (head < nq) {
+            state_label(pi, (enum page_field)queue[head++], line, n);
+            if (head == nq)
+                nq = head = 0;
             continue;
         }
-        const char *colon = memchr(line, ':', n);
-        if (colon) {
-            f = label_of(line, (size_t)(colon - line));
-            if (f >= 0)
-                state_label(pi, (enum page_field)f, colon + 1, n - (size_t)(colon - line) - 1);
-        }
+        label_and_value(pi, line, n);
     }
+}
+
+/* The text as a reader sees it, into a new buffer: Unicode blanks (no-break, thin, ideographic
+ * spaces, line and paragraph separators) as a blank, invisible format characters (zero-width
+ * spaces and joiners, bidirectional marks and embeddings, the word joiner, soft hyphen, BOM)
+ * dropped, a full-width colon as ':'. NULL when out of memory. */
+static char *norm_text(const char *s, size_t n, size_t *outlen)
+{
+    char *o = malloc(n + 1);
+    if (!o)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        unsigned cp = 0;
+        size_t w = 1;
+        if (c >= 0xc2 && c <= 0xdf && i + 1 < n && ((unsigned char)s[i + 1] & 0xc0) == 0x80) {
+            cp = ((c & 0x1fu) << 6) | ((unsigned char)s[i + 1] & 0x3fu);
+            w = 2;
+        } else if (c >= 0xe0 && c <= 0xef && i + 2 < n &&
+                   ((unsigned char)s[i + 1] & 0xc0) == 0x80 &&
+                   ((unsigned char)s[i + 2] & 0xc0) == 0x80) {
+            cp = ((c & 0x0fu) << 12) | (((unsigned char)s[i + 1] & 0x3fu) << 6) |
+                 ((unsigned char)s[i + 2] & 0x3fu);
+            w = 3;
+        }
+        bool blank = cp == 0xa0 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 ||
+                     cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000;
+        bool invisible = cp == 0xad || cp == 0x61c || cp == 0x180e ||
+                         (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+                         (cp >= 0x2060 && cp <= 0x2064) || (cp >= 0x2066 && cp <= 0x2069) ||
+                         cp == 0xfeff;
+        if (blank)
+            o[k++] = ' ';
+        else if (cp == 0xff1a)
+            o[k++] = ':';
+        else if (!invisible)
+            for (size_t j = 0; j < w; j++)
+                o[k++] = s[i + j];
+        i += w;
+    }
+    o[k] = '\0';
+    *outlen = k;
+    return o;
 }
 
 static void note_id(struct page_info *pi, const char *s, size_t n)
@@ -299,6 +371,205 @@ static xmlNodePtr next_node(xmlNodePtr n, bool descend)
     return NULL;
 }
 
+/* ------------------------------------------------------------------ renderings of the DOM */
+
+/* Elements that run within a line of text (no cell or paragraph of their own). */
+static bool inline_elem(xmlNodePtr n)
+{
+    static const char *const inl[] = {"a",    "abbr", "b",    "bdi",  "bdo",   "big",
+                                        "cite", "code", "data", "em",   "font",  "i",
+                                        "kbd",  "mark", "q",    "s",    "samp",  "small",
+                                        "span", "strong", "sub", "sup", "time",  "tt",
+                                        "u",    "var",  "wbr",  "label", "nobr", "strike"};
+    for (size_t i = 0; i < sizeof(inl) / sizeof(inl[0]); i++)
+        if (strcmp((const char *)n->name, inl[i]) == 0)
+            return true;
+    return false;
+}
+
+/* An inline style that hides the element (blanks and case ignored). */
+static bool style_hides(xmlNodePtr n)
+{
+    xmlChar *v = xmlGetProp(n, (const xmlChar *)"style");
+    if (!v)
+        return false;
+    size_t len = strlen((const char *)v), k = 0;
+    char *c = malloc(len + 1);
+    bool hides = true;   /* no memory: hidden (a marker is then not seen: stricter) */
+    if (c) {
+        for (const char *p = (const char *)v; *p; p++)
+            if (!isspace((unsigned char)*p))
+                c[k++] = (char)tolower((unsigned char)*p);
+        c[k] = '\0';
+        hides = strstr(c, "display:none") || strstr(c, "visibility:hidden") ||
+                strstr(c, "visibility:collapse");
+        static const char *const zero[] = {"font-size:0", "opacity:0", "max-height:0",
+                                           "height:0"};
+        for (size_t i = 0; !hides && i < sizeof(zero) / sizeof(zero[0]); i++)
+            for (const char *h = strstr(c, zero[i]); h && !hides; h = strstr(h + 1, zero[i])) {
+                char next = h[strlen(zero[i])];
+                bool prefixed = h > c && (isalnum((unsigned char)h[-1]) || h[-1] == '-');
+                hides = !prefixed && next != '.' && !isdigit((unsigned char)next);
+            }
+        free(c);
+    }
+    xmlFree(v);
+    return hides;
+}
+
+/* Not seen by a reader: hidden by attribute or style, or not rendered at all. */
+static bool unseen_elem(xmlNodePtr n)
+{
+    static const char *const unrendered[] = {"head",     "title",  "template", "script",
+                                        "style",    "noscript", "select", "textarea",
+                                        "datalist", "option"};
+    for (size_t i = 0; i < sizeof(unrendered) / sizeof(unrendered[0]); i++)
+        if (strcmp((const char *)n->name, unrendered[i]) == 0)
+            return true;
+    char v[16];
+    if (xmlHasProp(n, (const xmlChar *)"hidden"))
+        return true;
+    xmlChar *a = xmlGetProp(n, (const xmlChar *)"aria-hidden");
+    if (a) {
+        str_copy(v, sizeof(v), (const char *)a);
+        xmlFree(a);
+        str_lower(v);
+        if (strcmp(v, "true") == 0)
+            return true;
+    }
+    if (is_elem(n, "input")) {
+        xmlChar *t = xmlGetProp(n, (const xmlChar *)"type");
+        bool hidden_input = t && str_ieq((const char *)t, "hidden");
+        xmlFree(t);
+        if (hidden_input)
+            return true;
+    }
+    return style_hides(n);
+}
+
+/* Two renderings of the document, in one walk (no recursion):
+ *  - cells: every text with a line break at every element boundary but <wbr> (a label in
+ *    an element of its own, <label>, <b>, <span>, is a line of its own, whatever the markup),
+ *    an aria-label on a line of its own; scripts and styles left out, hidden elements kept
+ *    (what the page states anywhere);
+ *  - seen: what a reader sees, a '\x1e' at the boundaries of non-inline elements: without
+ *    hidden elements, <template>, <noscript>, head and title (markers count only there). */
+static void render(xmlNodePtr root, struct sbuf *cells, struct sbuf *seen)
+{
+    xmlNodePtr n = root;
+    int depth = 0, unseen_at = -1;
+    while (n) {
+        bool descend = true;
+        if (n->type == XML_ELEMENT_NODE && n->name) {
+            if (is_elem(n, "script") || is_elem(n, "style"))
+                descend = false;
+            if (unseen_at < 0 && unseen_elem(n))
+                unseen_at = depth;
+            if (!is_elem(n, "wbr")) {
+                sbuf_putc(cells, '\n');
+                xmlChar *al = xmlGetProp(n, (const xmlChar *)"aria-label");
+                if (al) {
+                    sbuf_puts(cells, (const char *)al);
+                    sbuf_putc(cells, '\n');
+                    xmlFree(al);
+                }
+            }
+            if (unseen_at < 0 && !inline_elem(n))
+                sbuf_putc(seen, '\x1e');
+        } else if ((n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) && n->content) {
+            sbuf_puts(cells, (const char *)n->content);
+            if (unseen_at < 0)
+                sbuf_puts(seen, (const char *)n->content);
+        }
+        if (descend && n->children && n->type == XML_ELEMENT_NODE) {
+            n = n->children;
+            depth++;
+            continue;
+        }
+        while (n) {
+            if (n->type == XML_ELEMENT_NODE && n->name) {
+                if (!is_elem(n, "wbr"))
+                    sbuf_putc(cells, '\n');
+                if (unseen_at < 0 && !inline_elem(n))
+                    sbuf_putc(seen, '\x1e');
+                if (depth == unseen_at)
+                    unseen_at = -1;
+            }
+            if (n->next) {
+                n = n->next;
+                break;
+            }
+            n = n->parent;
+            depth--;
+            if (n && n->type != XML_ELEMENT_NODE)
+                n = NULL;
+        }
+    }
+}
+
+/* A word of a sentence that makes a marker conditional or negated ("If you have already
+ * approved ...", "has not been approved"). */
+static bool hedged(const char *s, size_t n)
+{
+    static const char *const words[] = {"if",    "not",    "whether", "unless", "when",
+                                        "once",  "until",  "never",   "cannot", "can't",
+                                        "don't", "didn't", "isn't",   "wasn't", "hasn't",
+                                        "haven't"};
+    for (size_t i = 0; i < n;) {
+        while (i < n && !isalpha((unsigned char)s[i]))
+            i++;
+        size_t b = i;
+        while (i < n && (isalpha((unsigned char)s[i]) || s[i] == '\''))
+            i++;
+        for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++)
+            if (strlen(words[k]) == i - b && strncmp(s + b, words[k], i - b) == 0)
+                return true;
+    }
+    return false;
+}
+
+static bool sentence_end(char c)
+{
+    return c == '.' || c == '!' || c == '?' || c == '\x1e';
+}
+
+/* phrase stated plainly in low (lower case, blanks collapsed): in a sentence that is neither
+ * a question nor hedged. */
+static bool says(const char *low, const char *phrase)
+{
+    for (const char *h = strstr(low, phrase); h; h = strstr(h + 1, phrase)) {
+        const char *b = h, *e = h + strlen(phrase);
+        while (b > low && !sentence_end(b[-1]))
+            b--;
+        while (*e && !sentence_end(*e))
+            e++;
+        if (*e != '?' && !hedged(b, (size_t)(e - b)))
+            return true;
+    }
+    return false;
+}
+
+/* The success and "already approved" markers, read from what a reader sees only. */
+static void read_markers(struct page_info *pi, const char *seen, size_t len)
+{
+    char *low = malloc(len + 1);
+    if (!low)
+        return;   /* no marker: never an approval by mistake */
+    size_t k = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)seen[i];
+        if (isspace(c)) {
+            if (k && low[k - 1] != ' ')
+                low[k++] = ' ';
+        } else
+            low[k++] = (char)tolower(c);
+    }
+    low[k] = '\0';
+    pi->already = says(low, "already been approved") || says(low, "already approved");
+    pi->success = says(low, "you have approved") || strstr(low, "success!") != NULL;
+    free(low);
+}
+
 /* Walks every element outside <template> content (not part of the document a browser shows). */
 #define FOR_EACH_ELEMENT(n, root)                                                              \
     for (xmlNodePtr n = (root); n; n = next_node(n, !is_elem(n, "template")))                  \
@@ -413,6 +684,33 @@ static bool says_no(const char *s)
     return false;
 }
 
+/* A value that says no by itself ("no", "false", "0", ...). */
+static bool says_false(const char *s)
+{
+    static const char *const no[] = {"no", "n", "false", "off", "0"};
+    char l[16];
+    if (!s || strlen(s) >= sizeof(l))
+        return false;
+    norm_label(s, strlen(s), l, sizeof(l));
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        if (strcmp(l, no[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The button or an element around it is a reject (deny, decline) one by its class or id. */
+static bool reject_container(xmlNodePtr b)
+{
+    static const char *const words[] = {"reject", "decline", "deny", "disapprove"};
+    char v[512];
+    for (xmlNodePtr p = b; p && p->type == XML_ELEMENT_NODE; p = p->parent)
+        for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+            if ((prop_lower(p, "class", v, sizeof(v)) && strstr(v, words[i])) ||
+                (prop_lower(p, "id", v, sizeof(v)) && strstr(v, words[i])))
+                return true;
+    return false;
+}
+
 static bool says_approve(const char *s)
 {
     char l[64];
@@ -433,14 +731,18 @@ static bool is_approve_button(xmlNodePtr b)
         text = t ? str_dup((const char *)t) : NULL;
         xmlFree(t);
     }
+    char *aria = prop(b, "aria-label"), *title = prop(b, "title");
     bool yes = false;
-    if (!says_no(value) && !says_no(text)) {
+    if (!says_no(value) && !says_no(text) && !says_no(aria) && !says_no(title) &&
+        !says_false(value) && !reject_container(b)) {
         yes = says_approve(value) || says_approve(text);
         for (xmlNodePtr p = b; !yes && p && p->type == XML_ELEMENT_NODE; p = p->parent)
             yes = approve_container(p);
     }
     free(value);
     free(text);
+    free(aria);
+    free(title);
     return yes;
 }
 
@@ -547,6 +849,19 @@ static bool copy_url(char *out, size_t outsz, const char *v)
         o--;
     out[o] = '\0';
     return true;
+}
+
+/* A URL attribute read the same by a browser and by libcurl: no backslash (a browser reads
+ * it as '/', "\\\\host" being another host), no scheme but https (javascript:, data:). */
+static bool url_understood(const char *u)
+{
+    if (strchr(u, '\\'))
+        return false;
+    size_t i = 0;
+    if (isalpha((unsigned char)u[0]))
+        while (isalnum((unsigned char)u[i]) || u[i] == '+' || u[i] == '-' || u[i] == '.')
+            i++;
+    return !(i && u[i] == ':') || (i == 5 && strncasecmp(u, "https", 5) == 0);
 }
 
 /* A checked radio button: the last checked one of its group is what a browser sends. */
@@ -666,6 +981,7 @@ static void read_dom(struct page_info *pi, xmlNodePtr root)
     memset(&fs, 0, sizeof(fs));
     struct page_form *f = &pi->form;
     bool have_base = false;
+    const char *refuse = NULL;
     FOR_EACH_ELEMENT(n, root) {
         if (is_elem(n, "script") || is_elem(n, "noscript"))
             pi->scripted = true;
@@ -676,8 +992,25 @@ static void read_dom(struct page_info *pi, xmlNodePtr root)
                 fs.too_many = true;   /* cannot resolve the action as a browser would */
             free(b);
         }
+        if (is_elem(n, "meta") && !refuse) {
+            char he[32], content[1024];
+            prop_lower(n, "http-equiv", he, sizeof(he));
+            prop_lower(n, "content", content, sizeof(content));
+            if (strcmp(he, "refresh") == 0 && strstr(content, "url"))
+                refuse = "a meta refresh sends a browser elsewhere";
+        }
+        if ((is_elem(n, "iframe") || is_elem(n, "frame")) && has_prop(n, "srcdoc") && !refuse)
+            refuse = "a frame with a document of its own";
+        static const char *const said[] = {"title", "aria-label", "alt", "placeholder"};
+        for (size_t i = 0; i < sizeof(said) / sizeof(said[0]); i++) {
+            char *v = prop(n, said[i]);   /* what a tooltip or a screen reader says */
+            if (v)
+                read_ids(pi, v, strlen(v));
+            free(v);
+        }
         if (is_control(n)) {   /* every source the page offers, whatever is posted */
-            char *name = prop(n, "name"), *value = prop(n, "value");
+            char *name = prop(n, "name");
+            char *value = is_elem(n, "textarea") ? textarea_value(n) : prop(n, "value");
             const char *v = value ? value : "";
             int k = name ? name_of(name) : -1;
             if (k >= 0 && *v)   /* an empty field elsewhere (a search box) states nothing */
@@ -712,6 +1045,10 @@ static void read_dom(struct page_info *pi, xmlNodePtr root)
     }
     if (fs.too_many) {
         pi->layout = "too many forms";
+        goto out;
+    }
+    if (refuse) {
+        pi->layout = refuse;
         goto out;
     }
     /* the approve button */
@@ -768,6 +1105,10 @@ static void read_dom(struct page_info *pi, xmlNodePtr root)
         pi->layout = "form action too long";
         goto out;
     }
+    if (!url_understood(f->action) || !url_understood(f->base)) {
+        pi->layout = "a form action a browser reads otherwise";
+        goto out;
+    }
     if (has_prop(form, "onsubmit") || has_prop(button, "onclick")) {
         pi->layout = "a script decides what the click sends";
         goto out;
@@ -800,36 +1141,80 @@ out:
     forms_free(&fs);
 }
 
-void page_read(const char *html, size_t len, struct page_info *pi)
+/* Label/value pairs and ids of a rendering, read as a reader sees it (norm_text). */
+static bool read_text(struct page_info *pi, const char *t, size_t len, bool ids)
+{
+    size_t n;
+    char *norm = norm_text(t, len, &n);
+    if (!norm)
+        return false;
+    read_lines(pi, norm, n);
+    if (ids)
+        read_ids(pi, norm, n);
+    free(norm);
+    return true;
+}
+
+void page_read(const char *raw, size_t rawlen, struct page_info *pi)
 {
     memset(pi, 0, sizeof(*pi));
     pi->layout = "no approval form";
+    /* A NUL: a browser reads on (U+FFFD), libxml2 would stop there and miss the rest. */
+    char *copy = NULL;
+    const char *html = raw;
+    size_t len = rawlen;
+    if (rawlen && memchr(raw, '\0', rawlen)) {
+        copy = rawlen < ((size_t)-1) / 3 ? malloc(rawlen * 3 + 1) : NULL;
+        if (!copy) {
+            pi->limit = "html-text";   /* not read: never posted */
+            return;
+        }
+        len = 0;
+        for (size_t i = 0; i < rawlen; i++) {
+            if (raw[i])
+                copy[len++] = raw[i];
+            else {
+                memcpy(copy + len, "\xef\xbf\xbd", 3);
+                len += 3;
+            }
+        }
+        copy[len] = '\0';
+        html = copy;
+    }
     struct html_text ht;
     if (html_extract(html, len, &ht) && ht.text.data) {
-        read_lines(pi, ht.text.data, ht.text.len);
-        read_ids(pi, ht.text.data, ht.text.len);
+        if (!read_text(pi, ht.text.data, ht.text.len, true))
+            pi->limit = "html-text";
         if (ht.limit && strcmp(ht.limit, "html-links") != 0)
             pi->limit = ht.limit;   /* the labels may be cut: never posted */
-        char *low = str_ndup(ht.text.data, ht.text.len);
-        if (low) {
-            str_lower(low);
-            pi->already = strstr(low, "already been approved") || strstr(low, "already approved");
-            pi->success = strstr(low, "you have approved") || strstr(low, "success!");
-            free(low);
-        }
     }
     html_text_free(&ht);
-    if (len > 0x7fffffff)
-        return;
-    htmlDocPtr doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
-                                    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
-                                        HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
-    if (!doc)
-        return;
-    xmlNodePtr root = xmlDocGetRootElement(doc);
-    if (root)
+    htmlDocPtr doc = len <= 0x7fffffff
+                         ? htmlReadMemory(html, (int)len, NULL, "UTF-8",
+                                          HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+                                              HTML_PARSE_NOWARNING | HTML_PARSE_NONET)
+                         : NULL;
+    xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+    if (root) {
+        struct sbuf cells, seen;
+        sbuf_init(&cells, 3 * len + 1024);
+        sbuf_init(&seen, 3 * len + 1024);
+        render(root, &cells, &seen);
+        if (cells.overflow || seen.overflow ||
+            !read_text(pi, cells.data ? cells.data : "", cells.len, false))
+            pi->limit = "html-text";
+        size_t n;
+        char *vis = norm_text(seen.data ? seen.data : "", seen.len, &n);
+        if (vis)
+            read_markers(pi, vis, n);
+        free(vis);
+        sbuf_free(&cells);
+        sbuf_free(&seen);
         read_dom(pi, root);
-    xmlFreeDoc(doc);
+    }
+    if (doc)
+        xmlFreeDoc(doc);
+    free(copy);
 }
 
 void page_free(struct page_info *pi)
@@ -914,6 +1299,15 @@ static bool says_reject(const char *v)
     return false;
 }
 
+/* A field name about the decision ("approve", "approvalStatus", "decision"). */
+static bool approval_name(const char *name)
+{
+    char l[NAME_MAX_LEN + 1];
+    str_copy(l, sizeof(l), name);
+    str_lower(l);
+    return strstr(l, "approv") || strstr(l, "decision") || strstr(l, "status");
+}
+
 /* A value shaped like an account number: 12 digits, or dddd-dddd-dddd. */
 static bool account_shaped(const char *v, char out[13])
 {
@@ -964,7 +1358,7 @@ const char *page_check(const struct page_info *pi, const struct page_want *w)
         if (fm->button < fm->names.n && strcmp(fm->names.v[i], fm->names.v[fm->button]) == 0 &&
             strcmp(v, fm->values.v[fm->button]) != 0)
             return "page-mismatch-button";   /* a second value for the approve button's name */
-        if (says_reject(v))
+        if (says_reject(v) || (approval_name(fm->names.v[i]) && says_false(v)))
             return "page-mismatch-button";
         if (strncasecmp(v, "arn:", 4) == 0 && !(w->arn && str_ieq(v, w->arn)))
             return "page-mismatch-certificate";

@@ -4,10 +4,13 @@
  *
  * Contract: pure functions, no I/O, nothing logged. page_read() reads every source the page
  * offers:
- *  - the visible labels: the page rendered to lines (html.c), label/value pairs wherever they
- *    stand (table cells, <dt>/<dd>, "Label: value" lines), labels matched case-insensitively
- *    over the known wordings ("Domain name", "AWS Account number", "AWS Region", "Certificate
- *    Identifier", ...);
+ *  - the visible labels: the page rendered to lines twice (html.c's rendering, and one with a
+ *    line break at every element boundary but <wbr>, aria-labels on lines of their own),
+ *    label/value pairs wherever they stand (table rows and columns, <dt>/<dd>, a label in an
+ *    element of its own followed by its value, "Label: value" and "Label - value" lines),
+ *    labels matched case-insensitively over the known wordings ("Domain name", "AWS Account
+ *    number", "AWS Region", "Certificate Identifier", ...), Unicode blanks read as blanks and
+ *    invisible format characters dropped; hidden elements count; a NUL reads as U+FFFD;
  *  - the approval form: the one form that owns the one approve button. A submit button
  *    (<button>, <input type=submit>) is the approve button when it stands in an element whose
  *    class or id is approve-button (or the old approval_button), or its text or value is
@@ -20,11 +23,15 @@
  *    validationToken or validation_token, context; case, '_' and '-' ignored) are the form's
  *    source.
  * It also notes every account number (12 digits, or dddd-dddd-dddd) and ARN that stands anywhere
- * in the visible text or in the value of any control of the page, and the known field names of
+ * in the visible text, a title, aria-label, alt or placeholder, or in the value of any control
+ * (a textarea's text) of the page, and the known field names of
  * every control, in any form, posted or not (pi->elsewhere). A value stated twice with two values by one source is a conflict of that field. It notes the
- * "already approved" and success markers. A page whose approval form cannot be posted the way
+ * "already approved" and success markers, in what a reader sees only (no hidden element,
+ * template, noscript, comment or script) and stated plainly (not in a question or a sentence
+ * with "if", "not", "unless", ...). A page whose approval form cannot be posted the way
  * a browser would (no approve button, two different ones, a GET or multipart form, nested
- * forms, a control it does not know) has no usable form and says why (pi->layout).
+ * forms, a control it does not know, an action or base with a backslash or a scheme but https,
+ * a meta refresh to elsewhere, a srcdoc frame) has no usable form and says why (pi->layout).
  * Bounded: at most PAGE_MAX_FIELDS fields, PAGE_MAX_FORMS forms; beyond, a refusal.
  *
  * page_check() is safety rule 6 on what page_read() found: every source present states the
