@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # fuzz/common.sh - shared by fuzz/run.sh and fuzz/replay.sh (sourced, from the repository root).
-# Sets FUZZ_TARGETS (from the arguments, or every fuzz/fuzz_*.c) and the sanitizer environment.
+# Sets FUZZ_TARGETS (from the arguments, or every fuzz/fuzz_*.c) and the sanitizer environment,
+# writes the seeds (fuzz/make_seeds.py) and lists each target's inputs.
 
 OUT=build/fuzz
 
@@ -14,6 +15,36 @@ fuzz_targets() {
             FUZZ_TARGETS+=("${n#fuzz_}")
         done
     fi
+}
+
+# Writes the generated seeds into $OUT/seeds/TARGET/ (never committed: they follow tests/data).
+fuzz_seeds() {
+    mkdir -p "$OUT/logs"
+    if ! python3 fuzz/make_seeds.py "$OUT/seeds" > "$OUT/logs/make_seeds.log" 2>&1; then
+        echo "fuzz: fuzz/make_seeds.py failed:"
+        sed 's/^/  /' "$OUT/logs/make_seeds.log"
+        return 1
+    fi
+}
+
+# fuzz_inputs TARGET [KIND...]: sets FUZZ_INPUTS to the files of the generated seeds, the
+# hand-written seeds (fuzz/seeds/TARGET/) and the regressions (tests/fuzz-regressions/TARGET/),
+# or of the KINDs named (generated, hand, regressions).
+fuzz_inputs() {
+    local t=$1 k d f
+    shift
+    local kinds=("$@")
+    [ ${#kinds[@]} -gt 0 ] || kinds=(generated hand regressions)
+    FUZZ_INPUTS=()
+    for k in "${kinds[@]}"; do
+        case $k in
+            generated) d="$OUT/seeds/$t" ;;
+            hand) d="fuzz/seeds/$t" ;;
+            regressions) d="tests/fuzz-regressions/$t" ;;
+        esac
+        [ -d "$d" ] || continue
+        for f in "$d"/*; do [ -f "$f" ] && FUZZ_INPUTS+=("$f"); done
+    done
 }
 
 fuzz_env() {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# fuzz/replay.sh - runs each fuzz target once over every file of fuzz/seeds/TARGET/ and
-# tests/fuzz-regressions/TARGET/ (libFuzzer runs files given as arguments once, no fuzzing),
+# fuzz/replay.sh - runs each fuzz target once over every file of its seeds (written by
+# fuzz/make_seeds.py into build/fuzz/seeds/TARGET/, plus the hand-written fuzz/seeds/TARGET/)
+# and tests/fuzz-regressions/TARGET/ (libFuzzer runs files given as arguments once, no fuzzing),
 # under the same sanitizers; fails on any crash, leak, timeout or OOM. Fast: for make check.
 # Usage: bash fuzz/replay.sh [TARGET...]
 set -uo pipefail
@@ -10,15 +11,12 @@ cd "$(dirname "$0")/.." || exit 1
 fuzz_targets "$@"
 bash fuzz/build.sh "${FUZZ_TARGETS[@]}" || exit 1
 fuzz_env
-mkdir -p "$OUT/logs"
+fuzz_seeds || exit 1
 
 fail=0
 for t in "${FUZZ_TARGETS[@]}"; do
-    inputs=()
-    for d in "fuzz/seeds/$t" "tests/fuzz-regressions/$t"; do
-        [ -d "$d" ] || continue
-        for f in "$d"/*; do [ -f "$f" ] && inputs+=("$f"); done
-    done
+    fuzz_inputs "$t"
+    inputs=("${FUZZ_INPUTS[@]}")
     if [ ${#inputs[@]} -eq 0 ]; then
         echo "replay: fuzz_$t: no inputs"
         fail=1

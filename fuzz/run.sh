@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # fuzz/run.sh - builds the fuzz targets (fuzz/build.sh) and fuzzes each for FUZZ_SECONDS
-# (default 300) on a fresh copy of its seeds (build/fuzz/corpus/TARGET; fuzz/seeds is never
-# written), with fuzz/TARGET.dict when there is one. Prints per target the executions and the
+# (default 300) on a fresh copy of its seeds (written by fuzz/make_seeds.py into
+# build/fuzz/seeds/TARGET, plus the hand-written fuzz/seeds/TARGET; copied to
+# build/fuzz/corpus/TARGET, fuzz/seeds is never written), with fuzz/TARGET.dict when there is one. Prints per target the executions and the
 # coverage (cov: and ft: of libFuzzer's last stats line). Any crash, leak, timeout or OOM
 # fails the run (exit 1): the input is copied to tests/fuzz-regressions/TARGET/ and printed,
 # with the end of the sanitizer report (whole log in build/fuzz/logs/TARGET.log).
@@ -14,6 +15,7 @@ SECONDS_PER=${FUZZ_SECONDS:-300}
 fuzz_targets "$@"
 bash fuzz/build.sh "${FUZZ_TARGETS[@]}" || exit 1
 fuzz_env
+fuzz_seeds || exit 1
 
 failed=()
 summary=()
@@ -24,11 +26,12 @@ for t in "${FUZZ_TARGETS[@]}"; do
     log="$OUT/logs/$t.log"
     rm -rf "$corpus" "$art"
     mkdir -p "$corpus" "$art" "$OUT/logs"
-    [ -d "fuzz/seeds/$t" ] && cp -p fuzz/seeds/"$t"/* "$corpus"/ 2>/dev/null
+    fuzz_inputs "$t" generated hand
+    nseeds=${#FUZZ_INPUTS[@]}
+    [ "$nseeds" -gt 0 ] && cp -p "${FUZZ_INPUTS[@]}" "$corpus"/
     opts=("${FUZZ_OPTS[@]}" -max_total_time="$SECONDS_PER" -print_final_stats=1
           -artifact_prefix="$art/")
     [ -f "fuzz/$t.dict" ] && opts+=(-dict="fuzz/$t.dict")
-    nseeds=$(find "fuzz/seeds/$t" -type f 2>/dev/null | wc -l)
     echo "== fuzz_$t: ${SECONDS_PER}s, $nseeds seeds$([ -f "fuzz/$t.dict" ] && echo ", dict fuzz/$t.dict")"
     "$bin" "${opts[@]}" "$corpus" > "$log" 2>&1
     rc=$?
