@@ -9,8 +9,8 @@
 #    (tests/approval/gen_msgs.py, built with tests/data/gen_corpus.py's templates);
 #  - starts the fake ACM approval site (tests/approval/fake_acm.py) on https://127.0.0.1:<free port>
 #    and self-tests it with curl (GET, then POST with the cookie and the CSRF token);
-#  - in a private mount namespace: a syslog sink on /dev/log (bind-mounted over an existing one,
-#    else created and removed at the end), and /etc/hosts with evil.example -> 127.0.0.1 so that a
+#  - in a private mount namespace: a syslog sink on /dev/log (tests/lib/syslog.sh), and
+#    /etc/hosts with evil.example -> 127.0.0.1 so that a
 #    client following the fake's redirect would show up in the fake's log (TLS SNI evil.example);
 #  - a private Postfix on 127.0.0.1 (tests/lib/postfix.sh: virtual Maildir delivery of the five
 #    watched addresses of example.com, milter over a unix socket, milter_default_action = accept);

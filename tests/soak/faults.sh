@@ -3,7 +3,7 @@
 #
 # Run from the repo root, as root:   bash tests/soak/faults.sh
 #
-# Setup (tests/soak/lib.sh): smtp-source / smtp-send.py -> private Postfix smtpd on 127.0.0.1
+# Setup (tests/soak/lib.sh): smtp-source / tests/lib/smtp-send.py -> private Postfix smtpd on 127.0.0.1
 # with acm-milter on a unix socket (milter_default_action = accept) -> relayhost smtp-sink, which
 # counts every message; acm-milter -f in Mode approve against tests/approval/fake_acm.py
 # (HTTPS, test CA), RetryInterval 1, ApprovalTimeout 3. Assertions read the milter's log lines
