@@ -579,6 +579,12 @@ static long pass(const struct config *c)
             explicit_bzero(&r, sizeof(r));
             continue;
         }
+        if (strcmp(r.state, "pending") != 0) {
+            set_aside(c, names.v[i], "state");   /* a finished entry has no place in pending/ */
+            pthread_mutex_unlock(&lock);
+            explicit_bzero(&r, sizeof(r));
+            continue;
+        }
         if (m && m->done_state[0]) {
             /* finished earlier, but done/ could not be written: try again, quietly */
             char state[24];

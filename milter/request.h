@@ -70,7 +70,7 @@ enum load_result { LOAD_OK, LOAD_BAD, LOAD_ERROR };
 /* Reads SPOOL/FOLDER/NAME (NAME as readdir gave it). LOAD_OK: r holds the entry.
  * LOAD_BAD: the entry is not a valid one; *why is one word (not-an-entry-name, symlink,
  * not-a-file, hard-link, too-large, empty, garbage, field, key-mismatch, key-digest,
- * unreadable). LOAD_ERROR: the spool could not be read now (errno set; *why = "io"):
+ * unreadable; the queue adds state for a finished entry found in pending/). LOAD_ERROR: the spool could not be read now (errno set; *why = "io"):
  * leave the entry where it is. r is wiped unless LOAD_OK. */
 enum load_result request_load(const char *spool, enum spool_folder f, const char *name,
                               struct request *r, const char **why);

@@ -9,8 +9,8 @@
 #     name that is not KEY.req (also one with a newline in it), key= with ../ in it, a key
 #     that is not the digest of code|context, symlinks to /etc/passwd and to a valid entry
 #     outside the spool, a hard link to one, a directory, a FIFO, an empty file, garbage, an
-#     oversized file, a file the service user cannot read, a stray README; a copy of an
-#     approved entry back in pending/. Each is moved once to SpoolDir/bad/ with one log line,
+#     oversized file, a file the service user cannot read, a stray README, a finished entry
+#     (state=approved) in pending/; a copy of an approved entry back in pending/. Each is moved once to SpoolDir/bad/ with one log line,
 #     never fetched (the fake site never sees its code), nothing is opened or created outside
 #     the spool, and -q lists them as bad; a valid entry next to them is approved once.
 #  2. pending/ read-only: one error line naming it (not one per pass), an approved entry is
@@ -53,7 +53,7 @@ export -f fl; export PY FLOG APPROVAL
 # ---------------------------------------------------------------- PKI, fake site, config
 pki_make
 CASES=(happy=ok t-other=ok t-copy=ok t-newline=ok t-escape=ok t-digest=ok t-digest-code=ok
-    t-outside=ok t-hardlink=ok t-unreadable=ok ro=ok ro-retry=down nr=ok hold=hold-post hang=hang)
+    t-outside=ok t-hardlink=ok t-unreadable=ok t-state=ok ro=ok ro-retry=down nr=ok hold=hold-post hang=hang)
 "$PY" "$HERE/mkspool.py" sites "$SITES" "${CASES[@]}" || die "mkspool sites"
 fake_start 0 "$SITES" || die "fake site did not start: $(cat "$T/log/fake.err")"
 export FLOG
@@ -103,6 +103,7 @@ entry t-unreadable >"$T/e"; cp "$T/e" "$SPOOL/pending/$(key t-unreadable).req"
 chown root "$SPOOL/pending/$(key t-unreadable).req"; chmod 000 "$SPOOL/pending/$(key t-unreadable).req"
 WHY["$(key t-unreadable).req"]=unreadable
 echo "notes" >"$T/e"; put README "$T/e"; WHY[README]=not-an-entry-name
+entry t-state state=approved >"$T/e"; put "$(key t-state).req" "$T/e"; WHY["$(key t-state).req"]=state
 NBAD=${#WHY[@]}
 touch "$T/marker"
 start_milter
