@@ -56,20 +56,21 @@ static char *html_body(const struct tm_opts *o, const char *domain, const char *
     return g_string_free(h, FALSE);
 }
 
-static char *qp_encode(const char *s)
+/* QP-encodes s with a soft line break every width output characters (even inside URLs and
+ * ARNs); pad (transport padding, "" for none) goes before every line end, hard and soft. */
+static char *qp_encode_padded(const char *s, int width, const char *pad)
 {
-    /* soft line break every 60 output characters, even inside URLs and ARNs */
     GString *o = g_string_new(NULL);
     int col = 0;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p == '\r' && p[1] == '\n') {
-            g_string_append(o, "\r\n");
+            g_string_append_printf(o, "%s\r\n", pad);
             p++;
             col = 0;
             continue;
         }
-        if (col >= 60) {
-            g_string_append(o, "=\r\n");
+        if (col >= width) {
+            g_string_append_printf(o, "=%s\r\n", pad);
             col = 0;
         }
         if (*p == '=' || *p >= 0x7f) {
@@ -81,6 +82,21 @@ static char *qp_encode(const char *s)
         }
     }
     return g_string_free(o, FALSE);
+}
+
+static char *qp_encode(const char *s)
+{
+    return qp_encode_padded(s, 60, "");
+}
+
+/* Removes every CR of s in place (bare LF line ends). */
+static void strip_cr(char *s)
+{
+    char *d = s;
+    for (char *p = s; *p; p++)
+        if (*p != '\r')
+            *d++ = *p;
+    *d = '\0';
 }
 
 static char *b64_encode(const char *s)
@@ -141,13 +157,8 @@ static char *tm_build(const struct tm_opts *o)
     }
     g_string_append(m, "------=_Part_1--\r\n");
     char *s = g_string_free(m, FALSE);
-    if (o->lf_only) {
-        char *d = s;
-        for (char *p = s; *p; p++)
-            if (*p != '\r')
-                *d++ = *p;
-        *d = '\0';
-    }
+    if (o->lf_only)
+        strip_cr(s);
     return s;
 }
 #endif

@@ -2,6 +2,7 @@
  * consistency, the allowlist, the decision line and the secrets rule. */
 #include <unistd.h>
 
+#include "conf.h"
 #include "evaluate.h"
 #include "msg.h"
 #include "t.h"
@@ -10,21 +11,10 @@ static char dir[] = "/tmp/acm-test-policy-XXXXXX";
 
 static struct config *mkconf(const char *extra, const char *allowlist)
 {
-    char p[600], q[600];
-    snprintf(p, sizeof(p), "%s/al", dir);
-    FILE *f = fopen(p, "w");
-    fputs(allowlist, f);
-    fclose(f);
-    snprintf(q, sizeof(q), "%s/c.conf", dir);
-    f = fopen(q, "w");
-    fprintf(f, "AllowList %s\nTrustedAuthservIDs mx.example.com\n%s%s", p,
-            strstr(extra, "SenderAuth") ? "" : "SenderAuth authres\n", extra);
-    fclose(f);
-    struct strlist errs = {0};
-    struct config *c = config_load(q, &errs);
-    for (size_t i = 0; i < errs.n; i++)
-        fprintf(stderr, "%s\n", errs.v[i]);
-    strlist_free(&errs);
+    char *conf = g_strdup_printf("TrustedAuthservIDs mx.example.com\n%s%s",
+                                 strstr(extra, "SenderAuth") ? "" : "SenderAuth authres\n", extra);
+    struct config *c = t_mkconf(dir, conf, allowlist);
+    g_free(conf);
     return c;
 }
 

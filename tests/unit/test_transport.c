@@ -7,6 +7,7 @@
  *    before line ends, also after a soft line break, is deleted before matching. */
 #include <unistd.h>
 
+#include "conf.h"
 #include "evaluate.h"
 #include "mime.h"
 #include "msg.h"
@@ -14,30 +15,6 @@
 
 static char dir[] = "/tmp/acm-test-transport-XXXXXX";
 static struct config *C;
-
-static struct config *mkconf(void)
-{
-    char p[600], q[600];
-    snprintf(p, sizeof(p), "%s/al", dir);
-    FILE *f = fopen(p, "w");
-    if (!f)
-        return NULL;
-    fputs("arn:aws:acm:us-east-1:123456789012:certificate/*\n", f);
-    fclose(f);
-    snprintf(q, sizeof(q), "%s/c.conf", dir);
-    f = fopen(q, "w");
-    if (!f)
-        return NULL;
-    fprintf(f, "AllowList %s\nSenderAuth authres\nTrustedAuthservIDs mx.example.com, "
-               "mx2.example.com\n", p);
-    fclose(f);
-    struct strlist errs = {0};
-    struct config *c = config_load(q, &errs);
-    for (size_t i = 0; i < errs.n; i++)
-        fprintf(stderr, "%s\n", errs.v[i]);
-    strlist_free(&errs);
-    return c;
-}
 
 static void decide_raw(const char *raw, size_t len, struct decision *d)
 {
@@ -147,33 +124,6 @@ static void trust_boundary(void)
     EXPECT(o, V_DENY, "unauthenticated", "no-aligned-dkim-pass");
 }
 
-/* QP-encodes s like msg.h's qp_encode, then pads every line end (hard and soft) with pad. */
-static char *qp_padded(const char *s, const char *pad)
-{
-    GString *o = g_string_new(NULL);
-    int col = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '\r' && p[1] == '\n') {
-            g_string_append_printf(o, "%s\r\n", pad);
-            p++;
-            col = 0;
-            continue;
-        }
-        if (col >= 50) {
-            g_string_append_printf(o, "=%s\r\n", pad);
-            col = 0;
-        }
-        if (*p == '=' || *p >= 0x7f) {
-            g_string_append_printf(o, "=%02X", *p);
-            col += 3;
-        } else {
-            g_string_append_c(o, (char)*p);
-            col++;
-        }
-    }
-    return g_string_free(o, FALSE);
-}
-
 /* The default message with both parts quoted-printable and padded with pad; with lf, bare
  * LF line ends. */
 static char *padded_message(const char *pad, bool lf)
@@ -181,7 +131,7 @@ static char *padded_message(const char *pad, bool lf)
     struct tm_opts o = tm_default();
     char *t = text_body(&o, o.domain, o.url);
     char *h = html_body(&o, o.domain, o.url, o.url);
-    char *te = qp_padded(t, pad), *he = qp_padded(h, pad);
+    char *te = qp_encode_padded(t, 50, pad), *he = qp_encode_padded(h, 50, pad);
     char *m = g_strdup_printf(
         "Authentication-Results: %s\r\nFrom: %s\r\nTo: %s\r\nSubject: %s\r\nMIME-Version: 1.0\r\n"
         "Content-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n"
@@ -191,13 +141,8 @@ static char *padded_message(const char *pad, bool lf)
         "Content-Transfer-Encoding: Quoted-Printable\r\n\r\n%s\r\n--b1--\r\n",
         o.authres, o.from, o.to, o.subject, te, he);
     g_free(t), g_free(h), g_free(te), g_free(he);
-    if (lf) {
-        char *d = m;
-        for (char *p = m; *p; p++)
-            if (*p != '\r')
-                *d++ = *p;
-        *d = '\0';
-    }
+    if (lf)
+        strip_cr(m);
     return m;
 }
 
@@ -277,7 +222,8 @@ int main(void)
     if (!mkdtemp(dir))
         return 1;
     CHECK(evaluate_init());
-    C = mkconf();
+    C = t_mkconf(dir, "SenderAuth authres\nTrustedAuthservIDs mx.example.com, mx2.example.com\n",
+                 "arn:aws:acm:us-east-1:123456789012:certificate/*\n");
     CHECK(C != NULL);
     if (!C)
         return t_done("test_transport");
