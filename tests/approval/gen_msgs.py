@@ -70,11 +70,9 @@ CASES = [
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.stderr.write(__doc__)
+    out = acmset.args_out(__doc__)
+    if out is None:
         return 2
-    out = sys.argv[1]
-    os.makedirs(out, exist_ok=True)
     sites, manifest, secrets = {}, [], []
     # the fake's self-test entry (curl only)
     st_code = g.fake_uuid("approval-test selftest/code")
@@ -87,12 +85,7 @@ def main():
     for idx, (name, behaviour, over, rcpts) in enumerate(CASES):
         stem, kw, f = acmset.request(sites, secrets, "approval-test", name, behaviour, **over)
         key = acmset.spool_key(f.code, f.context)
-        for local in rcpts:
-            rcpt = local + "@example.com"
-            data, _ = g.acm_message(stem, 100 + idx, fields=kw, to=rcpt)
-            fname = (name + "-" + local if len(rcpts) > 1 else name) + ".eml"
-            with open(os.path.join(out, fname), "wb") as fh:
-                fh.write(data)
+        for fname, rcpt in acmset.write_messages(out, name, stem, 100 + idx, kw, rcpts):
             manifest.append("\t".join([name, fname, rcpt, f.fqdn, f.arn, key, behaviour]))
     acmset.write_set(out, sites, manifest, secrets)
     return 0

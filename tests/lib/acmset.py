@@ -6,7 +6,11 @@ Contract: request(sites, secrets, prefix, name, behaviour, **over) makes the fie
 request (tests/data/gen_corpus.py's Fields: NAME.example.com in eu-west-1, a certificate id
 derived from PREFIX and NAME, OVER replacing any of them), enters it in the fake site's table
 SITES with its behaviour and its code and context in SECRETS, and returns (stem, kw, fields)
-for gen_corpus.acm_message(stem, n, fields=kw, ...). spool_key(code, context) is the daemon's
+for gen_corpus.acm_message(stem, n, fields=kw, ...). write_messages(out, name, stem, n, kw,
+rcpts, **extra) writes that request's message once per recipient local part (to
+LOCAL@example.com; file NAME.eml, or NAME-LOCAL.eml when there are several) and returns
+[(file name, recipient)]. args_out(doc) is a generator's command line: the folder it writes
+(made here), or None after printing doc. spool_key(code, context) is the daemon's
 spool key of a request (sha256 of "code|context", hex); write_set(out, sites, manifest,
 secrets) writes into the folder out:
 sites.json (the fake site's table, code -> site; renamed into place, so the fake never reads
@@ -32,6 +36,26 @@ def request(sites, secrets, prefix, name, behaviour="ok", **over):
                          region=f.region, arn=f.arn, behaviour=behaviour)
     secrets += [f.code, f.context]
     return stem, kw, f
+
+
+def write_messages(out, name, stem, n, kw, rcpts, **extra):
+    made = []
+    for local in rcpts:
+        rcpt = local + "@example.com"
+        data, _ = g.acm_message(stem, n, fields=kw, to=rcpt, **extra)
+        fname = (name + "-" + local if len(rcpts) > 1 else name) + ".eml"
+        with open(os.path.join(out, fname), "wb") as fh:
+            fh.write(data)
+        made.append((fname, rcpt))
+    return made
+
+
+def args_out(doc):
+    if len(sys.argv) != 2:
+        sys.stderr.write(doc)
+        return None
+    os.makedirs(sys.argv[1], exist_ok=True)
+    return sys.argv[1]
 
 
 def spool_key(code, context):

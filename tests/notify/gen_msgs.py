@@ -58,22 +58,15 @@ CASES = [
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.stderr.write(__doc__)
+    out = acmset.args_out(__doc__)
+    if out is None:
         return 2
-    out = sys.argv[1]
-    os.makedirs(out, exist_ok=True)
     sites, manifest, secrets = {}, [], []
     for idx, (name, behaviour, over, rcpts, authres) in enumerate(CASES):
         stem, kw, f = acmset.request(sites, secrets, "notify-test", name, behaviour, **over)
         req = acmset.spool_key(f.code, f.context)[:8]
-        for local in rcpts:
-            rcpt = local + "@example.com"
-            extra = {} if authres is None else dict(authres=authres)
-            data, _ = g.acm_message(stem, 300 + idx, fields=kw, to=rcpt, **extra)
-            fname = (name + "-" + local if len(rcpts) > 1 else name) + ".eml"
-            with open(os.path.join(out, fname), "wb") as fh:
-                fh.write(data)
+        extra = {} if authres is None else dict(authres=authres)
+        for fname, rcpt in acmset.write_messages(out, name, stem, 300 + idx, kw, rcpts, **extra):
             manifest.append("\t".join([name, fname, rcpt, f.fqdn, f.arn, req]))
     acmset.write_set(out, sites, manifest, secrets)
     return 0
