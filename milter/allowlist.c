@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
+
 #define AL_MAX_FILE (4u << 20)
 #define AL_MAX_LINE 4096
 
@@ -122,45 +124,21 @@ struct allowlist *allowlist_parse(const char *name, const char *text, size_t len
     return al;
 }
 
-/* Opens path for reading only when it is a regular file (a FIFO would block the open and
- * the read, a device could never end); NULL with errno (EINVAL: not a regular file). */
-static FILE *open_regular(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
-        return NULL;
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        errno = EINVAL;
-        return NULL;
-    }
-    FILE *f = fdopen(fd, "r");
-    if (!f)
-        close(fd);
-    return f;
-}
-
 struct allowlist *allowlist_load(const char *path, struct strlist *errors)
 {
-    FILE *f = open_regular(path);
-    if (!f) {
+    struct sbuf b;
+    switch (file_read(path, AL_MAX_FILE, &b)) {
+    case FILE_OK:
+        break;
+    case FILE_OPEN_ERROR:
         add_err(errors, path, 0, "cannot open: %s",
                 errno == EINVAL ? "not a regular file" : strerror(errno));
         return NULL;
-    }
-    struct sbuf b;
-    sbuf_init(&b, AL_MAX_FILE);
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if (!sbuf_append(&b, chunk, n))
-            break;
-    bool rerr = ferror(f);
-    fclose(f);
-    if (rerr || b.overflow) {
-        add_err(errors, path, 0, "%s", rerr ? "read error" : "file too large (limit 4 MiB)");
-        sbuf_free(&b);
+    case FILE_READ_ERROR:
+        add_err(errors, path, 0, "%s", "read error");
+        return NULL;
+    case FILE_TOO_LARGE:
+        add_err(errors, path, 0, "%s", "file too large (limit 4 MiB)");
         return NULL;
     }
     struct allowlist *al = allowlist_parse(path, b.data ? b.data : "", b.len, errors);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "dkimv.h"
+#include "fileio.h"
 #include "log.h"
 
 #define CONF_MAX_LINE 4096
@@ -860,25 +861,6 @@ struct config *config_parse(const char *name, const char *text, size_t len,
     return c;
 }
 
-/* Opens path for reading only when it is a regular file (a FIFO would block the open and
- * the read, a device could never end); NULL with errno (EINVAL: not a regular file). */
-static FILE *open_regular(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
-        return NULL;
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        errno = EINVAL;
-        return NULL;
-    }
-    FILE *f = fdopen(fd, "r");
-    if (!f)
-        close(fd);
-    return f;
-}
-
 /* A file another library reads later (libcurl, libopendkim): readable, and a regular file
  * (a FIFO would block the thread that reads it); errno says why not (EINVAL: not regular). */
 static bool readable_file(const char *path)
@@ -903,27 +885,21 @@ struct config *config_load(const char *path, struct strlist *errors)
         config_free(c);
         return NULL;
     }
-    FILE *f = open_regular(path);
-    if (!f) {
+    struct sbuf b;
+    enum file_read_status st = file_read(path, 1u << 20, &b);
+    if (st == FILE_OPEN_ERROR) {
         cerr(&x, "cannot open: %s", errno == EINVAL ? "not a regular file" : strerror(errno));
         config_free(c);
         return NULL;
     }
-    struct sbuf b;
-    sbuf_init(&b, 1u << 20);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if (!sbuf_append(&b, chunk, n))
-            break;
-    bool rerr = ferror(f) || b.overflow;
-    fclose(f);
+    bool rerr = st != FILE_OK;
     bool ok = !rerr;
     if (rerr)
         cerr(&x, "read error or file larger than 1 MiB");
-    else
+    else {
         ok = parse_text(c, &x, b.data ? b.data : "", b.len);
-    sbuf_free(&b);
+        sbuf_free(&b);
+    }
     if (!ok && !rerr) {
         /* report the allowlist's problems too, so one -n run shows everything */
         struct allowlist *al = allowlist_load(c->allowlist_path, errors);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "approver.h"
+#include "fileio.h"
 #include "log.h"
 #include "mem.h"
 #include "notify.h"
@@ -58,21 +59,6 @@ static char pass_problem[600], last_problem[600];
 static bool state_reported;
 
 /* ---- entry files -------------------------------------------------------------------- */
-
-static bool write_all(int fd, const char *s, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, s, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return false;
-        }
-        s += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
 
 /* ---- spool state and bad entries ---------------------------------------------------- */
 

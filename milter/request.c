@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "util.h"
 
 static const char *const folder_names[SF_COUNT] = {"tmp", "pending", "done", "pages", "bad"};
@@ -49,21 +50,6 @@ bool spool_path(char *out, size_t outsz, const char *spool, enum spool_folder f,
     if (n < 0 || (size_t)n >= outsz) {
         out[0] = '\0';
         return false;
-    }
-    return true;
-}
-
-static bool write_all(int fd, const char *s, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, s, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return false;
-        }
-        s += w;
-        n -= (size_t)w;
     }
     return true;
 }
