@@ -447,6 +447,18 @@ static bool unseen_elem(xmlNodePtr n)
     return style_hides(n);
 }
 
+/* An <input> that shows its value as text in a box (text, search, url, email, tel). */
+static bool shows_value(xmlNodePtr n)
+{
+    if (!is_elem(n, "input"))
+        return false;
+    char t[16];
+    if (!prop_lower(n, "type", t, sizeof(t)))
+        return true;
+    return !strcmp(t, "text") || !strcmp(t, "search") || !strcmp(t, "url") ||
+           !strcmp(t, "email") || !strcmp(t, "tel") || !t[0];
+}
+
 /* Two renderings of the document, in one walk (no recursion):
  *  - cells: every text with a line break at every element boundary but <wbr> (a label in
  *    an element of its own, <label>, <b>, <span>, is a line of its own, whatever the markup),
@@ -472,6 +484,14 @@ static void render(xmlNodePtr root, struct sbuf *cells, struct sbuf *seen)
                     sbuf_puts(cells, (const char *)al);
                     sbuf_putc(cells, '\n');
                     xmlFree(al);
+                }
+                if (shows_value(n)) {   /* a text box shows its value where it stands */
+                    xmlChar *v = xmlGetProp(n, (const xmlChar *)"value");
+                    if (v) {
+                        sbuf_puts(cells, (const char *)v);
+                        sbuf_putc(cells, '\n');
+                        xmlFree(v);
+                    }
                 }
             }
             if (unseen_at < 0 && !inline_elem(n))
@@ -950,6 +970,40 @@ static bool read_control(struct page_form *f, xmlNodePtr n, xmlNodePtr submitter
     return ok;
 }
 
+/* A select's value as a reader sees it: its selected option's (the last one selected),
+ * else its first option's; an option's value is its value attribute, else its text. */
+static char *select_value(xmlNodePtr sel)
+{
+    xmlNodePtr first = NULL, chosen = NULL;
+    xmlNodePtr n = sel->children;
+    while (n) {
+        if (is_elem(n, "option")) {
+            if (!first)
+                first = n;
+            if (has_prop(n, "selected"))
+                chosen = n;
+        }
+        if (n->children && n->type == XML_ELEMENT_NODE) {
+            n = n->children;
+            continue;
+        }
+        while (n && n != sel && !n->next)
+            n = n->parent;
+        if (!n || n == sel)
+            break;
+        n = n->next;
+    }
+    xmlNodePtr o = chosen ? chosen : first;
+    if (!o)
+        return NULL;
+    if (has_prop(o, "value"))
+        return prop(o, "value");
+    xmlChar *t = xmlNodeGetContent(o);
+    char *v = t ? str_dup(str_trim((char *)t)) : NULL;
+    xmlFree(t);
+    return v;
+}
+
 static bool has_form_inside(xmlNodePtr form)
 {
     xmlNodePtr n = form->children;
@@ -992,6 +1046,20 @@ static void read_dom(struct page_info *pi, xmlNodePtr root)
                 fs.too_many = true;   /* cannot resolve the action as a browser would */
             free(b);
         }
+        if (is_elem(n, "form")) {
+            if (fs.n == PAGE_MAX_FORMS) {
+                fs.too_many = true;
+                continue;
+            }
+            fs.form[fs.n] = n;
+            fs.id[fs.n] = prop(n, "id");
+            fs.n++;
+        }
+    }
+    /* what the page states, <template> content included (a script may show it) */
+    for (xmlNodePtr n = root; n; n = next_node(n, true)) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
         if (is_elem(n, "meta") && !refuse) {
             char he[32], content[1024];
             prop_lower(n, "http-equiv", he, sizeof(he));
@@ -1010,7 +1078,9 @@ static void read_dom(struct page_info *pi, xmlNodePtr root)
         }
         if (is_control(n)) {   /* every source the page offers, whatever is posted */
             char *name = prop(n, "name");
-            char *value = is_elem(n, "textarea") ? textarea_value(n) : prop(n, "value");
+            char *value = is_elem(n, "textarea") ? textarea_value(n)
+                          : is_elem(n, "select")   ? select_value(n)
+                                                   : prop(n, "value");
             const char *v = value ? value : "";
             int k = name ? name_of(name) : -1;
             if (k >= 0 && *v)   /* an empty field elsewhere (a search box) states nothing */
@@ -1018,15 +1088,6 @@ static void read_dom(struct page_info *pi, xmlNodePtr root)
             read_ids(pi, v, strlen(v));
             free(name);
             free(value);
-        }
-        if (is_elem(n, "form")) {
-            if (fs.n == PAGE_MAX_FORMS) {
-                fs.too_many = true;
-                continue;
-            }
-            fs.form[fs.n] = n;
-            fs.id[fs.n] = prop(n, "id");
-            fs.n++;
         }
     }
     /* form="ID" names the first element of the page with that id, if it is a form */

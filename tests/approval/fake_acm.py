@@ -67,6 +67,17 @@ same-host Referer and exactly one validationApprovalStatus, APPROVED (no cookie 
   v2-evilaction  the form's action is https://evil.example:PORT/approvevalidation
   v2-already-other  "This request has already been approved." with the labels of another
                account (999988887777): not an approval of this request
+  v2-markup    a genuine variant of the page: labels in <dl>/<dt>/<dd> with &nbsp;, in
+               <label>/<span>, a hyphenated account, the ARN broken by <wbr>; POST succeeds
+  v2-if-already  200, no form, "If you have already approved this request, no further
+               action is needed." (a hedged sentence, no marker)
+  v2-backslash the form's action is two backslashes, evil.example:PORT, a backslash and
+               approvevalidation (a browser posts to evil.example; a URL library may read it
+               as a path on this host)
+  v2-gzip      the page sent gzip-compressed (Content-Encoding: gzip) whatever was asked
+  v2-answer-other  POST approves, and answers "Success!" with the labels of another account
+  v2-hidden-success  POST approves nothing and answers a page whose "Success!" is hidden
+               (display:none) above a visible error; a GET then shows the form again
 Unknown codes, a wrong context, and any other path -> 404.
 
 --log gets one JSON object per line, for every TLS connection and every request:
@@ -81,6 +92,7 @@ nothing is printed on stdout/stderr except start-up errors.
 SIGTERM/SIGINT stop it.
 """
 import argparse
+import gzip
 import html
 import json
 import os
@@ -227,6 +239,14 @@ def v2_html(site, code, host, port, variant):
 </body>
 </html>
 """
+    if variant == "v2-if-already":
+        return head + f"""  <main class="container"><h1>{TITLE}</h1>
+    <p>This link can no longer be used.</p>
+    <p>If you have already approved this request, no further action is needed.</p>
+  </main>
+</body>
+</html>
+"""
     if variant == "v2-js":
         return head + """  <div id="root"></div>
   <noscript>You need to enable JavaScript to run this app.</noscript>
@@ -243,6 +263,13 @@ def v2_html(site, code, host, port, variant):
                                  ("AWS account number", site["account"]),
                                  ("AWS Region", site["region"]),
                                  ("Certificate identifier", site["arn"])))
+    if variant == "v2-markup":
+        acct = site["account"]
+        arn = e(site["arn"]).replace(":certificate/", ":<wbr>certificate/")
+        labels = (f'      <dl><dt>Domain&nbsp;name</dt><dd>\u200e{e(site["domain"])}</dd>\n'
+                  f'      <dt>AWS&nbsp;account number</dt><dd>{acct[:4]}-{acct[4:8]}-{acct[8:]}</dd></dl>\n'
+                  f'      <p><label>AWS Region</label><span class="v">{e(site["region"])}</span></p>\n'
+                  f'      <p><b>Certificate identifier:</b> {arn}</p>\n')
     intro = f"""  <main class="container">
     <h1>{TITLE}</h1>
     <p>To approve this request, review the details below and choose I Approve.</p>
@@ -259,13 +286,16 @@ def v2_html(site, code, host, port, variant):
 </html>
 """
     ahost = "%s:%d" % (EVIL, port) if variant == "v2-evilaction" else host
+    action = "https://%s/approvevalidation" % ahost
+    if variant == "v2-backslash":
+        action = "\\\\%s:%d\\approvevalidation" % (EVIL, port)
     inputs = "".join('      <input type="hidden" name="%s" value="%s">\n' % (k, e(vals[k]))
                      for k in V2_FIELDS)
     reject = ""
     if variant == "v2-twobuttons":
         reject = ('      <div class="reject-button"><button type="submit" '
                   'name="validationApprovalStatus" value="REJECTED">Reject</button></div>\n')
-    return head + intro + f"""    <form action="https://{e(ahost)}/approvevalidation" method="post">
+    return head + intro + f"""    <form action="{e(action)}" method="post">
 {inputs}      <div class="approve-button"><button type="submit" name="validationApprovalStatus" value="APPROVED">I Approve</button></div>
 {reject}    </form>
   </main>
@@ -289,6 +319,16 @@ SUCCESS = f"""<!DOCTYPE html>
 <h2>Success!</h2>
 <p>You have <b>APPROVED</b> this validation request for the domain name {{domain}}.</p>
 <p>The certificate will be issued once all its domains are validated.</p>
+</div></body></html>
+"""
+
+HIDDEN_SUCCESS = f"""<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>{TITLE}</title></head>
+<body><div class="container">
+<div class="alert alert-success" style="display: none"><h2>Success!</h2>
+<p>You have <b>APPROVED</b> this validation request.</p></div>
+<div class="alert alert-error"><p>Something went wrong. Please try again later.</p></div>
 </div></body></html>
 """
 
@@ -425,7 +465,11 @@ class Handler(BaseHTTPRequestHandler):
             body = v2_html(site, code, self.headers.get("Host") or "", self.server.server_address[1], b)
             rec.update(status=200, page="form", layout=2, bytes=len(body))
             self.st.log(**rec)
-            return self.send(200, body, headers=[cookie, ("Cache-Control", "no-store")])
+            hdrs = [cookie, ("Cache-Control", "no-store")]
+            if b == "v2-gzip":
+                body = gzip.compress(body.encode("utf-8"))
+                hdrs.append(("Content-Encoding", "gzip"))
+            return self.send(200, body, headers=hdrs)
         body = page_html(site, csrf, code, context, b)
         if b == "oversized":
             pad = "<!-- padding -->\n" * ((5 * 1024 * 1024) // 17)
@@ -516,16 +560,19 @@ class Handler(BaseHTTPRequestHandler):
             rec["status"] = 422
             self.st.log(**rec)
             return self.send(422, error_page(422, "The change you wanted was rejected."))
-        if b == "v2-norefetch":
+        if b in ("v2-norefetch", "v2-hidden-success"):
             rec["status"] = 200
             self.st.log(**rec)
-            return self.send(200, NOSUCCESS)
+            return self.send(200, NOSUCCESS if b == "v2-norefetch" else HIDDEN_SUCCESS)
         with self.st.lock:
             self.st.approved.add(code)
         rec.update(status=303 if b == "v2-redirect" else 200, approved=True)
         self.st.log(**rec)
         if b == "v2-refetch":
             return self.send(200, NOSUCCESS)
+        if b == "v2-answer-other":
+            return self.send(200, SUCCESS.replace("{domain}", html.escape(site["domain"])).replace(
+                "</div></body>", "<p>AWS account number: 999988887777</p>\n</div></body>"))
         if b == "v2-redirect":
             return self.send(303, error_page(303, "See Other"), headers=[("Location", "/approvals/done")])
         return self.send(200, SUCCESS.replace("{domain}", html.escape(site["domain"])))

@@ -63,6 +63,12 @@ CASES = [
     ("v2-js", "v2-js", {}, ["admin"]),                                  # JavaScript-only page
     ("v2-evilaction", "v2-evilaction", {}, ["admin"]),                  # action on evil.example
     ("v2-already-other", "v2-already-other", {}, ["admin"]),            # "already", other account
+    ("v2-markup", "v2-markup", {}, ["admin"]),                          # dl/label/&nbsp;/<wbr>
+    ("v2-if-already", "v2-if-already", {}, ["admin"]),                  # "If you have already..."
+    ("v2-backslash", "v2-backslash", {}, ["admin"]),                    # action \\evil.example\...
+    ("v2-gzip", "v2-gzip", {}, ["admin"]),                              # gzip whatever was asked
+    ("v2-answer-other", "v2-answer-other", {}, ["admin"]),              # "Success!", other account
+    ("v2-hidden-success", "v2-hidden-success", {}, ["admin"]),          # hidden "Success!"
     ("wrongca", "ok", {}, ["admin"]),
     ("killed", "ok", {}, ["administrator"]),
     ("dryrun", "ok", {}, ["admin"]),

@@ -28,7 +28,12 @@
 #      confirmed by a second GET), v2-norefetch (not confirmed: failed, pages kept), v2-unknown and
 #      v2-js (page-unknown-layout, approve by hand, one GET), v2-evilaction (action on another
 #      host: nothing posted), v2-already-other (an "already approved" page of another account:
-#      failed, not already-approved); then wrongca (milter restarted with CAFile = the unrelated CA); killed (site
+#      failed, not already-approved); page variants: v2-markup (labels in <dl>, <label>/<span>,
+#      &nbsp;, a bidi mark, <wbr> in the ARN: approved), v2-if-already ("If you have already
+#      approved ..." is no marker), v2-backslash (an action \\evil.example\...: nothing
+#      posted), v2-gzip (a compressed page nobody asked for: not read, nothing posted) -
+#      page-unknown-layout; v2-answer-other (a success answer naming another account: failed
+#      page-mismatch-account), v2-hidden-success (a hidden "Success!": no-success-marker); then wrongca (milter restarted with CAFile = the unrelated CA); killed (site
 #      down, approval=queued, kill -9 of the milter, restart of both, approved after restart);
 #      dryrun (Mode dry-run: queued mode=dry-run, the site sees nothing); `acm-milter -q`.
 #    Every message must be delivered; no code or context may appear in syslog, the milter's
@@ -249,7 +254,8 @@ decision_ok() { # decision_ok CASE QID DECISION REASON
 
 # ================================================================ phase A: one milter, many cases
 V2_CASES=(v2 v2-formonly v2-twobuttons v2-field-account v2-field-region v2-field-domain v2-field-cert
-    v2-field-arn v2-refetch v2-norefetch v2-redirect v2-unknown v2-js v2-evilaction v2-already-other)
+    v2-field-arn v2-refetch v2-norefetch v2-redirect v2-unknown v2-js v2-evilaction v2-already-other
+    v2-markup v2-if-already v2-backslash v2-gzip v2-answer-other v2-hidden-success)
 A_CASES=(happy denied mismatch mismatch-account expired unknown already fail-once hang redirect oversized nosuccess)
 send_case happy
 for f in "${DUP_FILES[@]}"; do
@@ -306,10 +312,11 @@ check "$c: no approval= line for $q" test "$(nlines "$q: approval=")" = 0
 check "$c: no spool entry" test -z "$(ls "$SPOOL"/*/"${KEY_OF[$c]}"* 2>/dev/null)"
 case_result $c $F0   # "the site saw nothing" is checked at the end, when every approval is over
 
-page_kept() { # page_kept PATH: under SpoolDir/pages/ (absolute or relative to SpoolDir), holds the page
+page_kept() { # page_kept PATH [gzip]: under SpoolDir/pages/ (absolute or relative to SpoolDir), holds the page (as sent: gzip)
     local f=$1
     case $f in "$SPOOL"/pages/*) ;; pages/*) f=$SPOOL/$f ;; *) return 1 ;; esac
-    grep -q 'Amazon Certificate Approvals' "$f"
+    grep -q 'Amazon Certificate Approvals' "$f" ||
+        { [ "$2" = gzip ] && gzip -dc <"$f" 2>/dev/null | grep -q 'Amazon Certificate Approvals'; }
 }
 # ---- page disagrees with the message: never posted, page kept
 for c in mismatch mismatch-account; do
@@ -393,7 +400,7 @@ v2_post_good() { # exactly one POST for the case: every field right, APPROVED on
         test "$(nreq "$1" method=POST layout=2 'bad_fields=[]' 'status_values=["APPROVED"]' referer_ok=true referer_is_page=true "$V2_FIELDS")" = 1
 }
 no_post() { test "$(nreq "$1" method=POST)" = 0; }
-for c in v2 v2-formonly v2-twobuttons; do
+for c in v2 v2-formonly v2-twobuttons v2-markup; do
     F0=$FAILS; q=$(qid_of $c)
     decision_ok $c "$q" approve allowlisted
     l=$(wait_ap "$q" approved $c)
@@ -442,18 +449,36 @@ check "$c: a 303 after the POST is not followed; the page fetched again says alr
 check "$c: one good POST, two GETs of the approval URL, the Location never fetched" \
     eval 'v2_post_good $c && test "$(nreq $c method=GET)" = 2 && test "$(fl count event=request path=/approvals/done)" = 0'
 case_result $c $F0
-for c in v2-unknown v2-js; do
+for c in v2-unknown v2-js v2-if-already v2-backslash v2-gzip; do
     F0=$FAILS; q=$(qid_of $c)
     l=$(wait_ap "$q" failed $c)
     check "$c: failed detail=page-unknown-layout action=\"approve by hand ...\": ${l:-no 'approval=failed' line}" \
         has_all "$l" ' detail=page-unknown-layout ' ' action="approve by hand '
     pg=$(sed -n 's/.* page=\([^ ]*\).*/\1/p' <<<"$l")
-    check "$c: the page is kept in SpoolDir/pages/ (page=${pg:-none})" page_kept "$pg"
+    check "$c: the page is kept in SpoolDir/pages/ (page=${pg:-none})" page_kept "$pg" "${c#v2-}"
     check "$c: nothing posted, one GET, no retry (POSTs $(nreq $c method=POST), GETs $(nreq $c method=GET))" \
         eval 'no_post $c && test "$(nreq $c method=GET)" = 1'
     check "$c: finished in done/" in_done $c
     case_result $c $F0
 done
+c=v2-answer-other; F0=$FAILS; q=$(qid_of $c)
+l=$(wait_ap "$q" failed $c)
+check "$c: a success answer naming another account is no approval of this request: failed detail=page-mismatch-account: ${l:-no 'approval=failed' line}" \
+    grep -qE ' detail=page-mismatch-account( |$)' <<<"$l"
+pg=$(sed -n 's/.* page=\([^ ]*\).*/\1/p' <<<"$l")
+check "$c: the page and the answer kept in one file (page=${pg:-none})" \
+    has_all "$(cat "$SPOOL/${pg#"$SPOOL"/}" 2>/dev/null)" 'acm-milter: the approval page -->' \
+    'acm-milter: the answer to the approving POST -->' '999988887777'
+check "$c: one good POST, one GET (POSTs $(nreq $c method=POST), GETs $(nreq $c method=GET))" \
+    eval 'v2_post_good $c && test "$(nreq $c method=GET)" = 1'
+case_result $c $F0
+c=v2-hidden-success; F0=$FAILS; q=$(qid_of $c)
+l=$(wait_ap "$q" failed $c)
+check "$c: a hidden \"Success!\" is no marker; the page fetched again still asks: failed detail=no-success-marker: ${l:-no 'approval=failed' line}" \
+    grep -qE ' detail=no-success-marker( |$)' <<<"$l"
+check "$c: one good POST, two GETs (POSTs $(nreq $c method=POST), GETs $(nreq $c method=GET))" \
+    eval 'v2_post_good $c && test "$(nreq $c method=GET)" = 2'
+case_result $c $F0
 c=v2-evilaction; F0=$FAILS; q=$(qid_of $c)
 l=$(wait_ap "$q" failed $c)
 check "$c: the form posts to another host: failed detail=form-action-host: ${l:-no 'approval=failed' line}" \
@@ -567,7 +592,8 @@ for pair in happy:approved dup:approved mismatch:failed mismatch-account:failed 
     v2:approved v2-formonly:approved v2-twobuttons:approved v2-field-account:failed v2-field-region:failed \
     v2-field-domain:failed v2-field-cert:failed v2-field-arn:failed v2-refetch:approved \
     v2-norefetch:failed v2-redirect:approved v2-unknown:failed v2-js:failed v2-evilaction:failed \
-    v2-already-other:failed; do
+    v2-already-other:failed v2-markup:approved v2-if-already:failed v2-backslash:failed \
+    v2-gzip:failed v2-answer-other:failed v2-hidden-success:failed; do
     c=${pair%%:*}; s=${pair#*:}
     check "-q: $c listed as '$s'" q_state "$c" "$s"
 done

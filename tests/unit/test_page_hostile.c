@@ -421,6 +421,51 @@ static void bytes(void)
     CHECK(strcmp(verdict_len(u16, k), "ok") != 0);
 }
 
+static void more_markups(void)
+{
+    /* a table whose first row holds the labels, the next one the values: read by column */
+    VERDICT(WITH_LABELS("<table><tr><th>Domain name</th><th>AWS Account number</th>"
+                        "<th>AWS Region</th><th>Certificate Identifier</th></tr>"
+                        "<tr><td>" DOM "</td><td>" ACCT "</td><td>" REG "</td><td>" ARN
+                        "</td></tr></table>"),
+            "ok");
+    VERDICT(WITH_LABELS("<table><tr><th>Domain name</th><th>AWS Region</th></tr>"
+                        "<tr><td>" DOM "</td><td>eu-west-1</td></tr></table>"),
+            "page-mismatch-region");
+    /* a heading that repeats a label before the rows */
+    VERDICT(WITH_LABELS("<h3>Domain</h3><table><tr><td>Domain name</td><td>" DOM "</td></tr>"
+                        "<tr><td>AWS Region</td><td>" REG "</td></tr></table>"),
+            "ok");
+    /* read-only text boxes under <label for>, or named by aria-label */
+    VERDICT(WITH_LABELS("<label for=d>Domain name</label><input id=d readonly value='" DOM "'>"
+                        "<label for=a>AWS Account number</label><input id=a readonly value='" ACCT
+                        "'><p>Review the details.</p>"),
+            "ok");
+    VERDICT(WITH_LABELS("<label for=d>Domain name</label><input id=d readonly "
+                        "value='www.evil.example'>"),
+            "page-mismatch-domain");
+    VERDICT(WITH_LABELS("<input readonly aria-label='Domain name' value='www.evil.example'>"),
+            "page-mismatch-domain");
+    /* controls inside <template> (a script may show them) state what they hold */
+    VERDICT(WITH_LABELS("<template><input type=hidden name=accountId value=" OTHER_ACCT
+                        "></template>"),
+            "page-mismatch-account");
+    VERDICT(WITH_LABELS("<template><input type=hidden name=domainName value=www.evil.example>"
+                        "</template>"),
+            "page-mismatch-domain");
+    /* a select elsewhere: the option it shows */
+    VERDICT(WITH_LABELS("<form action=/switch><select name=region><option value=us-west-2>"
+                        "US West</option><option value=eu-west-1 selected>EU</option></select>"
+                        "</form>"),
+            "page-mismatch-region");
+    VERDICT(WITH_LABELS("<form action=/switch><select name=region><option>" REG "</option>"
+                        "<option>eu-west-1</option></select></form>"),
+            "ok");
+    /* Cyrillic look-alike letters make no label (left to the id scan): an account shows */
+    VERDICT(WITH_LABELS("<p>AWS Acc\xd0\xbeunt number: " OTHER_ACCT "</p>"),
+            "page-mismatch-account");
+}
+
 int main(void)
 {
     html_init();
@@ -431,5 +476,6 @@ int main(void)
     fields();
     markers();
     bytes();
+    more_markups();
     return t_done("test_page_hostile");
 }
