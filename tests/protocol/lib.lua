@@ -349,6 +349,26 @@ function T.expect_header(conn, res, want, what)
 	return v[1]
 end
 
+-- the message was accepted at DATA (no watched recipient): nothing more is sent
+function T.expect_accept_at_data(res, what)
+	if res.stage ~= "data" or res.reply ~= SMFIR_ACCEPT then
+		T.fail(what .. ": reply " .. T.rname(res.reply) .. " at " .. res.stage ..
+		       ", expected ACCEPT at DATA")
+	end
+end
+
+-- a watched recipient is present, yet the milter lets the message through untouched:
+-- not accepted at DATA, delivered, no header, and the decision line `want` for qid
+function T.expect_untouched(conn, res, qid, want, what)
+	if res.stage == "data" then
+		T.fail((what or qid) .. ": reply " .. T.rname(res.reply) ..
+		       " at DATA, expected CONTINUE (a watched recipient is present)")
+	end
+	T.expect_delivered(res, qid)
+	T.expect_no_header(conn, res, qid)
+	T.expect_decision(qid, want)
+end
+
 -------------------------------------------------------------------------
 -- the daemon's log (its stderr)
 
@@ -420,6 +440,38 @@ function T.expect_decision(qid, want)
 	T.note("log: " .. line)
 	T.expect_count(qid .. ": decision=", 1)
 	return line
+end
+
+-- one X-ACM-Milter header with the decision `want`, and the same decision logged
+function T.expect_decided(conn, res, qid, want)
+	T.expect_header(conn, res, { want }, qid)
+	T.expect_decision(qid, want)
+end
+
+-- the daemon's decision for qid (the message at path, sent from sender to T.WATCHED) is
+-- the line `acm-milter -t` prints for the same message; returns it
+function T.expect_offline_agrees(qid, name, path, sender)
+	local line = T.wait_log(function(l) return T.decision_line(qid, { l }) ~= nil end,
+	                        "'" .. qid .. ": decision=...'")
+	local _, daemon = T.decision_line(qid, { line })
+	local cmd = string.format("'%s' -x '%s' -t '%s' -r %s -s %s 2>&1", BIN, CONF, path,
+	                          T.WATCHED, sender)
+	local p = io.popen(cmd)
+	local out = p:read("a")
+	p:close()
+	local offline = out:match("offline: ([^\n]*)")
+	if offline ~= daemon then
+		T.fail(qid .. " (" .. name .. "): daemon logged [" .. daemon .. "], -t printed [" ..
+		       tostring(offline or out) .. "]")
+	end
+	return daemon
+end
+
+-- sends SIGUSR1 (sig) and waits for the first new log line for which pred holds
+function T.reload(sig, pred, what)
+	local n0 = #T.loglines()
+	T.ok(mt.signal(sig), "mt.signal(SIGUSR1)")
+	return T.wait_log(pred, what .. " after SIGUSR1", n0)
 end
 
 -- checks made by run.sh on the complete log once the daemon has exited

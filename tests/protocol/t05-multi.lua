@@ -20,10 +20,7 @@ T.expect_decision("PT05M01Q", "decision=approve reason=allowlisted")
 -- M2: ordinary, unwatched -> ACCEPT at DATA, not logged
 res = T.send(conn, { qid = "PT05M02Q", from = "alice@example.net",
                      rcpts = { T.UNWATCHED }, msg = ord })
-if res.stage ~= "data" or res.reply ~= SMFIR_ACCEPT then
-	T.fail("PT05M02Q: reply " .. T.rname(res.reply) .. " at " .. res.stage ..
-	       ", expected ACCEPT at DATA")
-end
+T.expect_accept_at_data(res, "PT05M02Q")
 T.expect_absent("PT05M02Q")
 
 -- M3: ACM, aborted after two body chunks -> no decision, no reply expected

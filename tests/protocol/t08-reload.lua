@@ -28,22 +28,18 @@ T.start()
 -- 1. not allowlisted
 local conn = T.connect()
 local res = T.send(conn, { qid = "PT08M01Q", rcpts = { T.WATCHED }, msg = acm })
-T.expect_header(conn, res, { "decision=deny reason=not-allowlisted" }, "PT08M01Q")
-T.expect_decision("PT08M01Q", "decision=deny reason=not-allowlisted")
+T.expect_decided(conn, res, "PT08M01Q", "decision=deny reason=not-allowlisted")
 mt.disconnect(conn)
 
 -- 2. add the rule, reload
 T.writefile(ALLOW, T.readfile(DATA .. "/allowlist"))
-local n0 = #T.loglines()
-T.ok(mt.signal(SIG), "mt.signal(SIGUSR1)")
-local l = T.wait_log(function(x) return x:lower():find(OKPAT) ~= nil end,
-                     "matching '" .. OKPAT .. "' after SIGUSR1", n0)
+local l = T.reload(SIG, function(x) return x:lower():find(OKPAT) ~= nil end,
+                   "matching '" .. OKPAT .. "'")
 T.note("reload: " .. l)
 
 conn = T.connect()
 res = T.send(conn, { qid = "PT08M02Q", rcpts = { T.WATCHED }, msg = acm })
-T.expect_header(conn, res, { "decision=approve reason=allowlisted" }, "PT08M02Q")
-T.expect_decision("PT08M02Q", "decision=approve reason=allowlisted")
+T.expect_decided(conn, res, "PT08M02Q", "decision=approve reason=allowlisted")
 mt.disconnect(conn)
 
 -- 3. invalid configuration: the AllowList line would turn approvals into
@@ -60,18 +56,15 @@ table.insert(lines, "NoSuchKeyForTesting yes")
 badline = #lines
 T.writefile(CONF, table.concat(lines, "\n") .. "\n")
 local where = CONF .. ":" .. badline
-n0 = #T.loglines()
-T.ok(mt.signal(SIG), "mt.signal(SIGUSR1)")
-l = T.wait_log(function(x)
+l = T.reload(SIG, function(x)
 	local s, e = x:find(where, 1, true)
 	return s ~= nil and not x:sub(e + 1, e + 1):match("%d")
-end, "naming " .. where .. " after SIGUSR1 with a bad configuration", n0)
+end, "naming " .. where .. " with a bad configuration")
 T.note("bad reload: " .. l)
 
 -- still running, still the previous configuration
 conn = T.connect()
 res = T.send(conn, { qid = "PT08M03Q", rcpts = { T.WATCHED }, msg = acm })
-T.expect_header(conn, res, { "decision=approve reason=allowlisted" }, "PT08M03Q")
-T.expect_decision("PT08M03Q", "decision=approve reason=allowlisted")
+T.expect_decided(conn, res, "PT08M03Q", "decision=approve reason=allowlisted")
 mt.disconnect(conn)
 end)

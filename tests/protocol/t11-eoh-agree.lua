@@ -46,20 +46,8 @@ for i, c in ipairs(cases) do
 	if res.stage ~= stage then
 		T.fail(qid .. " (" .. name .. "): answered at " .. res.stage .. ", expected " .. stage)
 	end
-	local line = T.wait_log(function(l) return T.decision_line(qid, { l }) ~= nil end,
-	                        "'" .. qid .. ": decision=...'")
-	local _, daemon = T.decision_line(qid, { line })
+	local daemon = T.expect_offline_agrees(qid, name, path, SENDER)
 	T.expect_count(qid .. ": decision=", 1)
-	local cmd = string.format("'%s' -x '%s' -t '%s' -r %s -s %s 2>&1", BIN, CONF, path,
-	                          T.WATCHED, SENDER)
-	local p = io.popen(cmd)
-	local out = p:read("a")
-	p:close()
-	local offline = out:match("offline: ([^\n]*)")
-	if offline ~= daemon then
-		T.fail(qid .. " (" .. name .. "): daemon logged [" .. daemon .. "], -t printed [" ..
-		       tostring(offline or out) .. "]")
-	end
 	T.note(name .. ": " .. daemon)
 end
 mt.disconnect(conn)

@@ -26,19 +26,7 @@ for i, name in ipairs(names) do
 		local qid = string.format("PT13M%03dQ", i)
 		local res = T.send(conn, { qid = qid, from = SENDER, rcpts = { T.WATCHED }, msg = msg })
 		T.expect_delivered(res, qid)
-		local line = T.wait_log(function(l) return T.decision_line(qid, { l }) ~= nil end,
-		                        "'" .. qid .. ": decision=...'")
-		local _, daemon = T.decision_line(qid, { line })
-		local cmd = string.format("'%s' -x '%s' -t '%s' -r %s -s %s 2>&1", BIN, CONF, path,
-		                          T.WATCHED, SENDER)
-		local q = io.popen(cmd)
-		local out = q:read("a")
-		q:close()
-		local offline = out:match("offline: ([^\n]*)")
-		if offline ~= daemon then
-			T.fail(qid .. " (" .. name .. "): daemon logged [" .. daemon .. "], -t printed [" ..
-			       tostring(offline or out) .. "]")
-		end
+		T.expect_offline_agrees(qid, name, path, SENDER)
 		compared = compared + 1
 	end
 end
