@@ -5,7 +5,7 @@
 # warnings and defines as the Makefile, plus -fsanitize=fuzzer-no-link,address,undefined,
 # into build/fuzz/obj/ and archived as build/fuzz/libacm-fuzz.a (never the gcc-built
 # build/libacm.a). Each fuzz/fuzz_NAME.c is linked with -fsanitize=fuzzer,address,undefined
-# into build/fuzz/fuzz_NAME. Objects are rebuilt when their source, any milter header or the
+# into build/fuzz/fuzz_NAME. Objects are rebuilt when their source, any milter or fuzz header or the
 # flags change. Usage: bash fuzz/build.sh [NAME...]  (default: every fuzz/fuzz_*.c)
 # Environment: FUZZ_CC (default clang), VERSION (default: the Makefile's).
 set -euo pipefail
@@ -37,7 +37,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 
 newest_hdr=
-for h in milter/*.h; do
+for h in milter/*.h fuzz/*.h; do
     if [ -z "$newest_hdr" ] || [ "$h" -nt "$newest_hdr" ]; then newest_hdr=$h; fi
 done
 objs=()

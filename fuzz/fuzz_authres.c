@@ -7,30 +7,23 @@
 #include <string.h>
 
 #include "authres.h"
-
-static void check_str(const char *s, size_t size)
-{
-    if (memchr(s, '\0', size) == NULL)
-        abort();
-}
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *value = malloc(size + 1);
+    char *value = fuzz_cstr(data, size);
     if (!value)
         return 0;
-    memcpy(value, data, size);
-    value[size] = '\0';
     struct ar_field ar;
     if (authres_parse(value, &ar)) {
         if (ar.n > AR_MAX_RESULTS || !ar.authserv_id[0])
             abort();
-        check_str(ar.authserv_id, sizeof(ar.authserv_id));
+        fuzz_check_str(ar.authserv_id, sizeof(ar.authserv_id));
         for (size_t i = 0; i < ar.n; i++) {
-            check_str(ar.res[i].method, sizeof(ar.res[i].method));
-            check_str(ar.res[i].result, sizeof(ar.res[i].result));
-            check_str(ar.res[i].header_d, sizeof(ar.res[i].header_d));
-            check_str(ar.res[i].header_i, sizeof(ar.res[i].header_i));
+            fuzz_check_str(ar.res[i].method, sizeof(ar.res[i].method));
+            fuzz_check_str(ar.res[i].result, sizeof(ar.res[i].result));
+            fuzz_check_str(ar.res[i].header_d, sizeof(ar.res[i].header_d));
+            fuzz_check_str(ar.res[i].header_i, sizeof(ar.res[i].header_i));
         }
     }
     free(value);

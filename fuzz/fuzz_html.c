@@ -9,6 +9,7 @@
 
 #include "html.h"
 #include "page.h"
+#include "fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -16,12 +17,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     html_init();
     return 0;
-}
-
-static void check_str(const char *s, size_t size)
-{
-    if (memchr(s, '\0', size) == NULL)   /* every fixed field stays NUL-terminated */
-        abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -57,11 +52,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct page_info pi;
     page_read((const char *)data, size, &pi);
     for (int f = 0; f < PAGE_NFIELDS; f++) {
-        check_str(pi.labels.f[f].v, sizeof(pi.labels.f[f].v));
-        check_str(pi.form.fields.f[f].v, sizeof(pi.form.fields.f[f].v));
+        fuzz_check_str(pi.labels.f[f].v, sizeof(pi.labels.f[f].v));
+        fuzz_check_str(pi.form.fields.f[f].v, sizeof(pi.form.fields.f[f].v));
     }
-    check_str(pi.form.action, sizeof(pi.form.action));
-    check_str(pi.form.method, sizeof(pi.form.method));
+    fuzz_check_str(pi.form.action, sizeof(pi.form.action));
+    fuzz_check_str(pi.form.method, sizeof(pi.form.method));
     if (pi.form.names.n != pi.form.values.n || pi.form.names.n > PAGE_MAX_FIELDS)
         abort();
     if (pi.form.found && pi.form.button > pi.form.names.n)

@@ -14,6 +14,7 @@
 #include "mime.h"
 #include "recognizer.h"
 #include "util.h"
+#include "fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -22,12 +23,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (!evaluate_init())
         abort();
     return 0;
-}
-
-static void check_str(const char *s, size_t size)
-{
-    if (memchr(s, '\0', size) == NULL)
-        abort();
 }
 
 static const char text_head[] =
@@ -39,19 +34,17 @@ static const char text_tail[] = ")\r\nand follow the instructions on the page.\r
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s = malloc(size + 1);
+    char *s = fuzz_cstr(data, size);
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = '\0';
 
     char host[128], region[32], code[40], ctx[128];
     if (approval_url_parse(s, host, sizeof(host), region, sizeof(region), code, sizeof(code),
                            ctx, sizeof(ctx))) {
-        check_str(host, sizeof(host));
-        check_str(region, sizeof(region));
-        check_str(code, sizeof(code));
-        check_str(ctx, sizeof(ctx));
+        fuzz_check_str(host, sizeof(host));
+        fuzz_check_str(region, sizeof(region));
+        fuzz_check_str(code, sizeof(code));
+        fuzz_check_str(ctx, sizeof(ctx));
         if (!region_valid(region) || !uuid_valid(code, strlen(code)))
             abort();   /* an accepted URL names a known region and a canonical code */
     }
@@ -102,8 +95,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             mv.parts = parts;
             mv.nparts = n;
             enum recog_status st = recognize(&mv, &f);
-            check_str(f.detail, sizeof(f.detail));
-            check_str(f.host, sizeof(f.host));
+            fuzz_check_str(f.detail, sizeof(f.detail));
+            fuzz_check_str(f.host, sizeof(f.host));
             if (st == RECOG_OK && (!f.have_url || !f.code[0] || !f.host[0]))
                 abort();
             if (!recog_status_name(st))
