@@ -128,20 +128,37 @@ clang: | build/libs.ok
 	@set -e; for f in milter/*.c; do clang $(ALL_CPPFLAGS) $(WARN) -Werror $(CFLAGS) -fsyntax-only $$f; done; \
 	  echo "clang: milter/*.c clean under -Wall -Wextra -Werror"
 
-cli: all
-	bash tests/cli.sh
+# The suites that are one script each: `make NAME` runs `bash SUITE_NAME` after `all`.
+SUITE_cli          := tests/cli.sh
+SUITE_daemon       := tests/daemon.sh
+SUITE_install-test := tests/install.sh
+SUITE_systemd      := tests/systemd.sh
+SUITE_corpus       := tests/run-corpus.sh
+SUITE_protocol     := tests/protocol/run.sh
+SUITE_e2e          := tests/e2e/postfix.sh
+SUITE_approval     := tests/approval/run.sh
+SUITE_dkim         := tests/dkim/run.sh
+# notices through a real Postfix, MetricsFile through promtool, contrib/acm-milter.mtail
+# through mtail
+SUITE_notify       := tests/notify/run.sh
+# a real Sendmail (Debian's sendmail-bin, downloaded and unpacked by the test: it cannot be
+# installed beside Postfix) with INPUT_MAIL_FILTER pointing at acm-milter
+SUITE_sendmail     := tests/sendmail/run.sh
+# the protocol tests again, with the daemon under valgrind memcheck: 0 errors, 0 bytes
+# definitely lost
+SUITE_memcheck     := tests/valgrind/run.sh
+# kill -9 under load, approval site down then back, spool on a full file system, 100 reloads
+# under load
+SUITE_faults       := tests/soak/faults.sh
+# the approval queue under attack and faults: tampered entries of every kind, read-only and
+# unreadable pending/, kill -9 in the middle of the approval POST, SIGTERM with an exchange
+# in flight (daemon as an unprivileged user, local HTTPS fake of the ACM site)
+SUITE_spool        := tests/spool/run.sh
+SCRIPT_SUITES := cli daemon install-test systemd corpus protocol e2e approval dkim notify \
+                 sendmail memcheck faults spool
 
-daemon: all
-	bash tests/daemon.sh
-
-install-test: all
-	bash tests/install.sh
-
-systemd: all
-	bash tests/systemd.sh
-
-corpus: all
-	bash tests/run-corpus.sh
+$(SCRIPT_SUITES): all
+	bash $(SUITE_$@)
 
 hostile: build/san/acm-milter
 	bash tests/hostile/run.sh
@@ -159,35 +176,8 @@ fuzz-replay:
 fuzz-quick: fuzz-replay
 	FUZZ_SECONDS=$${FUZZ_QUICK_SECONDS:-15} bash fuzz/run.sh
 
-protocol: all
-	bash tests/protocol/run.sh
-
-# Notices through a real Postfix, MetricsFile through promtool, contrib/acm-milter.mtail
-# through mtail (tests/notify/run.sh).
-notify: all
-	bash tests/notify/run.sh
-
-e2e: all
-	bash tests/e2e/postfix.sh
-
-approval: all
-	bash tests/approval/run.sh
-
-dkim: all
-	bash tests/dkim/run.sh
-
-# A real Sendmail (Debian's sendmail-bin, downloaded and unpacked by the test: it cannot be
-# installed beside Postfix) with INPUT_MAIL_FILTER pointing at acm-milter.
-sendmail: all
-	bash tests/sendmail/run.sh
-
 man-lint:
 	bash man/lint.sh
-
-# The protocol tests again, with the daemon under valgrind memcheck: 0 errors, 0 bytes
-# definitely lost.
-memcheck: all
-	bash tests/valgrind/run.sh
 
 # The floor filter the benchmark compares against (bench/floor.c): libmilter only.
 build/bench/floor: bench/floor.c
@@ -208,17 +198,6 @@ bench-quick: all build/bench/floor
 soak: all
 	bash tests/soak/soak.sh
 	bash tests/soak/memory.sh
-
-# kill -9 under load, approval site down then back, spool on a full file system, 100 reloads
-# under load.
-faults: all
-	bash tests/soak/faults.sh
-
-# The approval queue under attack and faults: tampered entries of every kind, read-only and
-# unreadable pending/, kill -9 in the middle of the approval POST, SIGTERM with an exchange
-# in flight (daemon as an unprivileged user, local HTTPS fake of the ACM site).
-spool: all
-	bash tests/spool/run.sh
 
 # A throwaway Postfix + acm-milter + fake approval site: see README.md, Quick start.
 demo:
