@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "allowlist.h"
 #include "page.h"
@@ -275,6 +276,21 @@ static bool get(CURL *h, const char *url, struct sbuf *body, struct approval_out
     return status_ok(o, status);
 }
 
+/* A Content-Type a browser renders as HTML (text/html, application/xhtml+xml). */
+static bool html_type(const char *t)
+{
+    static const char *const types[] = {"text/html", "application/xhtml+xml"};
+    while (*t == ' ' || *t == '\t')
+        t++;
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        size_t n = strlen(types[i]);
+        if (strncasecmp(t, types[i], n) == 0 &&
+            (t[n] == '\0' || t[n] == ';' || t[n] == ' ' || t[n] == '\t'))
+            return true;
+    }
+    return false;
+}
+
 /* Where a click posts: the action resolved against <base href> (itself against the page URL),
  * an empty action being the page URL itself, as a browser does. */
 static bool target_of(const char *url, const struct page_form *f, char *out, size_t outsz)
@@ -327,6 +343,14 @@ void approver_run(const struct config *c, const struct request *r, struct approv
     common_options(h, c, &page);
     if (!get(h, url, &page, o))
         goto out;
+    char *ctype = NULL;   /* a browser renders a form only from an HTML page */
+    curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ctype);
+    if (ctype && !html_type(ctype)) {
+        verdict(o, AV_FAILED, "page-unknown-layout");
+        o->action = APPROVER_ACTION_BY_HAND;
+        keep(o, &page, NULL, NULL);
+        goto out;
+    }
     struct page_info pi;
     page_read(page.data ? page.data : "", page.len, &pi);
     /* "already approved" counts only from a page that states nothing of another request */

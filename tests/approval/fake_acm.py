@@ -75,6 +75,7 @@ same-host Referer and exactly one validationApprovalStatus, APPROVED (no cookie 
                approvevalidation (a browser posts to evil.example; a URL library may read it
                as a path on this host)
   v2-gzip      the page sent gzip-compressed (Content-Encoding: gzip) whatever was asked
+  v2-textplain the page sent as Content-Type: text/plain (a browser shows its source)
   v2-answer-other  POST approves, and answers "Success!" with the labels of another account
   v2-hidden-success  POST approves nothing and answers a page whose "Success!" is hidden
                (display:none) above a visible error; a GET then shows the form again
@@ -469,6 +470,8 @@ class Handler(BaseHTTPRequestHandler):
             if b == "v2-gzip":
                 body = gzip.compress(body.encode("utf-8"))
                 hdrs.append(("Content-Encoding", "gzip"))
+            if b == "v2-textplain":
+                return self.send(200, body, ctype="text/plain; charset=utf-8", headers=hdrs)
             return self.send(200, body, headers=hdrs)
         body = page_html(site, csrf, code, context, b)
         if b == "oversized":

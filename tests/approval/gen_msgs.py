@@ -67,6 +67,7 @@ CASES = [
     ("v2-if-already", "v2-if-already", {}, ["admin"]),                  # "If you have already..."
     ("v2-backslash", "v2-backslash", {}, ["admin"]),                    # action \\evil.example\...
     ("v2-gzip", "v2-gzip", {}, ["admin"]),                              # gzip whatever was asked
+    ("v2-textplain", "v2-textplain", {}, ["admin"]),                    # served as text/plain
     ("v2-answer-other", "v2-answer-other", {}, ["admin"]),              # "Success!", other account
     ("v2-hidden-success", "v2-hidden-success", {}, ["admin"]),          # hidden "Success!"
     ("wrongca", "ok", {}, ["admin"]),
