@@ -55,73 +55,93 @@ static int expect(int line, struct decision *d, enum verdict v, const char *reas
 #define PASS_ACM "mx.example.com; dkim=pass header.d=certificates.amazon.com header.s=a1"
 #define AR "Authentication-Results: "
 
+/* The default message with other Authentication-Results fields: authres is the topmost,
+ * headers (whole lines) come below it. */
 static void trust_boundary(void)
 {
-    struct tm_opts o;
-    /* OpenDMARC's field above OpenDKIM's (both insert at the top): the dkim= one counts */
-    o = tm_default();
-    o.authres = "mx.example.com; dmarc=pass (p=reject dis=none) header.from=certificates.amazon.com";
-    o.headers = AR PASS_ACM "\r\n";
-    EXPECT(o, V_APPROVE, "allowlisted", NULL);
-    /* three fields of the site (SPF, DMARC, DKIM), one folded, two trusted ids */
-    o = tm_default();
-    o.authres = "mx2.example.com;\r\n\tspf=pass smtp.mailfrom=bounces.certificates.amazon.com";
-    o.headers = AR "mx.example.com; dmarc=pass header.from=certificates.amazon.com\r\n"
-                AR PASS_ACM "\r\n";
-    EXPECT(o, V_APPROVE, "allowlisted", NULL);
-    /* the dmarc field above, a real dkim=fail, then a forged dkim=pass with the same id:
-     * the topmost field with a dkim result decides */
-    o = tm_default();
-    o.authres = "mx.example.com; dmarc=fail header.from=certificates.amazon.com";
-    o.headers = AR "mx.example.com; dkim=fail header.d=certificates.amazon.com\r\n"
-                AR PASS_ACM "\r\n";
-    EXPECT(o, V_DENY, "unauthenticated", "no-aligned-dkim-pass");
-    /* dkim=none from the site's verifier, a forged pass below it */
-    o = tm_default();
-    o.authres = "mx.example.com; dkim=none";
-    o.headers = AR PASS_ACM "\r\n";
-    EXPECT(o, V_DENY, "unauthenticated", "no-aligned-dkim-pass");
-    /* a pass only for amazonses.com on top; the forged aligned pass below does not count */
-    o = tm_default();
-    o.authres = "mx.example.com; dkim=pass header.d=amazonses.com";
-    o.headers = AR PASS_ACM "\r\n";
-    EXPECT(o, V_DENY, "unauthenticated", "no-aligned-dkim-pass");
-    /* the boundary: an untrusted field, then a trusted-looking pass that came with the mail */
-    o = tm_default();
-    o.authres = "mx.example.com; dmarc=pass header.from=certificates.amazon.com";
-    o.headers = AR "relay.evil.example; dkim=pass header.d=certificates.amazon.com\r\n"
-                AR PASS_ACM "\r\n";
-    EXPECT(o, V_DENY, "unauthenticated", "no-aligned-dkim-pass");
-    /* the topmost field is not ours: nothing below it counts */
-    o = tm_default();
-    o.authres = "other.example.net; dkim=none";
-    o.headers = AR PASS_ACM "\r\n";
-    EXPECT(o, V_DENY, "unauthenticated", "no-trusted-authres");
-    /* a field that cannot be parsed is a boundary too */
-    o = tm_default();
-    o.authres = "mx.example.com; dmarc=pass (unclosed comment";
-    o.headers = AR PASS_ACM "\r\n";
-    EXPECT(o, V_DENY, "unauthenticated", NULL);
-    o = tm_default();
-    o.authres = "; dkim=pass header.d=certificates.amazon.com";
-    o.headers = AR PASS_ACM "\r\n";
-    EXPECT(o, V_DENY, "unauthenticated", "no-trusted-authres");
-    /* the authserv-id matched case-insensitively, as a whole word */
-    o = tm_default();
-    o.authres = "MX.Example.COM; dkim=pass header.d=certificates.amazon.com";
-    EXPECT(o, V_APPROVE, "allowlisted", NULL);
-    o = tm_default();
-    o.authres = "mx.example.com.evil.example; dkim=pass header.d=certificates.amazon.com";
-    EXPECT(o, V_DENY, "unauthenticated", "no-trusted-authres");
-    /* several signatures in the deciding field: one aligned pass is enough */
-    o = tm_default();
-    o.authres = "mx.example.com; dkim=fail header.d=certificates.amazon.com; "
-                "dkim=pass header.d=certificates.amazon.com";
-    EXPECT(o, V_APPROVE, "allowlisted", NULL);
-    /* a trusted field with results of other methods only, and nothing else: no dkim verdict */
-    o = tm_default();
-    o.authres = "mx.example.com; spf=pass smtp.mailfrom=bounces.certificates.amazon.com";
-    EXPECT(o, V_DENY, "unauthenticated", "no-aligned-dkim-pass");
+    static const struct {
+        int line;
+        const char *authres, *headers;
+        enum verdict v;
+        const char *reason, *detail;
+    } cases[] = {
+        /* OpenDMARC's field above OpenDKIM's (both insert at the top): the dkim= one counts */
+        {__LINE__,
+         "mx.example.com; dmarc=pass (p=reject dis=none) header.from=certificates.amazon.com",
+         AR PASS_ACM "\r\n",
+         V_APPROVE, "allowlisted", NULL},
+        /* three fields of the site (SPF, DMARC, DKIM), one folded, two trusted ids */
+        {__LINE__,
+         "mx2.example.com;\r\n\tspf=pass smtp.mailfrom=bounces.certificates.amazon.com",
+         AR "mx.example.com; dmarc=pass header.from=certificates.amazon.com\r\n"
+         AR PASS_ACM "\r\n",
+         V_APPROVE, "allowlisted", NULL},
+        /* the dmarc field above, a real dkim=fail, then a forged dkim=pass with the same id:
+         * the topmost field with a dkim result decides */
+        {__LINE__,
+         "mx.example.com; dmarc=fail header.from=certificates.amazon.com",
+         AR "mx.example.com; dkim=fail header.d=certificates.amazon.com\r\n"
+         AR PASS_ACM "\r\n",
+         V_DENY, "unauthenticated", "no-aligned-dkim-pass"},
+        /* dkim=none from the site's verifier, a forged pass below it */
+        {__LINE__,
+         "mx.example.com; dkim=none",
+         AR PASS_ACM "\r\n",
+         V_DENY, "unauthenticated", "no-aligned-dkim-pass"},
+        /* a pass only for amazonses.com on top; the forged aligned pass below does not count */
+        {__LINE__,
+         "mx.example.com; dkim=pass header.d=amazonses.com",
+         AR PASS_ACM "\r\n",
+         V_DENY, "unauthenticated", "no-aligned-dkim-pass"},
+        /* the boundary: an untrusted field, then a trusted-looking pass that came with the mail */
+        {__LINE__,
+         "mx.example.com; dmarc=pass header.from=certificates.amazon.com",
+         AR "relay.evil.example; dkim=pass header.d=certificates.amazon.com\r\n"
+         AR PASS_ACM "\r\n",
+         V_DENY, "unauthenticated", "no-aligned-dkim-pass"},
+        /* the topmost field is not ours: nothing below it counts */
+        {__LINE__,
+         "other.example.net; dkim=none",
+         AR PASS_ACM "\r\n",
+         V_DENY, "unauthenticated", "no-trusted-authres"},
+        /* a field that cannot be parsed is a boundary too */
+        {__LINE__,
+         "mx.example.com; dmarc=pass (unclosed comment",
+         AR PASS_ACM "\r\n",
+         V_DENY, "unauthenticated", NULL},
+        {__LINE__,
+         "; dkim=pass header.d=certificates.amazon.com",
+         AR PASS_ACM "\r\n",
+         V_DENY, "unauthenticated", "no-trusted-authres"},
+        /* the authserv-id matched case-insensitively, as a whole word */
+        {__LINE__,
+         "MX.Example.COM; dkim=pass header.d=certificates.amazon.com",
+         NULL,
+         V_APPROVE, "allowlisted", NULL},
+        {__LINE__,
+         "mx.example.com.evil.example; dkim=pass header.d=certificates.amazon.com",
+         NULL,
+         V_DENY, "unauthenticated", "no-trusted-authres"},
+        /* several signatures in the deciding field: one aligned pass is enough */
+        {__LINE__,
+         "mx.example.com; dkim=fail header.d=certificates.amazon.com; "
+         "dkim=pass header.d=certificates.amazon.com",
+         NULL,
+         V_APPROVE, "allowlisted", NULL},
+        /* a trusted field with results of other methods only, and nothing else: no dkim verdict */
+        {__LINE__,
+         "mx.example.com; spf=pass smtp.mailfrom=bounces.certificates.amazon.com",
+         NULL,
+         V_DENY, "unauthenticated", "no-aligned-dkim-pass"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct tm_opts o = tm_default();
+        o.authres = cases[i].authres;
+        o.headers = cases[i].headers;
+        struct decision d;
+        decide(&o, &d);
+        expect(cases[i].line, &d, cases[i].v, cases[i].reason, cases[i].detail);
+    }
 }
 
 /* The default message with both parts quoted-printable and padded with pad; with lf, bare
