@@ -31,17 +31,19 @@ static void decide(const struct tm_opts *o, const char *rcpt, struct decision *d
     g_free(raw);
 }
 
-#define EXPECT(o, rcpt, v, r)                                                                  \
-    do {                                                                                       \
-        struct decision d_;                                                                    \
-        decide(&(o), rcpt, &d_);                                                               \
-        t_count++;                                                                             \
-        if (d_.verdict != (v) || strcmp(d_.reason, r) != 0) {                                  \
-            t_fail++;                                                                          \
-            fprintf(stderr, "%s:%d: FAIL: got %s %s (%s), want %s %s\n", __FILE__, __LINE__,   \
-                    verdict_name(d_.verdict), d_.reason, d_.detail, verdict_name(v), r);       \
-        }                                                                                      \
-    } while (0)
+static void expect_at(int line, const struct tm_opts *o, const char *rcpt, enum verdict v,
+                      const char *r)
+{
+    struct decision d;
+    decide(o, rcpt, &d);
+    t_count++;
+    if (d.verdict != v || strcmp(d.reason, r) != 0) {
+        t_fail++;
+        fprintf(stderr, "%s:%d: FAIL: got %s %s (%s), want %s %s\n", __FILE__, line,
+                verdict_name(d.verdict), d.reason, d.detail, verdict_name(v), r);
+    }
+}
+#define EXPECT(o, rcpt, v, r) expect_at(__LINE__, &(o), rcpt, v, r)
 
 int main(void)
 {
@@ -88,28 +90,40 @@ int main(void)
     /* no watched recipient */
     EXPECT(o, "someone-else@example.com", V_IGNORE, "not-watched");
 
-    /* sender authentication */
-    o = tm_default(); o.authres = NULL;
-    EXPECT(o, "admin@example.com", V_DENY, "unauthenticated");
-    o = tm_default(); o.authres = "mx.evil.example; dkim=pass header.d=certificates.amazon.com";
-    EXPECT(o, "admin@example.com", V_DENY, "unauthenticated");
-    o = tm_default(); o.authres = "mx.example.com; dkim=fail header.d=certificates.amazon.com";
-    EXPECT(o, "admin@example.com", V_DENY, "unauthenticated");
-    o = tm_default(); o.authres = "mx.example.com; dkim=pass header.d=amazonses.com";
-    EXPECT(o, "admin@example.com", V_DENY, "unauthenticated");
-    o = tm_default(); o.authres = "mx.example.com; dkim=pass header.d=evil-certificates.amazon.com.evil.example";
-    EXPECT(o, "admin@example.com", V_DENY, "unauthenticated");
-    o = tm_default(); o.authres = "mx.example.com; spf=pass smtp.mailfrom=bounces.certificates.amazon.com";
-    EXPECT(o, "admin@example.com", V_DENY, "unauthenticated");
-    o = tm_default(); o.authres = "mx.example.com; dkim=pass header.i=@certificates.amazon.com";
-    EXPECT(o, "admin@example.com", V_APPROVE, "allowlisted");
-    o = tm_default(); o.authres = "mx.example.com; dkim=pass header.d=amazon.com";
-    EXPECT(o, "admin@example.com", V_APPROVE, "allowlisted");   /* relaxed alignment */
-    /* only the topmost trusted field counts: a forged pass below a real fail loses */
-    o = tm_default();
-    o.authres = "mx.example.com; dkim=fail header.d=certificates.amazon.com";
-    o.headers = "Authentication-Results: mx.example.com; dkim=pass header.d=certificates.amazon.com\r\n";
-    EXPECT(o, "admin@example.com", V_DENY, "unauthenticated");
+    /* sender authentication: the Authentication-Results field on top, and one below it */
+    static const struct {
+        int line;
+        const char *authres, *below;
+        enum verdict v;
+        const char *reason;
+    } auth[] = {
+        {__LINE__, NULL, NULL, V_DENY, "unauthenticated"},
+        {__LINE__, "mx.evil.example; dkim=pass header.d=certificates.amazon.com", NULL, V_DENY,
+         "unauthenticated"},
+        {__LINE__, "mx.example.com; dkim=fail header.d=certificates.amazon.com", NULL, V_DENY,
+         "unauthenticated"},
+        {__LINE__, "mx.example.com; dkim=pass header.d=amazonses.com", NULL, V_DENY,
+         "unauthenticated"},
+        {__LINE__, "mx.example.com; dkim=pass header.d=evil-certificates.amazon.com.evil.example",
+         NULL, V_DENY, "unauthenticated"},
+        {__LINE__, "mx.example.com; spf=pass smtp.mailfrom=bounces.certificates.amazon.com",
+         NULL, V_DENY, "unauthenticated"},
+        {__LINE__, "mx.example.com; dkim=pass header.i=@certificates.amazon.com", NULL,
+         V_APPROVE, "allowlisted"},
+        /* relaxed alignment */
+        {__LINE__, "mx.example.com; dkim=pass header.d=amazon.com", NULL, V_APPROVE,
+         "allowlisted"},
+        /* only the topmost trusted field counts: a forged pass below a real fail loses */
+        {__LINE__, "mx.example.com; dkim=fail header.d=certificates.amazon.com",
+         "Authentication-Results: mx.example.com; dkim=pass header.d=certificates.amazon.com\r\n",
+         V_DENY, "unauthenticated"},
+    };
+    for (size_t i = 0; i < sizeof(auth) / sizeof(auth[0]); i++) {
+        o = tm_default();
+        o.authres = auth[i].authres;
+        o.headers = auth[i].below;
+        expect_at(auth[i].line, &o, "admin@example.com", auth[i].v, auth[i].reason);
+    }
     /* From not Amazon's, with ACM's Subject: examined in full and denied */
     o = tm_default(); o.from = "Amazon <no-reply@certificates.amazon.com.evil.example>";
     EXPECT(o, "admin@example.com", V_DENY, "unauthenticated");
