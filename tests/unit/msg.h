@@ -124,6 +124,15 @@ static struct tm_opts tm_default(void)
     return o;
 }
 
+/* Appends one part of tm_build()'s multipart/alternative body, and frees enc. */
+static void tm_part(GString *m, const char *type, const char *cte, char *enc)
+{
+    g_string_append_printf(m, "------=_Part_1\r\nContent-Type: %s; charset=utf-8\r\n"
+                              "Content-Transfer-Encoding: %s\r\n\r\n%s\r\n",
+                           type, cte, enc);
+    g_free(enc);
+}
+
 /* Returns a g_malloc'd RFC 5322 message. */
 static char *tm_build(const struct tm_opts *o)
 {
@@ -137,23 +146,21 @@ static char *tm_build(const struct tm_opts *o)
     g_string_append(m, "Content-Type: multipart/alternative; boundary=\"----=_Part_1\"\r\n\r\n");
     if (!o->no_text) {
         char *t = text_body(o, o->domain, o->url);
-        char *enc = o->text_qp ? qp_encode(t) : g_strdup(t);
-        g_string_append_printf(m, "------=_Part_1\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                                  "Content-Transfer-Encoding: %s\r\n\r\n%s\r\n",
-                               o->text_qp ? "quoted-printable" : "7bit", enc);
+        if (o->text_qp)
+            tm_part(m, "text/plain", "quoted-printable", qp_encode(t));
+        else
+            tm_part(m, "text/plain", "7bit", g_strdup(t));
         g_free(t);
-        g_free(enc);
     }
     if (!o->no_html) {
         const char *hu = o->html_url ? o->html_url : o->url;
         char *h = html_body(o, o->html_domain ? o->html_domain : o->domain, hu,
                             o->html_href ? o->html_href : hu);
-        char *enc = o->html_b64 ? b64_encode(h) : qp_encode(h);
-        g_string_append_printf(m, "------=_Part_1\r\nContent-Type: text/html; charset=utf-8\r\n"
-                                  "Content-Transfer-Encoding: %s\r\n\r\n%s\r\n",
-                               o->html_b64 ? "base64" : "quoted-printable", enc);
+        if (o->html_b64)
+            tm_part(m, "text/html", "base64", b64_encode(h));
+        else
+            tm_part(m, "text/html", "quoted-printable", qp_encode(h));
         g_free(h);
-        g_free(enc);
     }
     g_string_append(m, "------=_Part_1--\r\n");
     char *s = g_string_free(m, FALSE);
