@@ -231,18 +231,26 @@ static bool set_ids(struct config *c, struct ctx *x, const char *key, char *valu
     return true;
 }
 
+/* value as one of two words (case-insensitive): 0 for w0, 1 for w1, else -1 (the error
+ * line "KEY: want W0 or W1"). */
+static int one_of_two(struct ctx *x, const char *key, const char *value, const char *w0,
+                      const char *w1)
+{
+    if (str_ieq(value, w0))
+        return 0;
+    if (str_ieq(value, w1))
+        return 1;
+    cerr(x, "%s: want %s or %s, not \"%s\"", key, w0, w1, value);
+    return -1;
+}
+
 static bool set_mode(struct config *c, struct ctx *x, const char *key, char *value, size_t off)
 {
     (void)off;
-    if (str_ieq(value, "approve"))
-        c->mode = MODE_APPROVE;
-    else if (str_ieq(value, "dry-run"))
-        c->mode = MODE_DRY_RUN;
-    else {
-        cerr(x, "%s: want approve or dry-run, not \"%s\"", key, value);
-        return false;
-    }
-    return true;
+    int w = one_of_two(x, key, value, "approve", "dry-run");
+    if (w >= 0)
+        c->mode = w ? MODE_DRY_RUN : MODE_APPROVE;
+    return w >= 0;
 }
 
 static bool set_sender_auth(struct config *c, struct ctx *x, const char *key, char *value,
@@ -297,15 +305,10 @@ static bool set_loglevel(struct config *c, struct ctx *x, const char *key, char 
                          size_t off)
 {
     (void)off;
-    if (str_ieq(value, "info"))
-        c->log_debug = false;
-    else if (str_ieq(value, "debug"))
-        c->log_debug = true;
-    else {
-        cerr(x, "%s: want info or debug, not \"%s\"", key, value);
-        return false;
-    }
-    return true;
+    int w = one_of_two(x, key, value, "info", "debug");
+    if (w >= 0)
+        c->log_debug = w == 1;
+    return w >= 0;
 }
 
 static bool set_endpoint(struct config *c, struct ctx *x, const char *key, char *value,
