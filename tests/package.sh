@@ -128,6 +128,30 @@ check "acm-milter -n accepts the installed configuration (as root)" \
 check "acm-milter -n accepts it as the user acm-milter too (what the unit runs)" \
     'setpriv --reuid=acm-milter --regid=acm-milter --init-groups /usr/sbin/acm-milter -n >"$T/n.out" 2>&1 ||
      { sed "s/^/    /" "$T/n.out"; false; }'
+for g in postdrop smmsp; do
+    if getent group "$g" >/dev/null; then
+        check "the user acm-milter is in the group $g (notices through the MTA's sendmail under NoNewPrivileges)" \
+            "id -nG acm-milter | tr ' ' '\\n' | grep -qx $g"
+    fi
+done
+if [ -x /usr/sbin/postdrop ] && getent group postdrop >/dev/null; then
+    # the hand-off a notice makes, as the unit runs it: the user acm-milter, no new privileges
+    # (postdrop's set-group-id withheld), through a throwaway main.cf; the message is removed
+    mkdir -p "$T/pfx" && cp /etc/postfix/master.cf "$T/pfx/" 2>/dev/null
+    printf 'compatibility_level = 3.6\nmyhostname = notice-test.invalid\n' >"$T/pfx/main.cf"
+    chmod 0755 "$T" "$T/pfx" && chmod 0644 "$T/pfx/"*
+    printf 'To: ops@example.org\nSubject: acm-milter package test\nAuto-Submitted: auto-generated\n\nx\n' >"$T/notice"
+    chmod 0644 "$T/notice"
+    before=$(find /var/spool/postfix/maildrop -type f -user acm-milter 2>/dev/null | wc -l)
+    check "a notice handed to Postfix's sendmail as acm-milter with no new privileges reaches maildrop/" '
+        timeout 20 setpriv --no-new-privs --reuid=acm-milter --regid=acm-milter --init-groups \
+            env MAIL_CONFIG="$T/pfx" /usr/sbin/sendmail -t -i <"$T/notice" 2>"$T/sm.err" &&
+        [ "$(find /var/spool/postfix/maildrop -type f -user acm-milter | wc -l)" -gt "$before" ] ||
+        { sed "s/^/    /" "$T/sm.err"; false; }'
+    find /var/spool/postfix/maildrop -type f -user acm-milter -newer "$T/notice" -delete 2>/dev/null
+fi
+check "unit: the MTA's submission folders writable for notices (ReadWritePaths)" \
+    'grep -qx "ReadWritePaths=-/var/spool/postfix/maildrop -/var/spool/mqueue-client" /lib/systemd/system/acm-milter.service'
 
 # ---------------------------------------------------------------- 3. reinstall, upgrade
 RULE='arn:aws:acm:us-east-1:123456789012:certificate/* example.com *.example.com'
