@@ -27,6 +27,22 @@ static void head(struct sbuf *b, const char *name, const char *type, const char 
     sbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A gauge without labels: its HELP and TYPE lines, then its one sample. */
+static void gauge(struct sbuf *b, const char *name, const char *help, long v)
+{
+    head(b, name, "gauge", help);
+    sbuf_printf(b, "%s %ld\n", name, v);
+}
+
+/* A counter with one label: its HELP and TYPE lines, then one sample per counter of sc. */
+static void counter_by(struct sbuf *b, const char *name, const char *label, const char *help,
+                       const struct stats_counter *sc, size_t n)
+{
+    head(b, name, "counter", help);
+    for (size_t i = 0; i < n; i++)
+        sbuf_printf(b, "%s{%s=\"%s\"} %lu\n", name, label, sc[i].a, sc[i].n);
+}
+
 bool metrics_format(const struct metrics_gauges *g, struct sbuf *b)
 {
     static const char *const stages[] = {"seen", "watched", "recognized"};
@@ -46,31 +62,24 @@ bool metrics_format(const struct metrics_gauges *g, struct sbuf *b)
                     sc[i].a, sc[i].b, sc[i].n);
 
     n = stats_approvals(sc, 32);
-    head(b, "acm_milter_approvals_total", "counter",
-         "Approval queue outcomes (approval= lines), by outcome.");
-    for (size_t i = 0; i < n; i++)
-        sbuf_printf(b, "acm_milter_approvals_total{outcome=\"%s\"} %lu\n", sc[i].a, sc[i].n);
-
+    counter_by(b, "acm_milter_approvals_total", "outcome",
+               "Approval queue outcomes (approval= lines), by outcome.", sc, n);
     n = stats_notices(sc, 32);
-    head(b, "acm_milter_notices_total", "counter",
-         "Notices to NotifyAddress (notify= lines), by result.");
-    for (size_t i = 0; i < n; i++)
-        sbuf_printf(b, "acm_milter_notices_total{result=\"%s\"} %lu\n", sc[i].a, sc[i].n);
+    counter_by(b, "acm_milter_notices_total", "result",
+               "Notices to NotifyAddress (notify= lines), by result.", sc, n);
 
     if (g->pending >= 0) {
-        head(b, "acm_milter_queue_pending", "gauge",
-             "Approval requests waiting in the spool (SpoolDir/pending).");
-        sbuf_printf(b, "acm_milter_queue_pending %ld\n", g->pending);
-        head(b, "acm_milter_queue_oldest_pending_seconds", "gauge",
-             "Age of the oldest pending approval request in seconds (0 when none).");
-        sbuf_printf(b, "acm_milter_queue_oldest_pending_seconds %ld\n", g->oldest_pending_age);
+        gauge(b, "acm_milter_queue_pending",
+              "Approval requests waiting in the spool (SpoolDir/pending).", g->pending);
+        gauge(b, "acm_milter_queue_oldest_pending_seconds",
+              "Age of the oldest pending approval request in seconds (0 when none).",
+              g->oldest_pending_age);
     }
-    head(b, "acm_milter_start_time_seconds", "gauge",
-         "Start time of the process since the Unix epoch in seconds.");
-    sbuf_printf(b, "acm_milter_start_time_seconds %ld\n", g->start_time);
-    head(b, "acm_milter_config_load_time_seconds", "gauge",
-         "Time the configuration in effect was loaded since the Unix epoch in seconds.");
-    sbuf_printf(b, "acm_milter_config_load_time_seconds %ld\n", g->config_load_time);
+    gauge(b, "acm_milter_start_time_seconds",
+          "Start time of the process since the Unix epoch in seconds.", g->start_time);
+    gauge(b, "acm_milter_config_load_time_seconds",
+          "Time the configuration in effect was loaded since the Unix epoch in seconds.",
+          g->config_load_time);
     head(b, "acm_milter_info", "gauge", "Version of acm-milter (always 1).");
     char v[64];
     str_sanitize(v, sizeof(v), g->version ? g->version : ACM_VERSION, 60);
