@@ -109,54 +109,54 @@ static bool set_seconds(struct config *c, struct ctx *x, const char *key, char *
     return true;
 }
 
+/* A number with an optional one-character unit: value without the unit into num (31
+ * characters at most), *mult the factor of the unit (units[i] -> mults[i]), 1 without one.
+ * false for an empty or too long value. */
+static bool number_unit(const char *value, char num[32], const char *units, const long *mults,
+                        long *mult)
+{
+    size_t n = strlen(value);
+    if (n == 0 || n >= 32)
+        return false;
+    str_copy(num, 32, value);
+    const char *u = strchr(units, num[n - 1]);
+    *mult = 1;
+    if (u) {
+        *mult = mults[u - units];
+        num[n - 1] = '\0';
+    }
+    return true;
+}
+
 static bool set_duration(struct config *c, struct ctx *x, const char *key, char *value,
                          size_t off)
 {
     long *slot = (long *)((char *)c + off);
-    size_t n = strlen(value);
-    long mult = 1;
+    static const long mults[] = {1, 60, 3600, 86400};
     char num[32];
-    if (n == 0 || n >= sizeof(num))
-        goto bad;
-    str_copy(num, sizeof(num), value);
-    switch (num[n - 1]) {
-    case 's': mult = 1; num[n - 1] = '\0'; break;
-    case 'm': mult = 60; num[n - 1] = '\0'; break;
-    case 'h': mult = 3600; num[n - 1] = '\0'; break;
-    case 'd': mult = 86400; num[n - 1] = '\0'; break;
-    default: break;
+    long mult, v;
+    if (!number_unit(value, num, "smhd", mults, &mult) || !parse_long(num, &v) || v < 1 ||
+        v > 365L * 86400 / mult) {
+        cerr(x, "%s: want a duration such as 3600, 90m, 72h or 3d, not \"%s\"", key, value);
+        return false;
     }
-    long v;
-    if (!parse_long(num, &v) || v < 1 || v > 365L * 86400 / mult)
-        goto bad;
     *slot = v * mult;
     return true;
-bad:
-    cerr(x, "%s: want a duration such as 3600, 90m, 72h or 3d, not \"%s\"", key, value);
-    return false;
 }
 
 static bool set_size(struct config *c, struct ctx *x, const char *key, char *value, size_t off)
 {
     long *slot = (long *)((char *)c + off);
-    size_t n = strlen(value);
-    long mult = 1;
+    static const long mults[] = {1024, 1024, 1024 * 1024, 1024 * 1024};
     char num[32];
-    if (n == 0 || n >= sizeof(num))
-        goto bad;
-    str_copy(num, sizeof(num), value);
-    if (num[n - 1] == 'k' || num[n - 1] == 'K')
-        mult = 1024, num[n - 1] = '\0';
-    else if (num[n - 1] == 'm' || num[n - 1] == 'M')
-        mult = 1024 * 1024, num[n - 1] = '\0';
-    long v;
-    if (!parse_long(num, &v) || v < 1 || v > (64L << 20) / mult || v * mult < 65536)
-        goto bad;
+    long mult, v;
+    if (!number_unit(value, num, "kKmM", mults, &mult) || !parse_long(num, &v) || v < 1 ||
+        v > (64L << 20) / mult || v * mult < 65536) {
+        cerr(x, "%s: want a size from 64k to 64m, not \"%s\"", key, value);
+        return false;
+    }
     *slot = v * mult;
     return true;
-bad:
-    cerr(x, "%s: want a size from 64k to 64m, not \"%s\"", key, value);
-    return false;
 }
 
 /* Comma and/or space separated list. */
