@@ -515,12 +515,14 @@ static void scan_urls(struct state *st, const char *text, size_t len, bool templ
 }
 
 /* Calls fn for every match of pattern p in text with (start, end) of the match and of
- * group 1 (or SIZE_MAX). More matches than MAX_MATCHES, or a PCRE2 limit, is malformed. */
+ * group 1 (or SIZE_MAX), and arg (a label's field). More matches than MAX_MATCHES, or a
+ * PCRE2 limit, is malformed. */
 #define MAX_MATCHES 200
 typedef void (*match_fn)(struct state *st, const char *text, size_t len, size_t ms,
-                         size_t me);
+                         size_t me, enum fld arg);
 
-static void each_match(struct state *st, enum pat p, const char *text, size_t len, match_fn fn)
+static void each_match(struct state *st, enum pat p, const char *text, size_t len, match_fn fn,
+                       enum fld arg)
 {
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(pat[p], NULL);
     if (!md) {
@@ -542,7 +544,7 @@ static void each_match(struct state *st, enum pat p, const char *text, size_t le
             break;
         }
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-        fn(st, text, len, ov[0], ov[1]);
+        fn(st, text, len, ov[0], ov[1], arg);
         off = ov[1] > off ? ov[1] : off + 1;
     }
     pcre2_match_data_free(md);
@@ -676,45 +678,25 @@ static void on_label_value(struct state *st, const char *t, size_t l, size_t me,
         malformed(st, fld_name[which]);
 }
 
-static void on_fqdn(struct state *st, const char *t, size_t l, size_t ms, size_t me)
+/* A label of the template (Domain:, AWS account ID:, ...) and the value after it. */
+static void on_label(struct state *st, const char *t, size_t l, size_t ms, size_t me,
+                     enum fld which)
 {
     (void)ms;
-    on_label_value(st, t, l, me, F_FQDN);
+    on_label_value(st, t, l, me, which);
 }
 
-static void on_req(struct state *st, const char *t, size_t l, size_t ms, size_t me)
+static void on_renew(struct state *st, const char *t, size_t l, size_t ms, size_t me,
+                     enum fld arg)
 {
-    (void)ms;
-    on_label_value(st, t, l, me, F_REQ);
-}
-
-static void on_acct(struct state *st, const char *t, size_t l, size_t ms, size_t me)
-{
-    (void)ms;
-    on_label_value(st, t, l, me, F_ACCT);
-}
-
-static void on_region(struct state *st, const char *t, size_t l, size_t ms, size_t me)
-{
-    (void)ms;
-    on_label_value(st, t, l, me, F_REGION);
-}
-
-static void on_cert(struct state *st, const char *t, size_t l, size_t ms, size_t me)
-{
-    (void)ms;
-    on_label_value(st, t, l, me, F_CERT);
-}
-
-static void on_renew(struct state *st, const char *t, size_t l, size_t ms, size_t me)
-{
-    (void)t, (void)l, (void)ms, (void)me;
+    (void)t, (void)l, (void)ms, (void)me, (void)arg;
     st->all.renewal = true;
 }
 
-static void on_follow(struct state *st, const char *t, size_t l, size_t ms, size_t me)
+static void on_follow(struct state *st, const char *t, size_t l, size_t ms, size_t me,
+                      enum fld arg)
 {
-    (void)t, (void)l, (void)me;
+    (void)t, (void)l, (void)me, (void)arg;
     struct reading *r = st->cur;
     if (r->nfollows < MAX_SENTENCES)
         r->follows[r->nfollows++] = ms;
@@ -722,9 +704,10 @@ static void on_follow(struct state *st, const char *t, size_t l, size_t ms, size
         limit(st, "match-count");
 }
 
-static void on_approve(struct state *st, const char *t, size_t l, size_t ms, size_t me)
+static void on_approve(struct state *st, const char *t, size_t l, size_t ms, size_t me,
+                       enum fld arg)
 {
-    (void)t, (void)l, (void)ms;
+    (void)t, (void)l, (void)ms, (void)arg;
     struct reading *r = st->cur;
     r->sentence = true;
     if (r->nsentences < MAX_SENTENCES)
@@ -898,14 +881,15 @@ static void disguised_labels(struct state *st, const char *text, size_t len)
 static void scan_fields(struct state *st, const char *text, size_t len)
 {
     disguised_labels(st, text, len);
-    each_match(st, P_APPROVE, text, len, on_approve);
-    each_match(st, P_FOLLOW, text, len, on_follow);
-    each_match(st, P_FQDN, text, len, on_fqdn);
-    each_match(st, P_REQ, text, len, on_req);
-    each_match(st, P_ACCT, text, len, on_acct);
-    each_match(st, P_REGION, text, len, on_region);
-    each_match(st, P_CERT, text, len, on_cert);
-    each_match(st, P_RENEW, text, len, on_renew);
+    /* F_COUNT: the callbacks of sentences and markers take no field */
+    each_match(st, P_APPROVE, text, len, on_approve, F_COUNT);
+    each_match(st, P_FOLLOW, text, len, on_follow, F_COUNT);
+    static const struct { enum pat p; enum fld f; } labels[] = {
+        {P_FQDN, F_FQDN}, {P_REQ, F_REQ}, {P_ACCT, F_ACCT}, {P_REGION, F_REGION}, {P_CERT, F_CERT},
+    };
+    for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+        each_match(st, labels[i].p, text, len, on_label, labels[i].f);
+    each_match(st, P_RENEW, text, len, on_renew, F_COUNT);
 }
 
 /* After the whole part is read: the link that follows each "To approve this request" must
