@@ -95,6 +95,13 @@ static int label_of(const char *s, size_t n)
     if (n >= sizeof(l))
         return -1;
     norm_label(s, n, l, sizeof(l));
+    size_t len = strlen(l);
+    char *paren = len && l[len - 1] == ')' ? strrchr(l, '(') : NULL;
+    if (paren) {   /* "Domain name (FQDN)": the label with a remark */
+        *paren = '\0';
+        for (len = strlen(l); len && (l[len - 1] == ' ' || l[len - 1] == ':');)
+            l[--len] = '\0';
+    }
     for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
         if (strcmp(l, labels[i].label) == 0)
             return (int)labels[i].f;
@@ -1004,6 +1011,65 @@ static char *select_value(xmlNodePtr sel)
     return v;
 }
 
+/* n bytes of a url-encoded name or value, decoded ('+' a blank, %XX) into out; false when
+ * it does not fit or a %XX is broken. */
+static bool pct_decode(const char *s, size_t n, char *out, size_t outsz)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '+')
+            c = ' ';
+        else if (c == '%') {
+            if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) ||
+                !isxdigit((unsigned char)s[i + 2]))
+                return false;
+            char hex[3] = {s[i + 1], s[i + 2], '\0'};
+            c = (char)strtol(hex, NULL, 16);
+            i += 2;
+        }
+        if (c == '\0' || o + 1 >= outsz)
+            return false;
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    return true;
+}
+
+/* The pairs of the action's query (up to a '#'): a POST sends them too. */
+static bool read_query(struct page_form *f)
+{
+    const char *q = strchr(f->action, '?');
+    if (!q)
+        return true;
+    q++;
+    size_t end = strcspn(q, "#");
+    for (size_t i = 0; i < end;) {
+        size_t n = strcspn(q + i, "&");
+        if (n > end - i)
+            n = end - i;
+        const char *eq = memchr(q + i, '=', n);
+        size_t nl = eq ? (size_t)(eq - (q + i)) : n;
+        char name[NAME_MAX_LEN + 1], value[VALUE_MAX_LEN + 1];
+        if (n && (!pct_decode(q + i, nl, name, sizeof(name)) ||
+                  !pct_decode(eq ? eq + 1 : "", eq ? n - nl - 1 : 0, value, sizeof(value))))
+            return false;
+        if (n) {
+            if (f->qnames.n >= PAGE_MAX_FIELDS || !strlist_add(&f->qnames, name))
+                return false;
+            if (!strlist_add(&f->qvalues, value)) {
+                free(f->qnames.v[--f->qnames.n]);
+                return false;
+            }
+            int k = name_of(name);
+            if (k >= 0)
+                state(&f->fields, (enum page_field)k, value, strlen(value));
+        }
+        i += n + 1;
+    }
+    return true;
+}
+
 static bool has_form_inside(xmlNodePtr form)
 {
     xmlNodePtr n = form->children;
@@ -1170,6 +1236,11 @@ static void read_dom(struct page_info *pi, xmlNodePtr root)
         pi->layout = "a form action a browser reads otherwise";
         goto out;
     }
+    read_ids(pi, f->action, strlen(f->action));   /* an account or ARN in its path */
+    if (!read_query(f)) {
+        pi->layout = "a form action whose query cannot be read";
+        goto out;
+    }
     if (has_prop(form, "onsubmit") || has_prop(button, "onclick")) {
         pi->layout = "a script decides what the click sends";
         goto out;
@@ -1197,6 +1268,8 @@ out:
     if (!f->found) {
         strlist_free(&f->names);
         strlist_free(&f->values);
+        strlist_free(&f->qnames);
+        strlist_free(&f->qvalues);
         f->button = 0;
     }
     forms_free(&fs);
@@ -1283,6 +1356,8 @@ void page_free(struct page_info *pi)
     strlist_free(&pi->text_ids);
     strlist_free(&pi->form.names);
     strlist_free(&pi->form.values);
+    strlist_free(&pi->form.qnames);
+    strlist_free(&pi->form.qvalues);
 }
 
 /* ------------------------------------------------------------------ the cross-check */
@@ -1389,6 +1464,25 @@ static bool account_shaped(const char *v, char out[13])
     return true;
 }
 
+/* One pair a click sends (not the approve button's own): NULL, or the mismatch. */
+static const char *posted_check(const char *name, const char *v, const struct page_want *w,
+                                const char *bname, const char *bvalue)
+{
+    if (bname && strcmp(name, bname) == 0 && strcmp(v, bvalue) != 0)
+        return "page-mismatch-button";   /* a second value for the approve button's name */
+    if (says_reject(v) || (approval_name(name) && says_false(v)))
+        return "page-mismatch-button";
+    if (strncasecmp(v, "arn:", 4) == 0 && !(w->arn && str_ieq(v, w->arn)))
+        return "page-mismatch-certificate";
+    /* whatever its name, a posted account number or region is the request's */
+    char acct[13];
+    if (account_shaped(v, acct) && !(w->account && strcmp(acct, w->account) == 0))
+        return "page-mismatch-account";
+    if (region_valid(v) && region_partition(v) && !(w->region && str_ieq(v, w->region)))
+        return "page-mismatch-region";
+    return NULL;
+}
+
 const char *page_check(const struct page_info *pi, const struct page_want *w)
 {
     struct arn a;
@@ -1412,23 +1506,19 @@ const char *page_check(const struct page_info *pi, const struct page_want *w)
             return "page-mismatch-account";
     }
     const struct page_form *fm = &pi->form;
+    const char *bname = fm->button < fm->names.n ? fm->names.v[fm->button] : NULL;
+    const char *bvalue = bname ? fm->values.v[fm->button] : NULL;
     for (size_t i = 0; i < fm->names.n; i++) {
-        const char *v = fm->values.v[i];
-        if (i == fm->button)
-            continue;
-        if (fm->button < fm->names.n && strcmp(fm->names.v[i], fm->names.v[fm->button]) == 0 &&
-            strcmp(v, fm->values.v[fm->button]) != 0)
-            return "page-mismatch-button";   /* a second value for the approve button's name */
-        if (says_reject(v) || (approval_name(fm->names.v[i]) && says_false(v)))
-            return "page-mismatch-button";
-        if (strncasecmp(v, "arn:", 4) == 0 && !(w->arn && str_ieq(v, w->arn)))
-            return "page-mismatch-certificate";
-        /* whatever its name, a posted account number or region is the request's */
-        char acct[13];
-        if (account_shaped(v, acct) && !(w->account && strcmp(acct, w->account) == 0))
-            return "page-mismatch-account";
-        if (region_valid(v) && region_partition(v) && !(w->region && str_ieq(v, w->region)))
-            return "page-mismatch-region";
+        const char *why = i == fm->button ? NULL
+                                          : posted_check(fm->names.v[i], fm->values.v[i], w,
+                                                         bname, bvalue);
+        if (why)
+            return why;
+    }
+    for (size_t i = 0; i < fm->qnames.n; i++) {
+        const char *why = posted_check(fm->qnames.v[i], fm->qvalues.v[i], w, bname, bvalue);
+        if (why)
+            return why;
     }
     if (pi->limit)
         return strcmp(pi->limit, "html-depth") == 0 ? "page-too-deep" : "page-too-large";

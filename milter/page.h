@@ -36,7 +36,8 @@
  *
  * page_check() is safety rule 6 on what page_read() found: every source present states the
  * request's domain, account, region, certificate, code and context (code and context
- * compared in constant time), no posted field names another certificate ARN or says
+ * compared in constant time), no posted field (nor a pair of the action's query) names
+ * another certificate ARN or says
  * reject, no account number, known region or ARN posted or shown anywhere is another one, and
  * nothing else shares the approve button's name. It never reads the allowlist
  * (the approver does).
@@ -84,6 +85,8 @@ struct page_form {
     struct strlist names;   /* what a click posts, in order (the button included) */
     struct strlist values;
     size_t button;          /* index of the approve button's pair, or names.n when nameless */
+    struct strlist qnames;  /* the pairs of the action's own query (sent with the POST) */
+    struct strlist qvalues;
     struct page_source fields;
 };
 

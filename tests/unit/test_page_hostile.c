@@ -466,6 +466,40 @@ static void more_markups(void)
             "page-mismatch-account");
 }
 
+static void action_query(void)
+{
+    /* the action's own query is sent with the POST: it is read like the fields */
+    static const char *const bad[][2] = {
+        {"action='" ACTION "?validationApprovalStatus=REJECTED'", "page-mismatch-button"},
+        {"action='" ACTION "?decision=reject'", "page-mismatch-button"},
+        {"action='" ACTION "?approve=false'", "page-mismatch-button"},
+        {"action='" ACTION "?accountId=" OTHER_ACCT "'", "page-mismatch-account"},
+        {"action='" ACTION "?acct=9999-8888-7777'", "page-mismatch-account"},
+        {"action='" ACTION "?r=eu-west-1'", "page-mismatch-region"},
+        {"action='" ACTION "?arn=" OTHER_ARN "'", "page-mismatch-certificate"},
+        {"action='" ACTION "?x=%61rn%3Aaws%3Aacm%3Aus-east-1%3A999988887777%3Acertificate%2F1'",
+         "page-mismatch-certificate"},
+        {"action='" ACTION "?code=11e23c40-7a2b-4754-a97c-1607e8e78a6d'", "page-mismatch-code"},
+        {"action='" ACTION "?domainName=www.evil.example'", "page-mismatch-domain"},
+        {"action='/approvevalidation/" OTHER_ACCT "'", "page-mismatch-account"},
+        {"action='" ACTION "?x=%zz'", "page-unknown-layout"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *v = verdict_of(pagef("", bad[i][0], cat(FIELDS, APPROVE, NULL), ""));
+        if (strcmp(v, bad[i][1]) != 0)
+            fprintf(stderr, "action query %zu: %s\n", i, v);
+        CHECK_STR(v, bad[i][1]);
+    }
+    /* the request's own values, and the approve button's own pair, in the query are fine */
+    VERDICT(pagef("", "action='" ACTION "?validationApprovalStatus=APPROVED&accountId=" ACCT
+                      "&region=" REG "&code=" CODE "#top'",
+                  cat(FIELDS, APPROVE, NULL), ""),
+            "ok");
+    /* a label with a remark is that label */
+    VERDICT(WITH_LABELS("<p>Domain name (FQDN): www.evil.example</p>"), "page-mismatch-domain");
+    VERDICT(WITH_LABELS("<dl><dt>Certificate identifier (ARN)</dt><dd>" ARN "</dd></dl>"), "ok");
+}
+
 int main(void)
 {
     html_init();
@@ -477,5 +511,6 @@ int main(void)
     markers();
     bytes();
     more_markups();
+    action_query();
     return t_done("test_page_hostile");
 }
