@@ -13,7 +13,8 @@ end of data, and over30 counts the messages that took longer than 30 ms (the
 signature of the Nagle + delayed-ACK stall is ~40 ms). FILE is sent as it is
 (CRLF line endings); -SIZE sends a generated message of about SIZE bytes with
 From, To, Subject, Date and Message-ID header fields.  Exits 1 when the server
-refuses a step.  Prints figures only: no bound is asserted here.
+refuses a step.  Prints figures only: no bound is asserted here.  With
+LATENCY_ALL=1 in the environment every message's time goes to stderr too.
 """
 import os
 import smtplib
