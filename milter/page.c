@@ -562,13 +562,18 @@ static bool sentence_end(char c)
 
 /* phrase stated plainly in low (lower case, blanks collapsed): in a sentence that is neither
  * a question nor hedged. */
+#define MARKER_TRIES 64     /* occurrences looked at; beyond, no marker (never approved) */
+#define SENTENCE_REACH 400  /* a sentence is read this far around the phrase */
+
 static bool says(const char *low, const char *phrase)
 {
-    for (const char *h = strstr(low, phrase); h; h = strstr(h + 1, phrase)) {
+    size_t tries = 0;
+    for (const char *h = strstr(low, phrase); h && tries < MARKER_TRIES;
+         h = strstr(h + 1, phrase), tries++) {
         const char *b = h, *e = h + strlen(phrase);
-        while (b > low && !sentence_end(b[-1]))
+        while (b > low && !sentence_end(b[-1]) && h - b < SENTENCE_REACH)
             b--;
-        while (*e && !sentence_end(*e))
+        while (*e && !sentence_end(*e) && e - h < SENTENCE_REACH)
             e++;
         if (*e != '?' && !hedged(b, (size_t)(e - b)))
             return true;
@@ -685,15 +690,13 @@ static bool approve_container(xmlNodePtr n)
 {
     static const char *const words[] = {"approve-button", "approval_button", "approve_button",
                                         "approval-button"};
-    char v[512];
-    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-        if (prop_lower(n, "class", v, sizeof(v)) && word_in(v, words[i]))
+    char c[512], id[512], name[512];
+    bool hc = prop_lower(n, "class", c, sizeof(c)), hi = prop_lower(n, "id", id, sizeof(id)),
+         hn = prop_lower(n, "name", name, sizeof(name));
+    for (size_t i = 0; (hc || hi || hn) && i < sizeof(words) / sizeof(words[0]); i++)
+        if ((hc && word_in(c, words[i])) || (hi && strcmp(id, words[i]) == 0) ||
+            (hn && strcmp(name, words[i]) == 0))
             return true;
-        if (prop_lower(n, "id", v, sizeof(v)) && strcmp(v, words[i]) == 0)
-            return true;
-        if (prop_lower(n, "name", v, sizeof(v)) && strcmp(v, words[i]) == 0)
-            return true;
-    }
     return false;
 }
 
@@ -729,12 +732,13 @@ static bool says_false(const char *s)
 static bool reject_container(xmlNodePtr b)
 {
     static const char *const words[] = {"reject", "decline", "deny", "disapprove"};
-    char v[512];
-    for (xmlNodePtr p = b; p && p->type == XML_ELEMENT_NODE; p = p->parent)
-        for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-            if ((prop_lower(p, "class", v, sizeof(v)) && strstr(v, words[i])) ||
-                (prop_lower(p, "id", v, sizeof(v)) && strstr(v, words[i])))
+    char c[512], id[512];
+    for (xmlNodePtr p = b; p && p->type == XML_ELEMENT_NODE; p = p->parent) {
+        bool hc = prop_lower(p, "class", c, sizeof(c)), hi = prop_lower(p, "id", id, sizeof(id));
+        for (size_t i = 0; (hc || hi) && i < sizeof(words) / sizeof(words[0]); i++)
+            if ((hc && strstr(c, words[i])) || (hi && strstr(id, words[i])))
                 return true;
+    }
     return false;
 }
 
@@ -761,10 +765,11 @@ static bool is_approve_button(xmlNodePtr b)
     char *aria = prop(b, "aria-label"), *title = prop(b, "title");
     bool yes = false;
     if (!says_no(value) && !says_no(text) && !says_no(aria) && !says_no(title) &&
-        !says_false(value) && !reject_container(b)) {
+        !says_false(value)) {
         yes = says_approve(value) || says_approve(text);
         for (xmlNodePtr p = b; !yes && p && p->type == XML_ELEMENT_NODE; p = p->parent)
             yes = approve_container(p);
+        yes = yes && !reject_container(b);   /* last: it walks every element around */
     }
     free(value);
     free(text);

@@ -373,6 +373,23 @@ static void markers(void)
         CHECK(!pi.success && !pi.already);
         page_free(&pi);
     }
+    /* a flood of hedged phrases: read in bounded time; past MARKER_TRIES (64) of them a
+     * plain one is no marker either (never an approval by mistake) */
+    static char flood[200 * 40 + 256];
+    strcpy(flood, "<p>");
+    for (int i = 0; i < 200; i++)
+        strcat(flood, "if it has already been approved ");
+    strcat(flood, "</p><p>This request has already been approved.</p>");
+    page_read(flood, strlen(flood), &pi);
+    CHECK(!pi.already);
+    page_free(&pi);
+    strcpy(flood, "<p>This request has already been approved.</p><p>");
+    for (int i = 0; i < 200; i++)
+        strcat(flood, "if it has already been approved ");
+    strcat(flood, "</p>");
+    page_read(flood, strlen(flood), &pi);
+    CHECK(pi.already);
+    page_free(&pi);
     static const char *const seen[] = {
         "<h2>Success!</h2><p>You have <b>APPROVED</b> this validation request.</p>",
         "<p>You have approved an SSL/TLS certificate for the domain name " DOM "</p>",
