@@ -5,18 +5,8 @@
 
 #include "html.h"
 #include "page.h"
+#include "pages.h"
 #include "t.h"
-
-#define DOM "www.example.com"
-#define ACCT "123456789012"
-#define REG "us-east-1"
-#define CID "3b4d78e1-0882-4f51-954a-298ee44ff369"
-#define ARN "arn:aws:acm:" REG ":" ACCT ":certificate/" CID
-#define CODE "11e23c40-7a2b-4754-a97c-1607e8e78a6c"
-#define CTX "111a222c-6e1d-4333-bbc4-40b961461df5-75732d656173742d31"
-#define OTHER_ARN "arn:aws:acm:" REG ":999988887777:certificate/" CID
-
-static const struct page_want want = {DOM, ACCT, REG, ARN, CODE, CTX};
 
 /* The visible labels of the 2020 page. */
 static const char *labels(const char *d, const char *a, const char *r, const char *c)
@@ -56,33 +46,6 @@ static const char *fields(const char *d, const char *a, const char *r, const cha
     "value='REJECTED'>Reject</button></div>"
 
 /* A whole page: before the form, the form's inside, after it. */
-static const char *page(const char *before, const char *inside, const char *after)
-{
-    static char b[16384];
-    snprintf(b, sizeof(b),
-             "<!DOCTYPE html><html><head><title>Amazon Certificate Approvals</title></head><body>"
-             "%s<form id='approval' method='post' "
-             "action='https://us-east-1.acm-certificates.amazon.com/approvevalidation'>%s</form>"
-             "%s</body></html>",
-             before, inside, after);
-    return b;
-}
-
-/* The concatenation of its arguments (up to NULL), in one of four rotating buffers. */
-static const char *cat(const char *first, ...)
-{
-    static char bufs[4][8192];
-    static int next;
-    char *inside = bufs[next++ % 4];
-    va_list ap;
-    va_start(ap, first);
-    inside[0] = '\0';
-    for (const char *s = first; s; s = va_arg(ap, const char *))
-        strncat(inside, s, sizeof(bufs[0]) - strlen(inside) - 1);
-    va_end(ap);
-    return inside;
-}
-
 /* page_check() on a page, with the page read fresh. */
 static const char *check_html(const char *html, struct page_info *pi)
 {
@@ -99,22 +62,6 @@ static const char *verdict_of(const char *html)
 }
 
 #define VERDICT(html, expect) CHECK_STR(verdict_of(html), expect)
-
-/* The posted pairs, "a=1&b=2" (not escaped), for comparisons. */
-static const char *posted(const char *html)
-{
-    static char b[8192];
-    struct page_info pi;
-    page_read(html, strlen(html), &pi);
-    b[0] = '\0';
-    for (size_t i = 0; i < pi.form.names.n; i++)
-        snprintf(b + strlen(b), sizeof(b) - strlen(b), "%s%s=%s", i ? "&" : "",
-                 pi.form.names.v[i], pi.form.values.v[i]);
-    if (!pi.form.found)
-        snprintf(b, sizeof(b), "(no form: %s)", pi.layout);
-    page_free(&pi);
-    return b;
-}
 
 static void later_layout(void)
 {
