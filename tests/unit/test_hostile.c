@@ -73,6 +73,26 @@ static char *mixed_with(const struct tm_opts *o, const char *extra)
     "Certificate Identifier: " T_CERT "\r\n"
 #define APPROVE "To approve this request, go to Amazon Certificate Approvals\r\n"
 
+/* The default message with html_domain in the HTML part's Domain: field: refused as
+ * inconsistent with detail, or (detail NULL) as inconsistent or malformed. */
+static void expect_html_domain_refused(const char *what, size_t i, const char *html_domain,
+                                       const char *detail)
+{
+    struct tm_opts o = tm_default();
+    o.html_domain = html_domain;
+    char *raw = tm_build(&o);
+    struct acm_fields f;
+    enum recog_status st = run(raw, &f);
+    bool ok = detail ? st == RECOG_INCONSISTENT && strcmp(f.detail, detail) == 0
+                     : st == RECOG_INCONSISTENT || st == RECOG_MALFORMED;
+    t_count++;
+    if (!ok) {
+        t_fail++;
+        fprintf(stderr, "FAIL: %s #%zu: got %s (%s)\n", what, i, recog_status_name(st), f.detail);
+    }
+    g_free(raw);
+}
+
 static void class1_parts(void)
 {
     struct tm_opts o;
@@ -185,18 +205,8 @@ static void class1_parts(void)
         "www.example.com<textarea>Domain: www.evil.example</textarea>",
         "www.example.com<img src=\"x.png\" alt=\"Domain: www.evil.example\">",
     };
-    for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
-        o = tm_default(); o.html_domain = hidden[i];
-        char *raw = tm_build(&o);
-        struct acm_fields f;
-        enum recog_status st = run(raw, &f);
-        t_count++;
-        if (st != RECOG_INCONSISTENT && st != RECOG_MALFORMED) {
-            t_fail++;
-            fprintf(stderr, "FAIL: hidden #%zu: got %s (%s)\n", i, recog_status_name(st), f.detail);
-        }
-        g_free(raw);
-    }
+    for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++)
+        expect_html_domain_refused("hidden", i, hidden[i], NULL);
     /* a comment, a script or a hidden element that cuts a label in two: the reader sees the
      * label, so it counts */
     const char *cut[] = {
@@ -206,18 +216,8 @@ static void class1_parts(void)
         "www.example.com</span><br>Dom<span style=\"font-size:0px\">x</span>ain: www.evil.example<span>",
         "www.example.com</span><br>Dom<b hidden>x</b>ain: www.evil.example<span>",
     };
-    for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++) {
-        o = tm_default(); o.html_domain = cut[i];
-        char *raw = tm_build(&o);
-        struct acm_fields f;
-        enum recog_status st = run(raw, &f);
-        t_count++;
-        if (st != RECOG_INCONSISTENT || strcmp(f.detail, "domain-differs") != 0) {
-            t_fail++;
-            fprintf(stderr, "FAIL: cut label #%zu: got %s (%s)\n", i, recog_status_name(st), f.detail);
-        }
-        g_free(raw);
-    }
+    for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++)
+        expect_html_domain_refused("cut label", i, cut[i], "domain-differs");
     /* a visible style is not hidden: font-size:0.9em keeps the value for the reader */
     o = tm_default(); o.html_domain = "<span style=\"font-size:0.9em\">www.example.com</span>";
     EXPECT(o, RECOG_OK, NULL);
