@@ -45,7 +45,6 @@ static const char *fields(const char *d, const char *a, const char *r, const cha
     "<div class='reject-button'><button type='submit' name='validationApprovalStatus' "        \
     "value='REJECTED'>Reject</button></div>"
 
-/* A whole page: before the form, the form's inside, after it. */
 /* page_check() on a page, with the page read fresh. */
 static const char *check_html(const char *html, struct page_info *pi)
 {
@@ -221,25 +220,24 @@ static void old_layout(void)
 
 static void the_click(void)
 {
-    /* only the APPROVED button's name=value, though the reject button shares the name */
-    const char *s = posted(page("", cat(GOOD_FIELDS, BUTTONS, NULL), ""));
-    CHECK(strstr(s, "validationApprovalStatus=APPROVED") && !strstr(s, "REJECTED"));
-    /* reject first in the page, approve second */
-    s = posted(page("",
-                    cat(GOOD_FIELDS,
-                        "<input type=submit name=validationApprovalStatus value=REJECTED>"
-                        "<input type=submit name=validationApprovalStatus value=APPROVED>",
-                        NULL),
-                    ""));
-    CHECK(strstr(s, "&validationApprovalStatus=APPROVED") && !strstr(s, "REJECTED"));
-    /* the approve container holding a reject button too: the reject one is never the click */
-    s = posted(page("",
-                    cat(GOOD_FIELDS,
-                        "<div id='approve-button'><button name=s value=APPROVED>I Approve</button>"
-                        "<button name=s value=REJECTED>Reject</button></div>",
-                        NULL),
-                    ""));
-    CHECK(strstr(s, "&s=APPROVED") && !strstr(s, "REJECTED"));
+    /* the buttons after the good fields, and the click's pair that must be posted */
+    static const struct { const char *buttons, *click; } clicks[] = {
+        /* only the APPROVED button's name=value, though the reject button shares the name */
+        {BUTTONS, "validationApprovalStatus=APPROVED"},
+        /* reject first in the page, approve second */
+        {"<input type=submit name=validationApprovalStatus value=REJECTED>"
+         "<input type=submit name=validationApprovalStatus value=APPROVED>",
+         "&validationApprovalStatus=APPROVED"},
+        /* the approve container holding a reject button too: the reject one is never the
+         * click */
+        {"<div id='approve-button'><button name=s value=APPROVED>I Approve</button>"
+         "<button name=s value=REJECTED>Reject</button></div>",
+         "&s=APPROVED"},
+    };
+    for (size_t i = 0; i < sizeof(clicks) / sizeof(clicks[0]); i++) {
+        const char *s = posted(page("", cat(GOOD_FIELDS, clicks[i].buttons, NULL), ""));
+        CHECK(strstr(s, clicks[i].click) && !strstr(s, "REJECTED"));
+    }
     /* a hidden field repeating the button's name with another value: refused */
     VERDICT(page("", cat(GOOD_FIELDS,
                          "<input type=hidden name=validationApprovalStatus value=REJECTED>",
@@ -281,6 +279,7 @@ static void the_click(void)
               "(no form: no approval form)");
 
     /* what a browser leaves out: disabled, unchecked, nameless, other forms, other buttons */
+    const char *s;
     s = posted(page("<form id=other action=/search><input name=q value=x>"
                     "<input name=accountId value=999988887777></form>",
                     cat("<input type=hidden name=a value=1>"
