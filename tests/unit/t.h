@@ -25,6 +25,13 @@ static int t_fail, t_count;
                     #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");                           \
         }                                                                                      \
     } while (0)
+/* Removes a test's temporary directory and everything in it; 0 on success. */
+static inline int t_rmtree(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    return system(cmd);
+}
 static inline int t_done(const char *name)
 {
     printf("%s: %d checks, %d failed\n", name, t_count, t_fail);

@@ -659,9 +659,7 @@ int main(void)
     test_run();
     test_enqueue();
     test_metrics();
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    CHECK(system(cmd) == 0);
+    CHECK(t_rmtree(dir) == 0);
     evaluate_shutdown();
     return t_done("test_notify");
 }

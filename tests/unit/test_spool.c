@@ -371,8 +371,6 @@ int main(void)
 
     /* clean up */
     remove_pending(name);
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", spool);
-    CHECK(system(cmd) == 0);
+    CHECK(t_rmtree(spool) == 0);
     return t_done("test_spool");
 }

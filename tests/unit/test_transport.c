@@ -251,8 +251,6 @@ int main(void)
     qp_padding();
     config_unref(C);
     evaluate_shutdown();
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    CHECK(system(cmd) == 0);
+    CHECK(t_rmtree(dir) == 0);
     return t_done("test_transport");
 }
