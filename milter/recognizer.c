@@ -355,6 +355,17 @@ static size_t token_at(const char *t, size_t l, size_t p, size_t *start)
     return p - s;
 }
 
+/* The first token of the line after the one holding p (a value hard-wrapped onto the next
+ * line), as token_at(); 0 when there is no next line or it starts with no token. */
+static size_t next_line_token(const char *t, size_t l, size_t p, size_t *start)
+{
+    while (p < l && t[p] != '\n')
+        p++;
+    if (p >= l)
+        return 0;
+    return token_at(t, l, p + 1, start);
+}
+
 static bool rest_blank(const char *t, size_t l, size_t p)
 {
     while (p < l && (t[p] == ' ' || t[p] == '\t'))
@@ -479,12 +490,8 @@ static void scan_urls(struct state *st, const char *text, size_t len, bool templ
             sbuf_append(&joined, text + s, n);
             size_t p = e;
             for (int k = 0; k < 8 && rest_blank(text, len, p); k++) {
-                while (p < len && text[p] != '\n')
-                    p++;
-                if (p >= len)
-                    break;
                 size_t cs;
-                size_t cn = token_at(text, len, p + 1, &cs);
+                size_t cn = next_line_token(text, len, p, &cs);
                 if (!cn)
                     break;
                 sbuf_append(&joined, text + cs, cn);
@@ -653,13 +660,8 @@ static void on_label_value(struct state *st, const char *t, size_t l, size_t me,
             if (good || k == 2 || !rest_blank(t, l, end))
                 break;
             /* a hard-wrapped ARN: join the next line's token */
-            size_t p = end;
-            while (p < l && t[p] != '\n')
-                p++;
-            if (p >= l)
-                break;
             size_t cs;
-            size_t cn = token_at(t, l, p + 1, &cs);
+            size_t cn = next_line_token(t, l, end, &cs);
             if (!cn)
                 break;
             sbuf_append(&c, t + cs, cn);
