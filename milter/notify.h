@@ -25,7 +25,7 @@
 #include "config.h"
 #include "log.h"
 #include "policy.h"
-#include "queue.h"
+#include "request.h"
 #include "util.h"
 
 #define NOTIFY_PER_HOUR 20
