@@ -466,14 +466,17 @@ static bool shows_value(xmlNodePtr n)
            !strcmp(t, "email") || !strcmp(t, "tel") || !t[0];
 }
 
-/* Two renderings of the document, in one walk (no recursion):
+/* Three renderings of the document, in one walk (no recursion):
+ *  - flow: every text, a line break at the boundaries of every element that is not inline
+ *    (blocks, but also buttons, controls, images: a "Copy" button after an ARN is not part
+ *    of it), scripts and styles left out, hidden elements kept;
  *  - cells: every text with a line break at every element boundary but <wbr> (a label in
  *    an element of its own, <label>, <b>, <span>, is a line of its own, whatever the markup),
  *    an aria-label on a line of its own; scripts and styles left out, hidden elements kept
  *    (what the page states anywhere);
  *  - seen: what a reader sees, a '\x1e' at the boundaries of non-inline elements: without
  *    hidden elements, <template>, <noscript>, head and title (markers count only there). */
-static void render(xmlNodePtr root, struct sbuf *cells, struct sbuf *seen)
+static void render(xmlNodePtr root, struct sbuf *flow, struct sbuf *cells, struct sbuf *seen)
 {
     xmlNodePtr n = root;
     int depth = 0, unseen_at = -1;
@@ -497,13 +500,18 @@ static void render(xmlNodePtr root, struct sbuf *cells, struct sbuf *seen)
                     if (v) {
                         sbuf_puts(cells, (const char *)v);
                         sbuf_putc(cells, '\n');
+                        sbuf_putc(flow, '\n');
+                        sbuf_puts(flow, (const char *)v);
                         xmlFree(v);
                     }
                 }
             }
             if (unseen_at < 0 && !inline_elem(n))
                 sbuf_putc(seen, '\x1e');
+            if (!inline_elem(n))
+                sbuf_putc(flow, '\n');
         } else if ((n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) && n->content) {
+            sbuf_puts(flow, (const char *)n->content);
             sbuf_puts(cells, (const char *)n->content);
             if (unseen_at < 0)
                 sbuf_puts(seen, (const char *)n->content);
@@ -519,6 +527,8 @@ static void render(xmlNodePtr root, struct sbuf *cells, struct sbuf *seen)
                     sbuf_putc(cells, '\n');
                 if (unseen_at < 0 && !inline_elem(n))
                     sbuf_putc(seen, '\x1e');
+                if (!inline_elem(n))
+                    sbuf_putc(flow, '\n');
                 if (depth == unseen_at)
                     unseen_at = -1;
             }
@@ -1320,13 +1330,9 @@ void page_read(const char *raw, size_t rawlen, struct page_info *pi)
         copy[len] = '\0';
         html = copy;
     }
-    struct html_text ht;
-    if (html_extract(html, len, &ht) && ht.text.data) {
-        if (!read_text(pi, ht.text.data, ht.text.len, true))
-            pi->limit = "html-text";
-        if (ht.limit && strcmp(ht.limit, "html-links") != 0)
-            pi->limit = ht.limit;   /* the labels may be cut: never posted */
-    }
+    struct html_text ht;   /* for its limits: elements nested deeper than libxml2 reads */
+    if (html_extract(html, len, &ht) && ht.limit && strcmp(ht.limit, "html-links") != 0)
+        pi->limit = ht.limit;   /* the labels may be cut: never posted */
     html_text_free(&ht);
     htmlDocPtr doc = len <= 0x7fffffff
                          ? htmlReadMemory(html, (int)len, NULL, "UTF-8",
@@ -1335,13 +1341,16 @@ void page_read(const char *raw, size_t rawlen, struct page_info *pi)
                          : NULL;
     xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
     if (root) {
-        struct sbuf cells, seen;
+        struct sbuf flow, cells, seen;
+        sbuf_init(&flow, 3 * len + 1024);
         sbuf_init(&cells, 3 * len + 1024);
         sbuf_init(&seen, 3 * len + 1024);
-        render(root, &cells, &seen);
-        if (cells.overflow || seen.overflow ||
+        render(root, &flow, &cells, &seen);
+        if (flow.overflow || cells.overflow || seen.overflow ||
+            !read_text(pi, flow.data ? flow.data : "", flow.len, true) ||
             !read_text(pi, cells.data ? cells.data : "", cells.len, false))
             pi->limit = "html-text";
+        sbuf_free(&flow);
         size_t n;
         char *vis = norm_text(seen.data ? seen.data : "", seen.len, &n);
         if (vis)

@@ -4,8 +4,9 @@
  *
  * Contract: pure functions, no I/O, nothing logged. page_read() reads every source the page
  * offers:
- *  - the visible labels: the page rendered to lines twice (html.c's rendering, and one with a
- *    line break at every element boundary but <wbr>, aria-labels on lines of their own),
+ *  - the visible labels: the page rendered to lines twice (a line break around every element
+ *    that is not inline, and one at every element boundary but <wbr>, aria-labels and the
+ *    values of text boxes on lines of their own; html.c only for its limits),
  *    label/value pairs wherever they stand (table rows and columns, <dt>/<dd>, a label in an
  *    element of its own followed by its value, "Label: value" and "Label - value" lines),
  *    labels matched case-insensitively over the known wordings ("Domain name", "AWS Account

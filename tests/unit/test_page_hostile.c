@@ -455,6 +455,15 @@ static void action_query(void)
                       "&region=" REG "&code=" CODE "#top'",
                   cat(FIELDS, APPROVE, NULL), ""),
             "ok");
+    /* a "Copy" button or an icon after a value is not part of it; block elements that
+     * html.c's rendering runs together (header, section, article) still part lines */
+    VERDICT(WITH_LABELS("<dl><dt>Certificate Identifier</dt><dd>" ARN "<button type=button "
+                        "aria-label='Copy ARN'>Copy</button></dd><dt>AWS Region</dt><dd>" REG
+                        "<img src=flag.png alt='flag'></dd></dl>"),
+            "ok");
+    VERDICT(WITH_LABELS("<article><header>Domain name</header><section>www.evil.example"
+                        "</section></article>"),
+            "page-mismatch-domain");
     /* a label with a remark is that label */
     VERDICT(WITH_LABELS("<p>Domain name (FQDN): www.evil.example</p>"), "page-mismatch-domain");
     VERDICT(WITH_LABELS("<dl><dt>Certificate identifier (ARN)</dt><dd>" ARN "</dd></dl>"), "ok");
