@@ -65,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const struct page_want w = {"www.example.com", "123456789012", "us-east-1",
                                 "arn:aws:acm:us-east-1:123456789012:certificate/"
                                 "3b4d78e1-0882-4f51-954a-298ee44ff369",
-                                "11e23c40-7a2b-4754-a97c-1607e8e78a6c", "ctx"};
+                                "11e23c40-7a2b-4754-a97c-1607e8e78a6c", "ctx", NULL};
     const char *why = page_check(&pi, &w);
     if (!why && ((pi.form.fields.f[PAGE_ACCOUNT].seen &&
                   strcmp(pi.form.fields.f[PAGE_ACCOUNT].v, "123456789012") != 0) ||

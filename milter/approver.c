@@ -188,7 +188,8 @@ static bool page_matches(const struct config *c, const struct request *r,
         verdict(o, AV_FAILED, "spool-entry-arn");
         return false;
     }
-    const struct page_want w = {r->domain, r->account, r->region, r->arn, r->code, r->context};
+    const struct page_want w = {r->domain,  r->account, r->region,          r->arn,
+                                r->code,    r->context, r->requested_domain};
     const char *why = page_check(pi, &w);
     if (why) {
         verdict(o, AV_FAILED, why);
@@ -207,7 +208,8 @@ static bool page_matches(const struct config *c, const struct request *r,
 /* The detail when the page states another request anywhere (even a page without a form). */
 static const char *states_other(const struct page_info *pi, const struct request *r)
 {
-    const struct page_want w = {r->domain, r->account, r->region, r->arn, r->code, r->context};
+    const struct page_want w = {r->domain,  r->account, r->region,          r->arn,
+                                r->code,    r->context, r->requested_domain};
     const char *why = page_check(pi, &w);
     return why && strncmp(why, "page-mismatch-", 14) == 0 ? why : NULL;
 }

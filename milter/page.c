@@ -1422,7 +1422,9 @@ static bool value_eq(enum page_field f, const char *v, const struct page_want *w
     char acct[PAGE_VALUE_MAX + 1];
     size_t k = 0;
     switch (f) {
-    case PAGE_DOMAIN: return w->domain && str_ieq(v, w->domain);
+    case PAGE_DOMAIN:
+        return (w->domain && str_ieq(v, w->domain)) ||
+               (w->requested && w->requested[0] && str_ieq(v, w->requested));
     case PAGE_ACCOUNT:
         for (const char *p = v; *p; p++)
             if (*p != '-' && *p != ' ')

@@ -108,6 +108,8 @@ struct page_info {
 /* What the request says, for page_check(). */
 struct page_want {
     const char *domain, *account, *region, *arn, *code, *context;
+    const char *requested;   /* the requested domain when it differs (NULL or ""): the page
+                              * may name either (the allowlist covers both) */
 };
 
 void page_read(const char *html, size_t len, struct page_info *pi);

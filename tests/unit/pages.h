@@ -20,7 +20,7 @@
 #define OTHER_ARN "arn:aws:acm:" REG ":" OTHER_ACCT ":certificate/" CID
 #define ACTION "https://us-east-1.acm-certificates.amazon.com/approvevalidation"
 
-static const struct page_want want = {DOM, ACCT, REG, ARN, CODE, CTX};
+static const struct page_want want = {DOM, ACCT, REG, ARN, CODE, CTX, NULL};
 
 /* The concatenation of its arguments (up to NULL), in one of four rotating buffers. */
 static inline const char *cat(const char *first, ...)

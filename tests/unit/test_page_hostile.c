@@ -464,6 +464,23 @@ static void action_query(void)
     VERDICT(WITH_LABELS("<article><header>Domain name</header><section>www.evil.example"
                         "</section></article>"),
             "page-mismatch-domain");
+    /* the page may name the requested domain when the mail's Domain line is another (the
+     * allowlist covers both); any third name is another request */
+    {
+        const struct page_want w2 = {DOM, ACCT, REG, ARN, CODE, CTX, "shop.example.com"};
+        struct page_info pi;
+        const char *p2 = WITH_LABELS("<p>Domain name: shop.example.com</p>");
+        page_read(p2, strlen(p2), &pi);
+        const char *why = page_check(&pi, &w2);
+        CHECK(why == NULL);
+        CHECK_STR(page_check(&pi, &want), "page-mismatch-domain");
+        page_free(&pi);
+        p2 = WITH_LABELS("<p>Domain name: www.evil.example</p>");
+        page_read(p2, strlen(p2), &pi);
+        why = page_check(&pi, &w2);
+        CHECK_STR(why ? why : "ok", "page-mismatch-domain");
+        page_free(&pi);
+    }
     /* a label with a remark is that label */
     VERDICT(WITH_LABELS("<p>Domain name (FQDN): www.evil.example</p>"), "page-mismatch-domain");
     VERDICT(WITH_LABELS("<dl><dt>Certificate identifier (ARN)</dt><dd>" ARN "</dd></dl>"), "ok");
