@@ -4,6 +4,7 @@
 #include "evaluate.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "html.h"
 #include "mime.h"
@@ -59,15 +60,69 @@ static bool decide_on_headers(const struct config *c, const struct envelope *env
     return true;
 }
 
+/* The header fields decide_on_headers() reads: From (every one), Subject, the top-level
+ * Content-Type, and MIME-Version, under which GMime reads it. */
+static bool read_at_eoh(const char *name, size_t n)
+{
+    return (n == 4 && strncasecmp(name, "From", 4) == 0) ||
+           (n == 7 && strncasecmp(name, "Subject", 7) == 0) ||
+           (n == 12 && strncasecmp(name, "Content-Type", 12) == 0) ||
+           (n == 12 && strncasecmp(name, "MIME-Version", 12) == 0);
+}
+
+/* Copies the fields read_at_eoh() names, each with its folded lines and in order, and the
+ * blank line, into out: GMime then builds objects for those alone (most of the cost of an
+ * end-of-headers decision was the Received fields). The values it yields are those of the
+ * whole block, which evaluate() reads at end of message and -t reads. False, and nothing is
+ * to be trusted in out, when the block holds anything but well-formed fields (a NUL, a line
+ * without a field name and a colon, a folded line with no field before it) or more fields
+ * than MIME_MAX_HEADERS: the caller then parses the whole block, as before. */
+static bool fields_read_at_eoh(const char *h, size_t len, struct sbuf *out)
+{
+    if (memchr(h, '\0', len))
+        return false;
+    size_t nfields = 0, i = 0;
+    bool keep = false, any = false;
+    while (i < len) {
+        const char *nl = memchr(h + i, '\n', len - i);
+        size_t end = nl ? (size_t)(nl - h) + 1 : len;
+        const char *line = h + i;
+        size_t ll = end - i;
+        if (ll == 1 || (ll == 2 && line[0] == '\r')) {   /* the blank line: end of the fields */
+            sbuf_append(out, line, ll);
+            return !out->overflow;
+        }
+        if (line[0] == ' ' || line[0] == '\t') {
+            if (!any)
+                return false;
+        } else {
+            size_t n = 0;
+            while (n < ll && line[n] != ':' && line[n] > 32 && line[n] < 127)
+                n++;
+            if (n == 0 || n >= ll || line[n] != ':' || ++nfields > MIME_MAX_HEADERS)
+                return false;
+            any = true;
+            keep = read_at_eoh(line, n);
+        }
+        if (keep)
+            sbuf_append(out, line, ll);
+        i = end;
+    }
+    return !out->overflow;
+}
+
 bool evaluate_headers(const struct config *c, const struct envelope *env, const char *hdrs,
                       size_t len, struct decision *d)
 {
     memset(d, 0, sizeof(*d));
-    struct mime_view *mv = mime_parse(hdrs, len);
-    if (!mv)
-        return false;
-    bool decided = decide_on_headers(c, env, mv, d);
-    mime_free(mv);
+    struct sbuf few;
+    sbuf_init(&few, len + 2);
+    bool filtered = fields_read_at_eoh(hdrs, len, &few);
+    struct mime_view *mv = filtered ? mime_parse(few.data ? few.data : "", few.len)
+                                    : mime_parse(hdrs, len);
+    bool decided = mv && decide_on_headers(c, env, mv, d);
+    mime_free(mv);   /* before the buffer it may point into */
+    sbuf_free(&few);
     return decided;
 }
 

@@ -28,7 +28,11 @@ void evaluate(const struct config *c, const struct envelope *env, const char *ra
  * the first Content-Type and the first Subject: not-acm); false when the body must be read.
  * evaluate() takes this very decision first, on the same parsed header fields: whether the
  * milter decides at end of headers or at end of message, and for `-t`, the line is the same.
- * Out of memory: false (read on; evaluate() decides). */
+ * Only the fields the decision reads (From, Subject, Content-Type, MIME-Version) are handed
+ * to GMime, which yields the same values as from the whole block; a block with anything but
+ * well-formed fields (a NUL, a line that is no field, a fold with no field before it, more
+ * than MIME_MAX_HEADERS fields) is parsed whole. Out of memory: false (read on; evaluate()
+ * decides). */
 bool evaluate_headers(const struct config *c, const struct envelope *env, const char *hdrs,
                       size_t len, struct decision *d);
 

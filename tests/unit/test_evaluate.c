@@ -125,6 +125,53 @@ int main(void)
     CHECK(!agree_str("two subjects, ACM's first", m, NULL, 0));
     g_free(m);
 
+    /* the end-of-headers parse reads only From, Subject, Content-Type and MIME-Version:
+     * the same line as the whole message whatever surrounds them */
+    {
+        GString *r = g_string_new(NULL);
+        for (int i = 0; i < 12; i++)
+            g_string_append_printf(r, "Received: from relay%d.example.net (relay%d.example.net "
+                                      "[192.0.2.%d])\r\n\tby mx.example.com (Postfix) with ESMTPS id X%d\r\n"
+                                      "\tfor <admin@example.com>; Tue, 04 Mar 2025 09:00:00 +0000\r\n",
+                                   i, i, i, i);
+        const char *around[] = {
+            "From: alice@example.net\r\nSubject: lunch\r\n",
+            "Subject: lunch\r\nX-Note: a folded value\r\n From: no-reply@certificates.amazon.com\r\n"
+            "From: alice@example.net\r\n",
+            "From: alice@example.net\r\nX-Note: x\r\n\tSubject: Certificate request for www.example.com\r\n"
+            "Subject: lunch\r\n",
+            "from: alice@example.net\r\nSUBJECT: lunch\r\n",
+            "From: alice@example.net,\r\n\tno-reply@certificates.amazon.com\r\nSubject: lunch\r\n",
+            "From: alice@example.net\r\nSubject: lunch\r\nContent-Type: multipart/mixed;\r\n"
+            "\tboundary=\"x\"\r\n",
+            /* not well-formed fields: the whole block is parsed, as at end of message */
+            "From: alice@example.net\r\nSubject: lunch\r\nthis line has no field name\r\n"
+            "From: no-reply@certificates.amazon.com\r\n",
+            "From : no-reply@certificates.amazon.com\r\nFrom: alice@example.net\r\nSubject: x\r\n",
+            " folded first\r\nFrom: alice@example.net\r\nSubject: lunch\r\n",
+        };
+        for (size_t k = 0; k < sizeof(around) / sizeof(around[0]); k++) {
+            char what[64];
+            snprintf(what, sizeof(what), "few fields, case %zu", k);
+            char *h = g_strdup_printf("%s%s", r->str, around[k]);
+            m = ordinary(h);
+            agree_str(what, m, NULL, 0);
+            g_free(m);
+            m = ordinary(around[k]);
+            agree_str(what, m, NULL, 0);
+            g_free(m);
+            g_free(h);
+        }
+        /* and the decision itself, through the filter, on the first block */
+        char *h = g_strdup_printf("%sFrom: alice@example.net\r\nSubject: lunch\r\n", r->str);
+        m = ordinary(h);
+        CHECK(agree_str("few fields decide", m, line, sizeof(line)));
+        CHECK(strstr(line, "decision=ignore reason=not-acm") && strstr(line, "detail=sender"));
+        g_free(m);
+        g_free(h);
+        g_string_free(r, TRUE);
+    }
+
     /* a Content-Type that cannot carry a request; the first of two counts */
     m = g_strdup_printf("From: no-reply@certificates.amazon.com\r\nSubject: x\r\n"
                         "Content-Type: application/pdf\r\nContent-Type: text/plain\r\n\r\n%s",
