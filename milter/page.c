@@ -1085,6 +1085,44 @@ static bool read_query(struct page_form *f)
     return true;
 }
 
+/* A required control that a click would find unfilled: an unchecked box, a radio group
+ * with nothing sent, an empty text box or textarea (hidden inputs and buttons are never
+ * checked). */
+static bool unfilled(const struct page_form *f, xmlNodePtr n)
+{
+    char t[32];
+    if (is_elem(n, "button"))
+        return false;
+    if (is_elem(n, "textarea")) {
+        char *v = textarea_value(n);
+        bool empty = !v || !*v;
+        free(v);
+        return empty;
+    }
+    if (!is_elem(n, "input"))
+        return false;   /* a select: refused already */
+    if (!prop_lower(n, "type", t, sizeof(t)))
+        strcpy(t, "text");
+    if (!strcmp(t, "hidden") || !strcmp(t, "submit") || !strcmp(t, "image") ||
+        !strcmp(t, "reset") || !strcmp(t, "button"))
+        return false;
+    if (!strcmp(t, "checkbox"))
+        return !has_prop(n, "checked");
+    char *name = prop(n, "name");
+    bool empty;
+    if (!strcmp(t, "radio")) {
+        empty = true;
+        for (size_t i = 0; name && i < f->names.n; i++)
+            empty &= strcmp(f->names.v[i], name) != 0;
+    } else {
+        char *v = prop(n, "value");
+        empty = !v || !*v;
+        free(v);
+    }
+    free(name);
+    return empty;
+}
+
 static bool has_form_inside(xmlNodePtr form)
 {
     xmlNodePtr n = form->children;
@@ -1274,6 +1312,16 @@ static void read_dom(struct page_info *pi, xmlNodePtr root)
         }
         if (n == button && f->names.n > before)
             f->button = before;
+    }
+    /* a required control left empty: a browser does not send the click at all */
+    if (!has_prop(form, "novalidate") && !has_prop(button, "formnovalidate")) {
+        FOR_EACH_ELEMENT(n, root) {
+            if (is_control(n) && has_prop(n, "required") && !disabled(n) &&
+                owner_of(n, &fs) == form && unfilled(f, n)) {
+                pi->layout = "a required field a human must fill";
+                goto out;
+            }
+        }
     }
     if (f->button > f->names.n)
         f->button = f->names.n;   /* nameless button: sends nothing of its own */

@@ -31,7 +31,8 @@
  * template, noscript, comment or script) and stated plainly (not in a question or a sentence
  * with "if", "not", "unless", ...). A page whose approval form cannot be posted the way
  * a browser would (no approve button, two different ones, a GET or multipart form, nested
- * forms, a control it does not know, an action or base with a backslash or a scheme but https,
+ * forms, a control it does not know, a required field left unfilled (no novalidate), an
+ * action or base with a backslash or a scheme but https,
  * a meta refresh to elsewhere, a srcdoc frame) has no usable form and says why (pi->layout).
  * Bounded: at most PAGE_MAX_FIELDS fields, PAGE_MAX_FORMS forms; beyond, a refusal.
  *

@@ -481,6 +481,26 @@ static void action_query(void)
         CHECK_STR(why ? why : "ok", "page-mismatch-domain");
         page_free(&pi);
     }
+    /* a required control left empty: a browser sends no click at all (a human must act) */
+    static const char *const req[] = {
+        "<label><input type=checkbox name=confirm required> I own this domain</label>",
+        "<input type=text name=initials required>",
+        "<textarea name=why required></textarea>",
+        "<input type=radio name=r value=1 required><input type=radio name=r value=2>",
+    };
+    for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++)
+        CHECK_STR(verdict_of(page("", cat(FIELDS, req[i], APPROVE, NULL), "")),
+                  "page-unknown-layout");
+    /* filled, checked, or not validated: the click goes */
+    VERDICT(page("", cat(FIELDS, "<input type=checkbox name=confirm required checked>"
+                                 "<input type=radio name=r value=1 required>"
+                                 "<input type=radio name=r value=2 checked>"
+                                 "<input name=t value=x required><input type=hidden name=h "
+                                 "required>", APPROVE, NULL), ""),
+            "ok");
+    VERDICT(pagef("", "novalidate action='" ACTION "'",
+                  cat(FIELDS, "<input type=checkbox name=c required>", APPROVE, NULL), ""),
+            "ok");
     /* a label with a remark is that label */
     VERDICT(WITH_LABELS("<p>Domain name (FQDN): www.evil.example</p>"), "page-mismatch-domain");
     VERDICT(WITH_LABELS("<dl><dt>Certificate identifier (ARN)</dt><dd>" ARN "</dd></dl>"), "ok");
