@@ -177,6 +177,21 @@ static bool label_and_value(struct page_info *pi, const char *line, size_t n)
     return false;
 }
 
+/* The words of a page's controls that stand by a label or a value: never a value. */
+static bool chrome(const char *line, size_t n)
+{
+    static const char *const words[] = {"info", "learn more", "copy", "copied", "edit",
+                                        "help", "?", "(?)", "\xe2\x93\x98", "more info"};
+    char l[32];
+    if (n >= sizeof(l))
+        return false;
+    norm_label(line, n, l, sizeof(l));
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (strcmp(l, words[i]) == 0)
+            return true;
+    return false;
+}
+
 #define LABEL_QUEUE 8
 
 /* Label/value pairs of a rendering, one cell a line: a label line is followed by its value
@@ -207,6 +222,8 @@ static void read_lines(struct page_info *pi, const char *text, size_t len)
             queue[nq++] = f;
             continue;
         }
+        if (head < nq && chrome(line, n))
+            continue;   /* an "Info" link or a "Copy" button by the label is not its value */
         if (head < nq) {
             state_label(pi, (enum page_field)queue[head++], line, n);
             if (head == nq)
@@ -1148,6 +1165,8 @@ static bool is_control(xmlNodePtr n)
            is_elem(n, "textarea");
 }
 
+#define REFRESH_SOON 30   /* seconds: a meta refresh sooner leaves no time for a click */
+
 static void read_dom(struct page_info *pi, xmlNodePtr root)
 {
     struct forms fs;
@@ -1183,7 +1202,9 @@ static void read_dom(struct page_info *pi, xmlNodePtr root)
             char he[32], content[1024];
             prop_lower(n, "http-equiv", he, sizeof(he));
             prop_lower(n, "content", content, sizeof(content));
-            if (strcmp(he, "refresh") == 0 && strstr(content, "url"))
+            /* at once, before a human could click (a session timeout of minutes is not) */
+            if (strcmp(he, "refresh") == 0 && strstr(content, "url") &&
+                strtol(content + strspn(content, " \t\n\r"), NULL, 10) < REFRESH_SOON)
                 refuse = "a meta refresh sends a browser elsewhere";
         }
         if ((is_elem(n, "iframe") || is_elem(n, "frame")) && has_prop(n, "srcdoc") && !refuse)

@@ -501,6 +501,23 @@ static void action_query(void)
     VERDICT(pagef("", "novalidate action='" ACTION "'",
                   cat(FIELDS, "<input type=checkbox name=c required>", APPROVE, NULL), ""),
             "ok");
+    /* an "Info" link by a label (console-style key/value pairs) is not the value */
+    VERDICT(WITH_LABELS("<div class=kv><div class=key>Domain name <a href='#i'>Info</a></div>"
+                        "<div class=value>" DOM "</div></div>"
+                        "<div class=kv><div class=key>AWS Region <a href='#i'>Info</a></div>"
+                        "<div class=value>eu-west-1</div></div>"),
+            "page-mismatch-region");
+    VERDICT(WITH_LABELS("<div class=kv><div class=key>Domain name <a href='#i'>Info</a></div>"
+                        "<div class=value>" DOM "</div></div>"),
+            "ok");
+    /* a refresh to elsewhere after minutes (a session timeout) leaves time to click; one at
+     * once does not */
+    VERDICT(cat("<meta http-equiv=refresh content='900; url=/session-expired'>",
+                page("", cat(FIELDS, APPROVE, NULL), ""), NULL),
+            "ok");
+    VERDICT(cat("<meta http-equiv=Refresh content=' 1;URL=https://evil.example/'>",
+                page("", cat(FIELDS, APPROVE, NULL), ""), NULL),
+            "page-unknown-layout");
     /* a label with a remark is that label */
     VERDICT(WITH_LABELS("<p>Domain name (FQDN): www.evil.example</p>"), "page-mismatch-domain");
     VERDICT(WITH_LABELS("<dl><dt>Certificate identifier (ARN)</dt><dd>" ARN "</dd></dl>"), "ok");
