@@ -26,7 +26,8 @@
 #                unless LIB_KEEP is set, something failed, the exit status is not 0 or something
 #                is still mounted under it; last "# NAME: P passed, F failed, S s". Exit status:
 #                1 if any FAIL (unless already non-zero), else the script's own.
-#   processes    alive PID (exists, not a zombie) | wait_gone PID SECONDS | stop_pid PID NAME
+#   processes    alive PID (exists, not a zombie) | proc_start PID | same_proc PID START (the
+#                same process, not a reused pid) | wait_gone PID SECONDS | stop_pid PID NAME
 #                (SIGTERM, SIGKILL after 15 s, reaped) | bg_start VAR CMD... (CMD in the
 #                background, under setsid when LIB_SETSID is set; pid in VAR and STARTED_PIDS)
 #                | our_pids (the finder above) | describe PID
@@ -79,10 +80,24 @@ lib_reexec_ns() { # lib_reexec_ns [unshare-option...] -- ARGS...
 # ---------------------------------------------------------------- processes
 alive() { # a process that exists and is not a zombie
     local st
-    [ -n "${1:-}" ] && [ -r "/proc/$1/stat" ] || return 1
-    st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+    [ -n "${1:-}" ] || return 1
+    # one read: a zombie reaped between a test of the file and its reading reads as nothing,
+    # which is "gone", never "alive"
+    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    [ -n "$st" ] || return 1
+    st=${st##*) } st=${st%% *}
     if [ "$st" = Z ]; then wait "$1" 2>/dev/null; return 1; fi
     return 0
+}
+proc_start() { # proc_start PID: the process's start time (clock ticks since boot), "" if none
+    local st
+    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+    st=${st##*) }
+    echo "$st" | cut -d' ' -f20
+}
+same_proc() { # same_proc PID START: PID is still the process that started at START (a pid
+    # the kernel gave to another process since, on a busy machine, is not it)
+    alive "$1" && [ -n "$2" ] && [ "$(proc_start "$1")" = "$2" ]
 }
 wait_gone() { # wait_gone PID SECONDS
     local i

@@ -159,12 +159,16 @@ milter_stop() { # milter_stop [PID [SECONDS]]
     [ "$p" = "$MPID" ] && MPID=''
     return 0
 }
-milter_kill9() { # milter_kill9 [PID]
-    local p=${1:-$MPID}
+KILL9_START=''
+milter_kill9() { # milter_kill9 [PID]; KILL9_START: the killed process's start time
+    local p=${1:-$MPID} i
+    KILL9_START=$(proc_start "$p")
     disown "$p" 2>/dev/null    # no "Killed" job report from bash
     kill -KILL "$p" 2>/dev/null
     [ "$p" = "$MPID" ] && MPID=''
-    wait_gone "$p" 60
+    # gone, or its pid already given to another process (same_proc): a safety bound of 60 s
+    for ((i = 0; i < 600; i++)); do same_proc "$p" "$KILL9_START" || return 0; sleep 0.1; done
+    ! same_proc "$p" "$KILL9_START"
 }
 
 mlines() { grep -E "acm-milter\[[0-9]+\]: $1" "${MLOG:-${SYSLOG:-$T/log/milter.err}}"; }

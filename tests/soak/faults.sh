@@ -93,7 +93,7 @@ case_a() {
         nref=$(pid_count "$p" '[0-9A-Za-z]+: decision=')
         kill9_milter
         check "a: milter $p killed with SIGKILL while smtp-source was running (sink at $at_kill of $SENT)" \
-            eval '! alive "$p"'
+            eval '! same_proc "$p" "$KILL9_START"'
         MPID=''
         info "a: the milter had logged $nref decisions before the kill"
     else
