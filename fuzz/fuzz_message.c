@@ -1,6 +1,8 @@
 /*
  * fuzz_message - the whole message path: raw bytes -> evaluate() (mime_parse, policy_rule_out,
- * recognize with html_extract, authres, policy_decide) -> decision_format/decision_header.
+ * recognize with html_extract, authres, policy_decide) -> decision_format/decision_header;
+ * and evaluate_headers() on the header block, whose decision, when it takes one, must be the
+ * whole message's line.
  *
  * A fixed configuration (config_parse) with SenderAuth authres, so no DNS is ever touched,
  * and an allowlist (allowlist_parse) that the test corpus can reach; one envelope recipient,
@@ -80,10 +82,39 @@ static void check_line(const struct kvline *kv)
         }
 }
 
+/* Length of the header block (the fields and the blank line), as the milter rebuilds it. */
+static size_t header_len(const char *raw, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (raw[i] == '\n' && raw[i + 1] == '\n')
+            return i + 2;
+        if (raw[i] == '\n' && raw[i + 1] == '\r' && i + 2 < len && raw[i + 2] == '\n')
+            return i + 3;
+    }
+    return len;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct decision d;
     evaluate(conf, &env, (const char *)data, size, false, &d);
+    /* The end-of-headers decision on the header block: when it decides, it is the line the
+     * whole message gets (the milter at end of headers and -t never differ). */
+    struct decision dh;
+    if (evaluate_headers(conf, &env, (const char *)data, header_len((const char *)data, size),
+                         &dh)) {
+        struct kvline a, b;
+        kv_init(&a);
+        kv_init(&b);
+        decision_format(&dh, &a);
+        decision_format(&d, &b);
+        check_line(&a);
+        if (strcmp(a.buf, b.buf) != 0) {
+            fprintf(stderr, "fuzz_message: end of headers [%s], whole message [%s]\n", a.buf,
+                    b.buf);
+            abort();
+        }
+    }
     /* The decision's strings must be well-formed: format them as the milter does. */
     if (!d.reason)
         abort();
