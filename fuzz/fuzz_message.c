@@ -82,18 +82,6 @@ static void check_line(const struct kvline *kv)
         }
 }
 
-/* Length of the header block (the fields and the blank line), as the milter rebuilds it. */
-static size_t header_len(const char *raw, size_t len)
-{
-    for (size_t i = 0; i + 1 < len; i++) {
-        if (raw[i] == '\n' && raw[i + 1] == '\n')
-            return i + 2;
-        if (raw[i] == '\n' && raw[i + 1] == '\r' && i + 2 < len && raw[i + 2] == '\n')
-            return i + 3;
-    }
-    return len;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct decision d;
@@ -101,8 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The end-of-headers decision on the header block: when it decides, it is the line the
      * whole message gets (the milter at end of headers and -t never differ). */
     struct decision dh;
-    if (evaluate_headers(conf, &env, (const char *)data, header_len((const char *)data, size),
-                         &dh)) {
+    const char *raw = (const char *)data;
+    if (evaluate_headers(conf, &env, raw, evaluate_header_len(raw, size), &dh)) {
         struct kvline a, b;
         kv_init(&a);
         kv_init(&b);

@@ -111,6 +111,17 @@ static bool fields_read_at_eoh(const char *h, size_t len, struct sbuf *out)
     return !out->overflow;
 }
 
+size_t evaluate_header_len(const char *raw, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (raw[i] == '\n' && raw[i + 1] == '\n')
+            return i + 2;
+        if (raw[i] == '\n' && raw[i + 1] == '\r' && i + 2 < len && raw[i + 2] == '\n')
+            return i + 3;
+    }
+    return len;
+}
+
 bool evaluate_headers(const struct config *c, const struct envelope *env, const char *hdrs,
                       size_t len, struct decision *d)
 {

@@ -35,5 +35,8 @@ void evaluate(const struct config *c, const struct envelope *env, const char *ra
  * decides). */
 bool evaluate_headers(const struct config *c, const struct envelope *env, const char *hdrs,
                       size_t len, struct decision *d);
+/* Length of the header block of a whole message (the fields and the blank line, CRLF or LF),
+ * or len when there is no blank line: what evaluate_headers() takes (tests, fuzzing). */
+size_t evaluate_header_len(const char *raw, size_t len);
 
 #endif

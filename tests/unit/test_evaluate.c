@@ -20,25 +20,13 @@ static void line_of(const struct decision *d, char *out, size_t n)
     str_copy(out, n, kv.buf);
 }
 
-/* Length of the header block (the fields and the blank line), as the milter rebuilds it. */
-static size_t header_len(const char *raw, size_t len)
-{
-    for (size_t i = 0; i + 1 < len; i++) {
-        if (raw[i] == '\n' && raw[i + 1] == '\n')
-            return i + 2;
-        if (raw[i] == '\n' && raw[i + 1] == '\r' && i + 2 < len && raw[i + 2] == '\n')
-            return i + 3;
-    }
-    return len;
-}
-
 /* Both paths on one message; returns whether the headers decided, and checks agreement. */
 static bool agree(const char *what, const char *raw, size_t len, char *line, size_t linesz)
 {
     struct envelope env = {.sender = "bounce@bounces.certificates.amazon.com"};
     strlist_add(&env.rcpts, "admin@example.com");
     struct decision dh, dw;
-    bool decided = evaluate_headers(C, &env, raw, header_len(raw, len), &dh);
+    bool decided = evaluate_headers(C, &env, raw, evaluate_header_len(raw, len), &dh);
     evaluate(C, &env, raw, len, false, &dw);
     char lh[1024], lw[1024];
     line_of(&dh, lh, sizeof(lh));
