@@ -93,32 +93,40 @@ static bool suspect_url(const char *v)
     return false;
 }
 
-static void add_attr_suspect(struct html_text *out, xmlNodePtr n)
+static bool in_list(const char *name, const char *const *list, size_t n)
 {
-    static const char *const attrs[] = {
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(name, list[i]) == 0)
+            return true;
+    return false;
+}
+
+/* One pass over an element's attributes (HTML attribute names are lower case): the URL
+ * attributes that look like an approval link go to the links (a frame's src is listed
+ * apart, whatever it looks like), the texts a reader may see at times to `unseen`. */
+static void add_attrs(struct html_text *out, struct sbuf *unseen, xmlNodePtr n, bool frame)
+{
+    static const char *const url_attrs[] = {
         "src",  "srcset",   "poster",   "background", "data",     "cite",   "longdesc",
         "ping", "manifest", "formaction", "action",   "codebase", "dynsrc", "lowsrc",
         "style", "content", "icon",     "profile",    "archive",  "classid", "usemap",
     };
-    for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
-        xmlChar *v = xmlGetProp(n, (const xmlChar *)attrs[i]);
-        if (v && suspect_url((const char *)v))
+    static const char *const text_attrs[] = {"alt",         "title",  "aria-label",
+                                             "placeholder", "value",  "srcdoc",
+                                             "label",       "summary", "abbr"};
+    for (xmlAttrPtr a = n->properties; a; a = a->next) {
+        if (!a->name)
+            continue;
+        const char *name = (const char *)a->name;
+        bool url = !(frame && strcmp(name, "src") == 0) &&
+                   in_list(name, url_attrs, sizeof(url_attrs) / sizeof(url_attrs[0]));
+        bool text = in_list(name, text_attrs, sizeof(text_attrs) / sizeof(text_attrs[0]));
+        if (!url && !text)
+            continue;
+        xmlChar *v = xmlNodeListGetString(n->doc, a->children, 1);
+        if (v && url && suspect_url((const char *)v))
             add_href(out, (const char *)v);
-        xmlFree(v);
-    }
-}
-
-/* Text a reader may see at times, or a program reads to them: alt texts (images off),
- * titles (tool tips), aria-label (screen readers), placeholders and control values, and
- * an iframe's srcdoc (a document of its own): read, on lines of their own, with what
- * nobody sees. */
-static void add_attr_texts(struct sbuf *unseen, xmlNodePtr n)
-{
-    static const char *const attrs[] = {"alt", "title", "aria-label", "placeholder", "value",
-                                        "srcdoc", "label", "summary", "abbr"};
-    for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
-        xmlChar *v = xmlGetProp(n, (const xmlChar *)attrs[i]);
-        if (v && *v) {
+        if (v && text && *v) {
             sbuf_putc(unseen, '\n');
             sbuf_puts(unseen, (const char *)v);
             sbuf_putc(unseen, '\n');
@@ -231,11 +239,10 @@ static bool read_html(const char *html, size_t len, bool all, struct html_text *
                     add_attr_link(out, n, "xlink:href");
                 if (strcmp(name, "form") == 0)
                     add_attr_link(out, n, "action");
-                if (strcmp(name, "iframe") == 0 || strcmp(name, "frame") == 0)
+                bool frame = strcmp(name, "iframe") == 0 || strcmp(name, "frame") == 0;
+                if (frame)
                     add_attr_link(out, n, "src");
-                else
-                    add_attr_suspect(out, n);
-                add_attr_texts(&unseen, n);
+                add_attrs(out, &unseen, n, frame);
             }
         } else if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
             if (n->content && all && raw_at >= 0) {
