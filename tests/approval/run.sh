@@ -313,6 +313,8 @@ check "$c: no approval= line for $q" test "$(nlines "$q: approval=")" = 0
 check "$c: no spool entry" test -z "$(ls "$SPOOL"/*/"${KEY_OF[$c]}"* 2>/dev/null)"
 case_result $c $F0   # "the site saw nothing" is checked at the end, when every approval is over
 
+page_of() { sed -n 's/.* page=\([^ ]*\).*/\1/p' <<<"$1"; }   # page_of LINE: its page= path
+kept_text() { cat "$SPOOL/${1#"$SPOOL"/}" 2>/dev/null; }          # kept_text PATH: that file
 page_kept() { # page_kept PATH [gzip]: under SpoolDir/pages/ (absolute or relative to SpoolDir), holds the page (as sent: gzip)
     local f=$1
     case $f in "$SPOOL"/pages/*) ;; pages/*) f=$SPOOL/$f ;; *) return 1 ;; esac
@@ -326,7 +328,7 @@ for c in mismatch mismatch-account; do
     if [ $c = mismatch ]; then want='page-mismatch-domain'; else want='page-mismatch-(account|certificate)'; fi
     l=$(wait_ap "$q" failed $c)
     check "$c: failed detail=$want: ${l:-no 'approval=failed' line}" grep -qE " detail=$want( |$)" <<<"$l"
-    pg=$(sed -n 's/.* page=\([^ ]*\).*/\1/p' <<<"$l")
+    pg=$(page_of "$l")
     check "$c: the page is kept in SpoolDir/pages/ (page=${pg:-none})" page_kept "$pg"
     check "$c: nothing posted (GETs $(nreq $c method=GET), POSTs $(nreq $c method=POST))" \
         test "$(nreq $c method=POST)" = 0 -a "$(nreq $c method=GET)" -ge 1
@@ -419,7 +421,7 @@ for pair in v2-field-account:account v2-field-region:region v2-field-domain:doma
     l=$(wait_ap "$q" failed $c)
     check "$c: the page (a form field, or an already-approved page) names another ${pair#*:}: failed detail=page-mismatch-${pair#*:}: ${l:-no 'approval=failed' line}" \
         grep -qE " detail=page-mismatch-${pair#*:}( |$)" <<<"$l"
-    pg=$(sed -n 's/.* page=\([^ ]*\).*/\1/p' <<<"$l")
+    pg=$(page_of "$l")
     check "$c: the page is kept in SpoolDir/pages/ (page=${pg:-none})" page_kept "$pg"
     check "$c: nothing posted (the fake saw $(nreq $c method=POST) POSTs)" no_post $c
     case_result $c $F0
@@ -435,9 +437,9 @@ c=v2-norefetch; F0=$FAILS; q=$(qid_of $c)
 l=$(wait_ap "$q" failed $c)
 check "$c: no marker, the page fetched again still asks: failed detail=no-success-marker: ${l:-no 'approval=failed' line}" \
     grep -qE ' detail=no-success-marker( |$)' <<<"$l"
-pg=$(sed -n 's/.* page=\([^ ]*\).*/\1/p' <<<"$l")
+pg=$(page_of "$l")
 check "$c: the page, the answer and the page fetched again kept in one file (page=${pg:-none})" \
-    has_all "$(cat "$SPOOL/${pg#"$SPOOL"/}" 2>/dev/null)" 'acm-milter: the approval page -->' \
+    has_all "$(kept_text "$pg")" 'acm-milter: the approval page -->' \
     'acm-milter: the answer to the approving POST -->' 'Your response has been recorded' \
     'acm-milter: the approval page fetched again -->'
 check "$c: one good POST, two GETs, no retry (POSTs $(nreq $c method=POST), GETs $(nreq $c method=GET))" \
@@ -455,7 +457,7 @@ for c in v2-unknown v2-js v2-if-already v2-backslash v2-gzip v2-textplain; do
     l=$(wait_ap "$q" failed $c)
     check "$c: failed detail=page-unknown-layout action=\"approve by hand ...\": ${l:-no 'approval=failed' line}" \
         has_all "$l" ' detail=page-unknown-layout ' ' action="approve by hand '
-    pg=$(sed -n 's/.* page=\([^ ]*\).*/\1/p' <<<"$l")
+    pg=$(page_of "$l")
     check "$c: the page is kept in SpoolDir/pages/ (page=${pg:-none})" page_kept "$pg" "${c#v2-}"
     check "$c: nothing posted, one GET, no retry (POSTs $(nreq $c method=POST), GETs $(nreq $c method=GET))" \
         eval 'no_post $c && test "$(nreq $c method=GET)" = 1'
@@ -466,9 +468,9 @@ c=v2-answer-other; F0=$FAILS; q=$(qid_of $c)
 l=$(wait_ap "$q" failed $c)
 check "$c: a success answer naming another account is no approval of this request: failed detail=page-mismatch-account: ${l:-no 'approval=failed' line}" \
     grep -qE ' detail=page-mismatch-account( |$)' <<<"$l"
-pg=$(sed -n 's/.* page=\([^ ]*\).*/\1/p' <<<"$l")
+pg=$(page_of "$l")
 check "$c: the page and the answer kept in one file (page=${pg:-none})" \
-    has_all "$(cat "$SPOOL/${pg#"$SPOOL"/}" 2>/dev/null)" 'acm-milter: the approval page -->' \
+    has_all "$(kept_text "$pg")" 'acm-milter: the approval page -->' \
     'acm-milter: the answer to the approving POST -->' '999988887777'
 check "$c: one good POST, one GET (POSTs $(nreq $c method=POST), GETs $(nreq $c method=GET))" \
     eval 'v2_post_good $c && test "$(nreq $c method=GET)" = 1'
