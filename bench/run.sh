@@ -9,7 +9,10 @@
 # listener per configuration, each with its own smtpd_milters, so nothing restarts between
 # runs and every configuration sees the same Postfix:
 #   none          no milter
-#   floor/S       bench/floor.c: accepts at connect, negotiates nothing (the price of any milter)
+#   floor/S       bench/floor.c "Floor connect": accepts at connect, negotiates nothing (the
+#                 price of any milter)
+#   pfloor/S      bench/floor.c "Floor protocol": the protocol floor, the same exchange with
+#                 Postfix as acm-milter (same negotiated steps, same turns) and none of its work
 #   acm/S         acm-milter, config from tests/data/test.conf, Mode dry-run
 #   opendkim/S    Debian's opendkim, Mode v, configured here (no keys, no DNS needed: the
 #                 test messages are unsigned)
@@ -28,7 +31,7 @@
 #    median, p99 and max ms per message, messages over 30 ms, and the delayed-ACK timer
 #    expiries of the bench's own network namespace per message (/proc/net/netstat): a
 #    Nagle + delayed-ACK stall shows there whatever the load of the machine.
-#  3 instructions: floor, acm-milter and opendkim (unix) restarted under valgrind callgrind;
+#  3 instructions: both floors, acm-milter and opendkim (unix) restarted under valgrind callgrind;
 #    per kind, counters zeroed, IR messages sent one session at a time, dumped: instructions
 #    per message in the milter process (all threads). Deterministic where msg/s is not.
 #
@@ -41,7 +44,7 @@
 # Environment: BENCH_QUICK=1 (one ABBA pair, fewer messages, no callgrind: about a minute),
 # BENCH_ROUNDS, BENCH_N (messages per throughput run), BENCH_LAT, BENCH_IR,
 # BENCH_PHASES="1 2 3" (a subset), BENCH_CALLGRIND=0 (no phase 3), BENCH_CONFIGS (a subset
-# of the configurations), BENCH_KEEP=1 (keep the temp dir), ACM_MILTER, FLOOR.
+# of the configurations), BENCH_KINDS (a subset of the kinds), BENCH_KEEP=1 (keep the temp dir), ACM_MILTER, FLOOR.
 { # the whole script is read before it runs (an edit during a run cannot break it)
 . "$(dirname "${BASH_SOURCE[0]}")/../tests/lib/common.sh"
 . "$LIB/postfix.sh"
@@ -62,10 +65,12 @@ PHASES=" ${BENCH_PHASES:-1 2 3} "
 [ "${BENCH_CALLGRIND:-1}" = 0 ] && PHASES=${PHASES/ 3 / }
 TIMEOUT=300
 LIB_KEEP=${BENCH_KEEP:-}
-CONFIGS=(none floor/unix acm/unix opendkim/unix floor/inet acm/inet opendkim/inet)
+CONFIGS=(none floor/unix pfloor/unix acm/unix opendkim/unix floor/inet pfloor/inet acm/inet opendkim/inet)
 # shellcheck disable=SC2206
 [ -n "${BENCH_CONFIGS:-}" ] && CONFIGS=($BENCH_CONFIGS)   # a subset, e.g. "none acm/inet"
 KINDS=(ordinary watched acm)
+# shellcheck disable=SC2206
+[ -n "${BENCH_KINDS:-}" ] && KINDS=($BENCH_KINDS)       # a subset, e.g. "ordinary"
 
 for c in smtp-source opendkim setpriv timeout ip "$PY"; do
     command -v "$c" >/dev/null 2>&1 || die "missing $c (deps/ensure.sh bench)"
@@ -117,8 +122,9 @@ start_one() {
              conf_from_test "$conf" "Socket ${SPEC[$cfg]}" "UserID $MUSER"
              # dry run whatever the test config says: the bench never posts an approval
              sed -i '/^[Mm][Oo][Dd][Ee][[:space:]]/d' "$conf" && echo "Mode dry-run" >>"$conf" ;;
-        floor) bin=$FLOOR
-             conf_write "$conf" "Socket ${SPEC[$cfg]}"
+        floor|pfloor) bin=$FLOOR
+             local kind=connect; [ "$name" = pfloor ] && kind=protocol
+             conf_write "$conf" "Socket ${SPEC[$cfg]}" "Floor $kind"
              [ -n "$wrap" ] || wrap=setpriv ;;
         opendkim) bin=$(command -v opendkim)
              local user=("UserID $MUSER")
@@ -231,7 +237,7 @@ cg_total() {
 }
 if [[ $PHASES == *" 3 "* ]]; then
     info "phase 3: instructions per message under callgrind, $IR messages per kind, one session at a time"
-    for cfg in floor/unix acm/unix opendkim/unix; do
+    for cfg in floor/unix pfloor/unix acm/unix opendkim/unix; do
         [[ " ${CONFIGS[*]} " == *" $cfg "* ]] || continue
         cg_total "$cfg" none 0; base=$CG
         for k in "${KINDS[@]}"; do

@@ -2,13 +2,15 @@
  * callbacks - see callbacks.h for the contract (fail open: safety rule 8).
  *
  * Round trips: only the steps that can decide something are answered. When the MTA offers
- * them, acm-milter asks it not to send the connect, HELO and unknown-command steps
- * (SMFIP_NOCONNECT, NOHELO, NOUNKNOWN: nothing there is used) and not to wait for a reply
- * to MAIL, RCPT and each header (SMFIP_NR_MAIL, NR_RCPT, NR_HDR: they only record what
- * they see and would always answer CONTINUE). DATA is answered (ACCEPT when no recipient is
- * watched), so is end of headers (ACCEPT when the headers rule the message out), each body
- * chunk (SKIP once over MaxMessageSize) and end of message. A failure at MAIL (no memory,
- * no configuration) is answered at DATA, which accepts a message without message state.
+ * them, acm-milter asks it not to send the connect, HELO, MAIL FROM and unknown-command steps
+ * (SMFIP_NOCONNECT, NOHELO, NOMAIL, NOUNKNOWN: nothing there is used; a message's state
+ * starts at its first recipient) and not to wait for a reply to RCPT and each header
+ * (SMFIP_NR_RCPT, NR_HDR: they only record what they see and would always answer CONTINUE;
+ * NR_MAIL too, for an MTA that sends MAIL FROM anyway). DATA is answered (ACCEPT when no
+ * recipient is watched), so is end of headers (ACCEPT when the headers rule the message out),
+ * each body chunk (SKIP once over MaxMessageSize) and end of message. A failure of our own
+ * at a message's start (no memory, no configuration) is answered at DATA, which accepts the
+ * message unfiltered.
  * Measured with Postfix 3.7 over inet and unix sockets (bench/run.sh, one SMTP session of
  * 200 messages): no message waits for a delayed ACK.
  */
@@ -47,10 +49,12 @@ struct msg {
     bool in_body;
     size_t nhdrs;
     int existing;            /* X-ACM-Milter fields that came with the message */
+    char qid[64];            /* the MTA's queue id when the message started, if it had one */
 };
 
 struct conn {
     struct msg *msg;
+    bool unfiltered_msg;     /* this message could not be given state: accepted at DATA */
     unsigned long actions;   /* negotiated */
     unsigned long steps;
 };
@@ -61,7 +65,7 @@ static const char *qid_of(SMFICTX *ctx)
     return q && *q ? q : "NOQUEUE";
 }
 
-static atomic_int in_progress;   /* messages between MAIL FROM and their end */
+static atomic_int in_progress;   /* messages between their start and their end */
 
 int callbacks_in_progress(void)
 {
@@ -75,7 +79,6 @@ static void msg_free(struct msg *m)
     atomic_fetch_sub(&in_progress, 1);
     config_unref(m->cfg);
     strlist_free(&m->env.rcpts);
-    free((char *)m->env.sender);
     sbuf_free(&m->raw);
     mem_release(m->charged);
     free(m);
@@ -129,7 +132,7 @@ static struct conn *conn_of(SMFICTX *ctx)
 /* Steps and replies asked for when the MTA offers them: see the comment at the top. */
 #define STEPS_WANTED                                                                        \
     (SMFIP_SKIP | SMFIP_HDR_LEADSPC | SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN |    \
-     SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR)
+     SMFIP_NOMAIL | SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR)
 
 /* The answer of a step: none when its no-reply flag was negotiated, else r. */
 static sfsistat reply(const struct conn *c, unsigned long nr_flag, sfsistat r)
@@ -190,16 +193,18 @@ static sfsistat cb_helo(SMFICTX *ctx, char *helo)
     return reply(conn_of(ctx), SMFIP_NR_HELO, SMFIS_CONTINUE);
 }
 
-static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
+/* Starts the state of a new message: at MAIL FROM, or at its first recipient when the MTA
+ * does not send MAIL FROM (SMFIP_NOMAIL). False after a failure of our own (logged): the
+ * message then has no state and is accepted unfiltered at DATA. */
+static bool msg_start(SMFICTX *ctx, struct conn *c)
 {
-    struct conn *c = conn_of(ctx);
-    if (!c)
-        return reply(c, SMFIP_NR_MAIL, SMFIS_ACCEPT);
     msg_free(c->msg);
     c->msg = calloc(1, sizeof(*c->msg));
     if (!c->msg) {
-        log_err("%s: out of memory at MAIL FROM: message accepted unfiltered", qid_of(ctx));
-        return reply(c, SMFIP_NR_MAIL, SMFIS_ACCEPT);
+        log_err("%s: out of memory at the start of a message: message accepted unfiltered",
+                qid_of(ctx));
+        c->unfiltered_msg = true;
+        return false;
     }
     atomic_fetch_add(&in_progress, 1);
     struct msg *m = c->msg;
@@ -209,26 +214,50 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
         log_err("%s: no configuration loaded: message accepted unfiltered", qid_of(ctx));
         msg_free(m);
         c->msg = NULL;
+        c->unfiltered_msg = true;
+        return false;
+    }
+    const char *q = smfi_getsymval(ctx, "i");
+    if (q && strlen(q) < sizeof(m->qid))
+        str_copy(m->qid, sizeof(m->qid), q);
+    return true;
+}
+
+/* Only when the MTA sends MAIL FROM after all (it did not grant SMFIP_NOMAIL): a new
+ * message starts here. The sender is not used for any decision. */
+static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
+{
+    (void)argv;
+    struct conn *c = conn_of(ctx);
+    if (!c)
         return reply(c, SMFIP_NR_MAIL, SMFIS_ACCEPT);
-    }
-    if (argv && argv[0] && strlen(argv[0]) < 512) {
-        char tmp[512];
-        str_copy(tmp, sizeof(tmp), argv[0]);
-        char *s = tmp;
-        size_t n = strlen(s);
-        if (n >= 2 && s[0] == '<' && s[n - 1] == '>') {
-            s[n - 1] = '\0';
-            s++;
-        }
-        m->env.sender = strdup(s);
-    }
+    c->unfiltered_msg = false;
+    if (!msg_start(ctx, c))
+        return reply(c, SMFIP_NR_MAIL, SMFIS_ACCEPT);
     return reply(c, SMFIP_NR_MAIL, SMFIS_CONTINUE);
+}
+
+/* True when the recipient in progress belongs to another message than c->msg: the MTA's
+ * queue id changed (a transaction that ended without an abort; both MTAs send one, this is
+ * a second guard). A queue id that appears only now is recorded. */
+static bool another_message(SMFICTX *ctx, struct msg *m)
+{
+    const char *q = smfi_getsymval(ctx, "i");
+    if (!q || !*q || strlen(q) >= sizeof(m->qid))
+        return false;
+    if (!m->qid[0]) {
+        str_copy(m->qid, sizeof(m->qid), q);
+        return false;
+    }
+    return strcmp(q, m->qid) != 0;
 }
 
 static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 {
     struct conn *c = conn_of(ctx);
-    if (!c || !c->msg || !argv || !argv[0])
+    if (!c || c->unfiltered_msg || !argv || !argv[0])
+        return reply(c, SMFIP_NR_RCPT, SMFIS_CONTINUE);
+    if ((!c->msg || another_message(ctx, c->msg)) && !msg_start(ctx, c))
         return reply(c, SMFIP_NR_RCPT, SMFIS_CONTINUE);
     struct msg *m = c->msg;
     char tmp[512];
@@ -252,12 +281,22 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
     return reply(c, SMFIP_NR_RCPT, SMFIS_CONTINUE);
 }
 
+static void finish(SMFICTX *ctx, struct conn *c)
+{
+    (void)ctx;
+    msg_free(c->msg);
+    c->msg = NULL;
+    c->unfiltered_msg = false;
+}
+
 static sfsistat cb_data(SMFICTX *ctx)
 {
     struct conn *c = conn_of(ctx);
     if (!c || !c->msg || !c->msg->watched) {
         if (c && c->msg && c->msg->cfg->log_debug)
             log_debug("%s: decision=ignore reason=not-watched", qid_of(ctx));
+        if (c)
+            finish(ctx, c);   /* the message ends here for us: the next one starts afresh */
         return SMFIS_ACCEPT;
     }
     sbuf_init(&c->msg->raw, (size_t)c->msg->cfg->max_message_size);
@@ -265,13 +304,6 @@ static sfsistat cb_data(SMFICTX *ctx)
         drop_buffer(c->msg, false);   /* not examined: nothing to buffer */
     stats_watched();
     return SMFIS_CONTINUE;
-}
-
-static void finish(SMFICTX *ctx, struct conn *c)
-{
-    (void)ctx;
-    msg_free(c->msg);
-    c->msg = NULL;
 }
 
 static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)

@@ -17,8 +17,9 @@
 
 extern struct smfiDesc acm_milter_desc;
 
-/* Messages between MAIL FROM and their end (accepted, aborted or closed): at stop, the
- * daemon frees nothing they may use while there are any. Any thread. */
+/* Messages between their start (MAIL FROM, or their first recipient when the MTA does not
+ * send MAIL FROM) and their end (accepted, aborted or closed): at stop, the daemon frees
+ * nothing they may use while there are any. Any thread. */
 int callbacks_in_progress(void);
 
 #endif

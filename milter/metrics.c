@@ -47,7 +47,7 @@ bool metrics_format(const struct metrics_gauges *g, struct sbuf *b)
 {
     static const char *const stages[] = {"seen", "watched", "recognized"};
     head(b, "acm_milter_messages_total", "counter",
-         "Messages by stage: seen (every MAIL FROM), watched (a watched recipient), "
+         "Messages by stage: seen (every message with a recipient), watched (a watched recipient), "
          "recognized (an ACM approval link found).");
     for (size_t i = 0; i < 3; i++)
         sbuf_printf(b, "acm_milter_messages_total{stage=\"%s\"} %lu\n", stages[i],

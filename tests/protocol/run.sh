@@ -265,5 +265,6 @@ want t11 && lua_case t11-eoh-agree     t11-eoh-agree.lua
 want t12 && negotiate_oom_case
 want t13 && lua_case t13-corpus-agree   t13-corpus-agree.lua
 want t14 && lua_case t14-rcpt-limit     t14-rcpt-limit.lua
+want t15 && lua_case t15-nomail         t15-nomail.lua
 
 [ ${#FAILED[@]} = 0 ] || info "failed cases: ${FAILED[*]}"

@@ -16,7 +16,10 @@ local function with_header(m, name, value)
 end
 
 T.start()
-local conn = T.connect()
+-- MAIL FROM offered: the end-of-message changes are checked per message (see
+-- T.OFFER_WITH_MAIL; t15 is the same kind of case without MAIL FROM)
+local conn = T.connect(nil, T.OFFER_WITH_MAIL)
+if mt.test_option(conn, SMFIP_NOMAIL) then T.fail("test setup: SMFIP_NOMAIL negotiated although not offered") end
 
 -- M1: not ACM, forged "X-ACM-Milter: decision=approve ..." -> deleted, nothing added
 local m1 = with_header(ord, "X-ACM-Milter",
