@@ -335,6 +335,13 @@ static bool approval_like(const char *u, size_t n)
  * as slashes), or ACM's host or path without one; in a template part also code=/context=. */
 static bool link_token(const char *t, size_t n, bool template)
 {
+    /* Every string below has a ':', '/', '-' or '=': a token without one of them (most
+     * words of a text) is no link, and needs none of the eight scans. */
+    size_t k = 0;
+    while (k < n && t[k] != ':' && t[k] != '/' && t[k] != '-' && t[k] != '=')
+        k++;
+    if (k == n)
+        return false;
     if (contains_ci(t, n, "://") || contains_ci(t, n, ":\\") || contains_ci(t, n, "http:") ||
         contains_ci(t, n, "https:") || contains_ci(t, n, "acm-certificates") ||
         contains_ci(t, n, "/approvals"))
