@@ -156,6 +156,8 @@ static bool sender_authenticated(const struct config *c, const struct mime_view 
                                  const struct dkim_result *dk, char *why, size_t whysz)
 {
     bool ok = false;
+    if (whysz)
+        why[0] = '\0';   /* read below before any method writes it */
     if (!mv->from_addr)
         str_copy(why, whysz, mv->from_count ? "several-from" : "no-from");
     else if (!sender_domain_ok(c, mv->from_addr))
@@ -227,7 +229,7 @@ void policy_decide(const struct config *c, const struct envelope *env,
             match = r;
     }
     if (!match) {
-        char why[64];
+        char why[64] = "";
         d->authenticated = !(c->sender_auth & SA_NONE) &&
                            sender_authenticated(c, mv, dk, why, sizeof(why));
         deny(d, V_DENY, "domain-mismatch", NULL);
