@@ -41,7 +41,6 @@ static pthread_cond_t idle = PTHREAD_COND_INITIALIZER;   /* the exchange in flig
 static bool stopping, worker_running, abandoned;
 static bool inflight_active;
 static struct request inflight;   /* the entry of the exchange in flight (no code/context) */
-static char inflight_req[9];
 static GHashTable *memo;          /* key -> struct memo: what the disk could not keep */
 static GHashTable *unmovable;     /* pending/ names that are bad and could not be moved */
 static unsigned long generation;  /* pass number, to forget what was not seen again */
@@ -193,7 +192,7 @@ static void approval_line2(const struct request *r, const char *what, const char
         }
     }
     char req[9];
-    digest8(r->code, r->context, req);
+    str_copy(req, sizeof(req), r->key);   /* the key is the SHA-256 of code|context */
     kv_add(&kv, "req", req);
     char line[KV_MAX + 4900];
     snprintf(line, sizeof(line), "%s: %s%s%s", r->qid[0] ? r->qid : "NOQUEUE", kv.buf,
@@ -403,7 +402,6 @@ static long work_one(const struct config *c, struct request *r)
     inflight = *r;
     explicit_bzero(inflight.code, sizeof(inflight.code));
     explicit_bzero(inflight.context, sizeof(inflight.context));
-    digest8(r->code, r->context, inflight_req);
     inflight_active = true;
     pthread_mutex_unlock(&lock);
 
@@ -509,12 +507,10 @@ static gboolean name_not_seen(gpointer k, gpointer v, gpointer arg)
     return GPOINTER_TO_SIZE(v) != generation;
 }
 
-/* One pass over pending/: sets aside what is not a valid entry, works every due one;
- * returns seconds until the next is due. */
+/* One pass over pending/ (after check_spool() of the same generation): sets aside what is
+ * not a valid entry, works every due one; returns seconds until the next is due. */
 static long pass(const struct config *c)
 {
-    generation++;
-    check_spool(c);
     char dir[4200];
     spool_path(dir, sizeof(dir), c->spool_dir, SF_PENDING, NULL);
     long soonest = WORKER_IDLE;
@@ -534,13 +530,12 @@ static long pass(const struct config *c)
     closedir(d);
     for (size_t i = 0; i < names.n; i++) {
         pthread_mutex_lock(&lock);
-        bool stop = stopping;
-        pthread_mutex_unlock(&lock);
-        if (stop)
+        if (stopping) {
+            pthread_mutex_unlock(&lock);
             break;
+        }
         struct request r;
         const char *why;
-        pthread_mutex_lock(&lock);
         enum load_result lr = request_load(c->spool_dir, SF_PENDING, names.v[i], &r, &why);
         if (lr == LOAD_BAD)
             set_aside(c, names.v[i], why);
@@ -626,12 +621,10 @@ static void *worker(void *arg)
             nanosleep(&ts, NULL);
             continue;
         }
-        if (c->mode == MODE_APPROVE) {
+        generation++;
+        check_spool(c);
+        if (c->mode == MODE_APPROVE)
             wait = pass(c);
-        } else {
-            generation++;
-            check_spool(c);
-        }
         if (time(NULL) - last_prune > 3600) {
             prune(c);
             last_prune = time(NULL);
@@ -708,20 +701,8 @@ void queue_stop(long grace)
     if (inflight_active && !abandoned) {
         abandoned = true;
         struct request r = inflight;
-        char req[9];
-        memcpy(req, inflight_req, sizeof(req));
         pthread_mutex_unlock(&lock);
-        /* approval_line2() digests code|context for req=: say it from the saved digest */
-        struct kvline kv;
-        kv_init(&kv);
-        kv_add(&kv, "approval", "retry");
-        kv_add(&kv, "domain", r.domain);
-        kv_add(&kv, "arn", r.arn);
-        kv_addf(&kv, "attempt", "%d", r.attempts);
-        kv_add(&kv, "req", req);
-        kv_add(&kv, "detail", "stopped");
-        log_info("%s: %s", r.qid[0] ? r.qid : "NOQUEUE", kv.buf);
-        stats_approval("retry");
+        approval_line2(&r, "retry", NULL, "detail=stopped");
         return;
     }
     pthread_mutex_unlock(&lock);
@@ -794,7 +775,7 @@ int queue_list(const char *spool, FILE *out, FILE *err)
             char next[32], created[32], req[9];
             iso(strcmp(r.state, "pending") == 0 ? r.next : 0, next, sizeof(next));
             iso(r.created, created, sizeof(created));
-            digest8(r.code, r.context, req);
+            str_copy(req, sizeof(req), r.key);
             fprintf(out, "%s %s %s attempts=%d next=%s created=%s req=%s%s%s\n", r.state,
                     r.domain, r.arn, r.attempts, next, created, req, r.detail[0] ? " detail=" : "",
                     r.detail);
