@@ -386,7 +386,6 @@ static bool set_notify_address(struct config *c, struct ctx *x, const char *key,
                                size_t off)
 {
     (void)off;
-    c->notify_address_line = x->line;
     if (!split_list(x, key, value, &c->notify_address))
         return false;
     bool ok = true;
@@ -477,7 +476,6 @@ bool config_split_argv(const char *cmd, struct strlist *argv, char *why, size_t 
 static bool set_notify_command(struct config *c, struct ctx *x, const char *key, char *value,
                                size_t off)
 {
-    c->notify_command_line = x->line;
     char why[80];
     if (!config_split_argv(value, &c->notify_argv, why, sizeof(why))) {
         cerr(x, "%s: %s", key, why);
@@ -518,7 +516,6 @@ static bool set_user(struct config *c, struct ctx *x, const char *key, char *val
 static bool set_metrics_file(struct config *c, struct ctx *x, const char *key, char *value,
                              size_t off)
 {
-    c->metrics_file_line = x->line;
     if (value[0] != '/' || value[strlen(value) - 1] == '/') {
         cerr(x, "%s: want an absolute file path, not \"%s\"", key, value);
         return false;
@@ -810,8 +807,11 @@ static bool check_outputs(const struct config *c, const char *path, struct strli
 {
     bool ok = true;
     if (c->notify_address.n) {
-        struct ctx x = {path, c->notify_command_line ? c->notify_command_line
-                                                     : c->notify_address_line, errors};
+        unsigned line = 0;
+        config_given(c, "NotifyCommand", &line);
+        if (!line)   /* the default command: report at the NotifyAddress line */
+            config_given(c, "NotifyAddress", &line);
+        struct ctx x = {path, line, errors};
         const char *prog = c->notify_argv.v[0];
         struct stat st;
         if (stat(prog, &st) != 0) {
@@ -823,7 +823,9 @@ static bool check_outputs(const struct config *c, const char *path, struct strli
         }
     }
     if (c->metrics_file) {
-        struct ctx x = {path, c->metrics_file_line, errors};
+        unsigned line = 0;
+        config_given(c, "MetricsFile", &line);
+        struct ctx x = {path, line, errors};
         char dir[PATH_MAX];
         str_copy(dir, sizeof(dir), c->metrics_file);
         char *slash = strrchr(dir, '/');

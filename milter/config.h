@@ -65,7 +65,6 @@ struct config {
     struct strlist notify_argv;      /* notify_command split into arguments */
     char *metrics_file;              /* Prometheus text file, or NULL */
     long loaded_at;                  /* time this snapshot was read (seconds since 1970) */
-    unsigned notify_address_line, notify_command_line, metrics_file_line;   /* for reports */
     struct config_given *given;      /* each key's value text and line (config.c) */
 };
 
