@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fileio.h"
 #include "log.h"
 #include "queue.h"
 #include "stats.h"
@@ -116,17 +117,8 @@ bool metrics_write(const char *path, const struct metrics_gauges *g)
     snprintf(tmp, sizeof(tmp), "%s/.%s.%ld.tmp", strcmp(dir, "/") ? dir : "", base,
              (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-    bool ok = fd >= 0 && fchmod(fd, 0644) == 0;   /* readable by the collector's user */
-    size_t off = 0;
-    while (ok && off < b.len) {
-        ssize_t w = write(fd, b.data + off, b.len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            ok = false;
-        else
-            off += (size_t)w;
-    }
+    /* readable by the collector's user */
+    bool ok = fd >= 0 && fchmod(fd, 0644) == 0 && write_all(fd, b.data, b.len);
     if (ok && fsync(fd) != 0)
         ok = false;
     int saved = errno;
