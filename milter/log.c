@@ -17,11 +17,11 @@ static atomic_bool log_dbg;
 
 void log_init(int facility, bool to_stderr)
 {
-    /* Under systemd, stderr already goes to the journal, as does syslog: do not say it twice. */
-    atomic_store(&log_stderr, to_stderr && !getenv("JOURNAL_STREAM"));
+    log_set_stderr(to_stderr);
     openlog(LOG_IDENT, LOG_PID | LOG_NDELAY, facility);
 }
 
+/* Under systemd, stderr already goes to the journal, as does syslog: do not say it twice. */
 void log_set_stderr(bool on)
 {
     atomic_store(&log_stderr, on && !getenv("JOURNAL_STREAM"));

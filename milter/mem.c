@@ -63,8 +63,3 @@ void mem_maintain(void)
         malloc_trim(0);
     }
 }
-
-size_t mem_charged(void)
-{
-    return atomic_load(&charged);
-}

@@ -27,7 +27,6 @@ void mem_init(void);
 size_t mem_budget(size_t max_message);
 bool mem_reserve(size_t n, size_t budget);
 void mem_release(size_t n);
-size_t mem_charged(void);
 /* Called now and then by a background thread: the trim mem_release() put off. */
 void mem_maintain(void);
 
