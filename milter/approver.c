@@ -147,7 +147,7 @@ static bool resolve(const char *base, const char *action, char *out, size_t outs
     CURLU *u = curl_url();
     char *s = NULL;
     bool ok = u && curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
-              curl_url_set(u, CURLUPART_URL, action[0] ? action : base, 0) == CURLUE_OK &&
+              curl_url_set(u, CURLUPART_URL, action, 0) == CURLUE_OK &&
               curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK && str_copy(out, outsz, s);
     curl_free(s);
     curl_url_cleanup(u);
@@ -178,19 +178,20 @@ static void common_options(CURL *h, const struct config *c, struct sbuf *body)
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, NULL);
 }
 
-/* Safety rule 6: every source the page offers states this request, and the allowlist still
- * wants it. */
-static bool page_matches(const struct config *c, const struct request *r,
-                         const struct page_info *pi, struct approval_outcome *o)
+/* What the page must state: this request. */
+static struct page_want want_of(const struct request *r)
 {
-    struct arn want;
-    if (!arn_parse(r->arn, false, &want)) {
-        verdict(o, AV_FAILED, "spool-entry-arn");
-        return false;
-    }
     const struct page_want w = {r->domain,  r->account, r->region,          r->arn,
                                 r->code,    r->context, r->requested_domain};
-    const char *why = page_check(pi, &w);
+    return w;
+}
+
+/* Safety rule 6: every source the page offers states this request (why: page_check()'s
+ * answer for the page, NULL when it does), and the allowlist still wants it (arn: the
+ * request's, parsed). */
+static bool page_matches(const struct config *c, const struct request *r,
+                         const struct arn *arn, const char *why, struct approval_outcome *o)
+{
     if (why) {
         verdict(o, AV_FAILED, why);
         if (strcmp(why, "page-unknown-layout") == 0)
@@ -199,19 +200,23 @@ static bool page_matches(const struct config *c, const struct request *r,
     }
     const char *domains[2] = {r->domain, r->requested_domain};
     size_t nd = r->requested_domain[0] ? 2 : 1;
-    if (allowlist_match(c->allowlist, &want, domains, nd))
+    if (allowlist_match(c->allowlist, arn, domains, nd))
         return true;
     verdict(o, AV_FAILED, "not-allowlisted");
     return false;
 }
 
-/* The detail when the page states another request anywhere (even a page without a form). */
+/* The detail when page_check() found the page stating another request anywhere (even a
+ * page without a form); NULL otherwise. */
+static const char *other_request(const char *why)
+{
+    return why && strncmp(why, "page-mismatch-", 14) == 0 ? why : NULL;
+}
+
 static const char *states_other(const struct page_info *pi, const struct request *r)
 {
-    const struct page_want w = {r->domain,  r->account, r->region,          r->arn,
-                                r->code,    r->context, r->requested_domain};
-    const char *why = page_check(pi, &w);
-    return why && strncmp(why, "page-mismatch-", 14) == 0 ? why : NULL;
+    const struct page_want w = want_of(r);
+    return other_request(page_check(pi, &w));
 }
 
 /* Keeps the pages of this attempt for the operator, each under a comment naming it. */
@@ -355,14 +360,15 @@ void approver_run(const struct config *c, const struct request *r, struct approv
     }
     struct page_info pi;
     page_read(page.data ? page.data : "", page.len, &pi);
+    const struct page_want w = want_of(r);
+    const char *why = page_check(&pi, &w);
     /* "already approved" counts only from a page that states nothing of another request */
-    const char *against = states_other(&pi, r);
-    if (pi.already && !pi.form.found && !against) {
+    if (pi.already && !pi.form.found && !other_request(why)) {
         verdict(o, AV_ALREADY, "page");
         page_free(&pi);
         goto out;
     }
-    if (!page_matches(c, r, &pi, o)) {
+    if (!page_matches(c, r, &a, why, o)) {
         keep(o, &page, NULL, NULL);
         page_free(&pi);
         goto out;
