@@ -380,6 +380,19 @@ static bool prop_lower(xmlNodePtr n, const char *name, char *out, size_t outsz)
     return true;
 }
 
+/* Next node in document order under root (pre-order), or NULL after root's last one. */
+static xmlNodePtr next_under(xmlNodePtr n, xmlNodePtr root)
+{
+    if (n->children && n->type == XML_ELEMENT_NODE)
+        return n->children;
+    while (n && n != root) {
+        if (n->next)
+            return n->next;
+        n = n->parent;
+    }
+    return NULL;
+}
+
 /* Next node in document order (pre-order); descend=false skips n's subtree. */
 static xmlNodePtr next_node(xmlNodePtr n, bool descend)
 {
@@ -1014,23 +1027,13 @@ static bool read_control(struct page_form *f, xmlNodePtr n, xmlNodePtr submitter
 static char *select_value(xmlNodePtr sel)
 {
     xmlNodePtr first = NULL, chosen = NULL;
-    xmlNodePtr n = sel->children;
-    while (n) {
+    for (xmlNodePtr n = sel->children; n; n = next_under(n, sel)) {
         if (is_elem(n, "option")) {
             if (!first)
                 first = n;
             if (has_prop(n, "selected"))
                 chosen = n;
         }
-        if (n->children && n->type == XML_ELEMENT_NODE) {
-            n = n->children;
-            continue;
-        }
-        while (n && n != sel && !n->next)
-            n = n->parent;
-        if (!n || n == sel)
-            break;
-        n = n->next;
     }
     xmlNodePtr o = chosen ? chosen : first;
     if (!o)
@@ -1142,20 +1145,9 @@ static bool unfilled(const struct page_form *f, xmlNodePtr n)
 
 static bool has_form_inside(xmlNodePtr form)
 {
-    xmlNodePtr n = form->children;
-    while (n) {
+    for (xmlNodePtr n = form->children; n; n = next_under(n, form))
         if (is_elem(n, "form"))
             return true;
-        if (n->children && n->type == XML_ELEMENT_NODE) {
-            n = n->children;
-            continue;
-        }
-        while (n && n != form && !n->next)
-            n = n->parent;
-        if (!n || n == form)
-            break;
-        n = n->next;
-    }
     return false;
 }
 
