@@ -209,12 +209,6 @@ end
 -- then does not send them). Steps negotiated as no-reply (SMFIP_NR_*) make
 -- miltertest take CONTINUE as the reply without reading one.
 -- protoopts: protocol steps the "MTA" offers (default: all of SMFI_CURR_PROT)
--- An MTA offer with every step and reply flag but SMFIP_NOMAIL (miltertest's default is
--- all of them): for the cases that check each message's end-of-message changes on one
--- connection, since miltertest forgets the previous message's changes only at MAIL FROM.
--- t15 runs several messages on one connection the way Postfix sends them (no MAIL FROM).
-T.OFFER_WITH_MAIL = 0x1FFFFF - SMFIP_NOMAIL
-
 function T.connect(sock, protoopts)
 	local conn = mt.connect(sock or SOCK, 200, 0.1)
 	if conn == nil then T.fail("mt.connect(" .. tostring(sock or SOCK) .. ") failed") end
@@ -233,6 +227,18 @@ function T.connect(sock, protoopts)
 	if not mt.test_option(conn, SMFIP_NOHELO) then
 		T.ok(mt.helo(conn, "mail.example.net"), "mt.helo")
 		T.expect_reply(conn, SMFIR_CONTINUE, "helo")
+	end
+	return conn
+end
+
+-- T.connect with an MTA offer of every step and reply flag but SMFIP_NOMAIL, so that MAIL
+-- FROM is sent: for the cases that check each message's end-of-message changes on one
+-- connection, since miltertest forgets the previous message's changes only at MAIL FROM
+-- (t15 runs several messages on one connection the way Postfix sends them, without it).
+function T.connect_with_mail(sock)
+	local conn = T.connect(sock, 0x1FFFFF - SMFIP_NOMAIL)
+	if mt.test_option(conn, SMFIP_NOMAIL) then
+		T.fail("test setup: SMFIP_NOMAIL negotiated although not offered")
 	end
 	return conn
 end

@@ -17,9 +17,8 @@ end
 
 T.start()
 -- MAIL FROM offered: the end-of-message changes are checked per message (see
--- T.OFFER_WITH_MAIL; t15 is the same kind of case without MAIL FROM)
-local conn = T.connect(nil, T.OFFER_WITH_MAIL)
-if mt.test_option(conn, SMFIP_NOMAIL) then T.fail("test setup: SMFIP_NOMAIL negotiated although not offered") end
+-- T.connect_with_mail; t15 is the same kind of case without MAIL FROM)
+local conn = T.connect_with_mail()
 
 -- M1: not ACM, forged "X-ACM-Milter: decision=approve ..." -> deleted, nothing added
 local m1 = with_header(ord, "X-ACM-Milter",
