@@ -69,6 +69,14 @@ struct pconn {
     bool amazon;    /* its From field names amazon.com */
 };
 
+/* The message in progress is over (answered or aborted): the next one starts afresh. */
+static void p_reset(SMFICTX *ctx)
+{
+    struct pconn *p = smfi_getpriv(ctx);
+    if (p)
+        p->watched = p->amazon = false;
+}
+
 static sfsistat nr(SMFICTX *ctx, unsigned long flag)
 {
     struct pconn *p = smfi_getpriv(ctx);
@@ -94,9 +102,7 @@ static sfsistat p_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, un
 static sfsistat p_envfrom(SMFICTX *ctx, char **argv)
 {
     (void)argv;
-    struct pconn *p = smfi_getpriv(ctx);
-    if (p)
-        p->watched = p->amazon = false;
+    p_reset(ctx);
     return nr(ctx, SMFIP_NR_MAIL);
 }
 
@@ -120,8 +126,7 @@ static sfsistat p_data(SMFICTX *ctx)
 {
     struct pconn *p = smfi_getpriv(ctx);
     if (!p || !p->watched) {
-        if (p)
-            p->watched = p->amazon = false;
+        p_reset(ctx);
         return SMFIS_ACCEPT;
     }
     return SMFIS_CONTINUE;
@@ -139,8 +144,7 @@ static sfsistat p_eoh(SMFICTX *ctx)
 {
     struct pconn *p = smfi_getpriv(ctx);
     if (!p || !p->amazon) {
-        if (p)
-            p->watched = p->amazon = false;
+        p_reset(ctx);
         return SMFIS_ACCEPT;
     }
     return SMFIS_CONTINUE;
@@ -154,18 +158,14 @@ static sfsistat p_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 
 static sfsistat p_eom(SMFICTX *ctx)
 {
-    struct pconn *p = smfi_getpriv(ctx);
     (void)smfi_addheader(ctx, "X-ACM-Milter", " decision=floor");
-    if (p)
-        p->watched = p->amazon = false;
+    p_reset(ctx);
     return SMFIS_ACCEPT;
 }
 
 static sfsistat p_abort(SMFICTX *ctx)
 {
-    struct pconn *p = smfi_getpriv(ctx);
-    if (p)
-        p->watched = p->amazon = false;
+    p_reset(ctx);
     return SMFIS_CONTINUE;
 }
 
