@@ -331,6 +331,14 @@ static bool approval_like(const char *u, size_t n)
            (contains_ci(u, n, "code=") && contains_ci(u, n, "context="));
 }
 
+/* A link the recognizer takes as a candidate approval URL: one that looks like it, or in a
+ * template part any with code= or context=. */
+static bool takes_url(const char *u, size_t n, bool template)
+{
+    return approval_like(u, n) ||
+           (template && (contains_ci(u, n, "code=") || contains_ci(u, n, "context=")));
+}
+
 /* A token that is a link: a scheme separator (also with backslashes, which browsers read
  * as slashes), or ACM's host or path without one; in a template part also code=/context=. */
 static bool link_token(const char *t, size_t n, bool template)
@@ -450,10 +458,7 @@ static bool take_url(struct state *st, const char *u)
     set_field(st, F_URL, st->all.code, sizeof(st->all.code), code, "url");
     set_field(st, F_URL, st->all.context, sizeof(st->all.context), context, "url");
     /* the URL's region is one more place that names the region (not the Region field) */
-    if (st->all.region[0] && strcmp(st->all.region, region) != 0)
-        inconsistent(st, "region-differs");
-    else
-        str_copy(st->all.region, sizeof(st->all.region), region);
+    set_field(st, F_URL, st->all.region, sizeof(st->all.region), region, "region");
     return true;   /* an approval URL (a context naming another region is inconsistent) */
 }
 
@@ -518,8 +523,7 @@ static void scan_urls(struct state *st, const char *text, size_t len, bool templ
             }
         }
         bool good;
-        if (approval_like(u, ul) || (template && (contains_ci(u, ul, "code=") ||
-                                                  contains_ci(u, ul, "context="))))
+        if (takes_url(u, ul, template))
             good = take_span(st, u, ul);
         else
             good = false;   /* another link: it matters where it stands (scan_part) */
@@ -643,14 +647,8 @@ static void on_label_value(struct state *st, const char *t, size_t l, size_t me,
         char r[ARN_REGION_MAX];
         ok = ok && str_ncopy(r, sizeof(r), v, vl) && (str_lower(r), region_valid(r)) &&
              rest_blank(t, l, end);
-        if (ok) {
-            st->cur->seen[F_REGION] = true;
-            st->any_seen[F_REGION] = true;
-            if (st->all.region[0] && strcmp(st->all.region, r) != 0)
-                inconsistent(st, "region-differs");
-            else
-                str_copy(st->all.region, sizeof(st->all.region), r);
-        }
+        if (ok)
+            set_field(st, F_REGION, st->all.region, sizeof(st->all.region), r, "region");
         break;
     }
     case F_CERT: {
@@ -1039,8 +1037,7 @@ static void scan_part(struct state *st, const struct mime_text *part)
                 const char *h = ht.hrefs.v[i];
                 size_t hl = strlen(h);
                 bool good = false;
-                if (approval_like(h, hl) ||
-                    (template && (contains_ci(h, hl, "code=") || contains_ci(h, hl, "context="))))
+                if (takes_url(h, hl, template))
                     good = take_url(st, h);
                 add_link(st, ht.href_pos[i], good);
             }
