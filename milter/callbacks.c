@@ -46,7 +46,6 @@ struct msg {
     bool rcpt_limit;         /* a recipient not noted (over MAX_RCPTS, or too long): the
                               * message is not examined, and says so (too-large
                               * detail=recipients), since the one not noted may be watched */
-    bool in_body;
     size_t nhdrs;
     int existing;            /* X-ACM-Milter fields that came with the message */
     char qid[64];            /* the MTA's queue id when the message started, if it had one */
@@ -351,7 +350,6 @@ static sfsistat cb_eoh(SMFICTX *ctx)
         finish(ctx, c);
         return SMFIS_ACCEPT;
     }
-    m->in_body = true;
     return SMFIS_CONTINUE;
 }
 
@@ -380,8 +378,6 @@ static sfsistat cb_eom(SMFICTX *ctx)
             if (smfi_chgheader(ctx, HDR_NAME, i, NULL) != MI_SUCCESS)
                 log_warn("%s: could not remove an incoming %s field", qid, HDR_NAME);
     }
-    if (m->raw.overflow && !m->too_large)
-        m->too_large = true;
     struct decision d;
     evaluate(m->cfg, &m->env, m->raw.data ? m->raw.data : "", m->raw.len, m->too_large, &d);
     if (m->rcpt_limit)
