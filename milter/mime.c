@@ -93,7 +93,6 @@ static bool write_decoded(GMimeDataWrapper *w, GMimeStream *out)
 
 static void unread(struct mime_view *mv, const char *why)
 {
-    mv->malformed = true;
     if (!mv->unread)
         mv->unread = why;
 }

@@ -55,7 +55,6 @@ struct mime_view {
                             keeps the Content-* fields with the top-level part, not in hdrs) */
     char *from_addr; /* the single From mailbox address, or NULL (none, several, unparsable) */
     int from_count;  /* number of From mailboxes found over all From fields */
-    bool malformed;          /* unread != NULL */
     bool too_deep;           /* unread is (or was also) mime-depth */
     const char *unread;      /* static string, see the contract */
     const char *nul_header;  /* static string, see the contract */
