@@ -286,14 +286,8 @@ enum load_result request_load(const char *spool, enum spool_folder f, const char
     char key[KEY_HEX + 1];
     if (!entry_name(name, key))
         return bad(r, why, "not-an-entry-name");
-    char dir[4200];
-    if (!spool_path(dir, sizeof(dir), spool, f, NULL)) {
-        errno = ENAMETOOLONG;
-        *why = "io";
-        return LOAD_ERROR;
-    }
     /* The folder itself must be a directory, not a link out of the spool. */
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int dfd = spool_folder_fd(spool, f);
     if (dfd < 0) {
         *why = "io";
         return LOAD_ERROR;
