@@ -1541,6 +1541,18 @@ static bool account_shaped(const char *v, char out[13])
     return true;
 }
 
+/* An ARN or an account number stated anywhere: NULL when it is the request's, else the
+ * mismatch. */
+static const char *id_check(const char *v, const struct page_want *w)
+{
+    if (strncasecmp(v, "arn:", 4) == 0)
+        return w->arn && str_ieq(v, w->arn) ? NULL : "page-mismatch-certificate";
+    char acct[13];
+    if (account_shaped(v, acct) && !(w->account && strcmp(acct, w->account) == 0))
+        return "page-mismatch-account";
+    return NULL;
+}
+
 /* One pair a click sends (not the approve button's own): NULL, or the mismatch. */
 static const char *posted_check(const char *name, const char *v, const struct page_want *w,
                                 const char *bname, const char *bvalue)
@@ -1549,12 +1561,10 @@ static const char *posted_check(const char *name, const char *v, const struct pa
         return "page-mismatch-button";   /* a second value for the approve button's name */
     if (says_reject(v) || (approval_name(name) && says_false(v)))
         return "page-mismatch-button";
-    if (strncasecmp(v, "arn:", 4) == 0 && !(w->arn && str_ieq(v, w->arn)))
-        return "page-mismatch-certificate";
-    /* whatever its name, a posted account number or region is the request's */
-    char acct[13];
-    if (account_shaped(v, acct) && !(w->account && strcmp(acct, w->account) == 0))
-        return "page-mismatch-account";
+    /* whatever its name, a posted ARN, account number or region is the request's */
+    const char *why = id_check(v, w);
+    if (why)
+        return why;
     if (region_valid(v) && region_partition(v) && !(w->region && str_ieq(v, w->region)))
         return "page-mismatch-region";
     return NULL;
@@ -1574,13 +1584,9 @@ const char *page_check(const struct page_info *pi, const struct page_want *w)
     if (pi->text_ids_overflow)
         return "page-mismatch-account";
     for (size_t i = 0; i < pi->text_ids.n; i++) {
-        const char *v = pi->text_ids.v[i];
-        char acct[13];
-        if (strncasecmp(v, "arn:", 4) == 0) {
-            if (!(w->arn && str_ieq(v, w->arn)))
-                return "page-mismatch-certificate";
-        } else if (account_shaped(v, acct) && !(w->account && strcmp(acct, w->account) == 0))
-            return "page-mismatch-account";
+        const char *why = id_check(pi->text_ids.v[i], w);
+        if (why)
+            return why;
     }
     const struct page_form *fm = &pi->form;
     const char *bname = fm->button < fm->names.n ? fm->names.v[fm->button] : NULL;
