@@ -267,20 +267,29 @@ static char *form_body(CURL *h, const struct page_form *f, struct approval_outco
     return b.data;
 }
 
-/* GETs url into body; false (and the verdict) when it did not answer 2xx. */
-static bool get(CURL *h, const char *url, struct sbuf *body, struct approval_outcome *o)
+/* One exchange with url (the request as h is set up), the answer into body: false (and the
+ * verdict) when it failed below HTTP; the HTTP status in *status. */
+static bool perform(CURL *h, const char *url, struct sbuf *body, struct approval_outcome *o,
+                    long *status)
 {
     curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
     curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     CURLcode rc = curl_easy_perform(h);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    *status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
     if (rc != CURLE_OK) {
         curl_failure(o, body->overflow ? CURLE_WRITE_ERROR : rc);
         return false;
     }
-    return status_ok(o, status);
+    return true;
+}
+
+/* GETs url into body; false (and the verdict) when it did not answer 2xx. */
+static bool get(CURL *h, const char *url, struct sbuf *body, struct approval_outcome *o)
+{
+    long status;
+    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    return perform(h, url, body, o, &status) && status_ok(o, status);
 }
 
 /* A Content-Type a browser renders as HTML (text/html, application/xhtml+xml). */
@@ -387,20 +396,15 @@ void approver_run(const struct config *c, const struct request *r, struct approv
             keep(o, &page, NULL, NULL);
         goto out;
     }
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer);
-    curl_easy_setopt(h, CURLOPT_URL, target);
     curl_easy_setopt(h, CURLOPT_REFERER, url);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    CURLcode rc = curl_easy_perform(h);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    long status;
+    bool posted = perform(h, target, &answer, o, &status);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
     curl_easy_setopt(h, CURLOPT_REFERER, NULL);
     free(body);
-    if (rc != CURLE_OK) {
-        curl_failure(o, answer.overflow ? CURLE_WRITE_ERROR : rc);
+    if (!posted)
         goto out;
-    }
     bool moved = status >= 300 && status < 400;   /* never followed: the page is asked */
     if (!moved && !status_ok(o, status))
         goto out;
