@@ -46,16 +46,13 @@ static void counter_by(struct sbuf *b, const char *name, const char *label, cons
 
 bool metrics_format(const struct metrics_gauges *g, struct sbuf *b)
 {
-    static const char *const stages[] = {"seen", "watched", "recognized"};
-    head(b, "acm_milter_messages_total", "counter",
-         "Messages by stage: seen (every message with a recipient), watched (a watched recipient), "
-         "recognized (an ACM approval link found).");
-    for (size_t i = 0; i < 3; i++)
-        sbuf_printf(b, "acm_milter_messages_total{stage=\"%s\"} %lu\n", stages[i],
-                    stats_messages(stages[i]));
-
     struct stats_counter sc[32];
-    size_t n = stats_decisions(sc, 32);
+    size_t n = stats_messages(sc, 32);
+    counter_by(b, "acm_milter_messages_total", "stage",
+               "Messages by stage: seen (every message with a recipient), watched (a watched "
+               "recipient), recognized (an ACM approval link found).",
+               sc, n);
+    n = stats_decisions(sc, 32);
     head(b, "acm_milter_decisions_total", "counter",
          "Decisions on watched messages, by decision and reason.");
     for (size_t i = 0; i < n; i++)

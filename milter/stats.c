@@ -78,15 +78,15 @@ void stats_notice(const char *r)
             atomic_fetch_add(&result_n[i], 1);
 }
 
-unsigned long stats_messages(const char *stage)
+size_t stats_messages(struct stats_counter *out, size_t max)
 {
-    if (strcmp(stage, "seen") == 0)
-        return atomic_load(&seen);
-    if (strcmp(stage, "watched") == 0)
-        return atomic_load(&watched);
-    if (strcmp(stage, "recognized") == 0)
-        return atomic_load(&recognized);
-    return 0;
+    const struct stats_counter all[3] = {{"seen", NULL, atomic_load(&seen)},
+                                         {"watched", NULL, atomic_load(&watched)},
+                                         {"recognized", NULL, atomic_load(&recognized)}};
+    size_t n = 0;
+    for (; n < 3 && n < max; n++)
+        out[n] = all[n];
+    return n;
 }
 
 size_t stats_decisions(struct stats_counter *out, size_t max)

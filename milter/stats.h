@@ -25,7 +25,7 @@ struct stats_counter {
     const char *a, *b;       /* labels: decision and reason; outcome or result (b NULL) */
     unsigned long n;
 };
-unsigned long stats_messages(const char *stage);   /* seen, watched, recognized */
+size_t stats_messages(struct stats_counter *out, size_t max);   /* seen, watched, recognized */
 /* Fill out[] (at most max) and return how many: every known pair, also those at zero. */
 size_t stats_decisions(struct stats_counter *out, size_t max);
 size_t stats_approvals(struct stats_counter *out, size_t max);
