@@ -125,6 +125,13 @@ static void kv_raw(struct kvline *kv, const char *s, size_t n)
     kv->buf[kv->len] = '\0';
 }
 
+void kv_append(struct kvline *kv, const char *text)
+{
+    if (kv->len)
+        kv_raw(kv, " ", 1);
+    kv_raw(kv, text, strlen(text));
+}
+
 void kv_add(struct kvline *kv, const char *key, const char *value)
 {
     char clean[1024];

@@ -40,6 +40,8 @@ struct kvline {
 };
 void kv_init(struct kvline *kv);
 void kv_add(struct kvline *kv, const char *key, const char *value);
+/* text as it is (already key=value pairs), after a blank; cut at KV_MAX - 1 as the others */
+void kv_append(struct kvline *kv, const char *text);
 void kv_addf(struct kvline *kv, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

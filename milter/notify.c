@@ -776,9 +776,7 @@ static void handle(struct notify_state *st, struct notice *n)
         if (ok && held)
             kv_addf(&kv, "held", "%ld", held);
         if (!ok && extra[0])
-            kv.len += (size_t)snprintf(kv.buf + kv.len, KV_MAX - kv.len, " %s", extra);
-        if (kv.len >= KV_MAX)
-            kv.len = KV_MAX - 1;
+            kv_append(&kv, extra);
         log_notice(n, ok ? "sent" : "failed", ok ? NULL : detail, kv.buf);
     }
     if (!notify_state_save(st, state_path)) {
