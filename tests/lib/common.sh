@@ -22,7 +22,7 @@
 #                whose cwd or executable is under $T, whose command line names $T/ or whose
 #                MAIL_CONFIG is $PCONF). Each left is a FAIL, otherwise one "ok - no process
 #                left" line; the checks pushed with on_exit_check
-#                run; on a failure the logs under $T/log (and LOG_FILES) are shown; $T is removed
+#                run; on a failure the logs under $T/log are shown; $T is removed
 #                unless LIB_KEEP is set, something failed, the exit status is not 0 or something
 #                is still mounted under it; last "# NAME: P passed, F failed, S s". Exit status:
 #                1 if any FAIL (unless already non-zero), else the script's own.
@@ -51,7 +51,7 @@ case $ACM_MILTER in /*) ;; *) ACM_MILTER=$ROOT/$ACM_MILTER ;; esac
 PASSES=0 FAILS=0
 T='' LIB_NAME=${LIB_NAME:-test} LIB_KEEP=${LIB_KEEP:-} LIB_SETSID=${LIB_SETSID:-}
 LIB_START=$SECONDS LIB_FINISHED=''
-STARTED_PIDS=() LOG_FILES=() LIB_EXIT=() LIB_EXIT_CHECKS=() LIB_PORTS=() LIB_LEFT=''
+STARTED_PIDS=() LIB_EXIT=() LIB_EXIT_CHECKS=() LIB_PORTS=() LIB_LEFT=''
 
 ok()   { PASSES=$((PASSES + 1)); echo "ok - $*"; }
 fail() { FAILS=$((FAILS + 1)); echo "FAIL - $*"; }
@@ -184,7 +184,7 @@ lib_init() { # lib_init NAME [BASE]
 
 show_logs() {
     local f
-    for f in "$T"/log/* "${LOG_FILES[@]}"; do
+    for f in "$T"/log/*; do
         [ -f "$f" ] && [ -s "$f" ] || continue
         echo "# ---- $f (last 40 lines)"
         tail -n 40 "$f" | cut -c1-400 | sed 's/^/#   /'

@@ -22,7 +22,6 @@
 #                      accepts connections; otherwise a FAIL and exit 1. MASTER_PID is set.
 #   postfix_stop       `postfix stop`; true once the master is gone (15 s safety bound); then
 #                      waits for (5 s each, else kills) the instance's other processes
-#   postfix_set "K = V" postconf -e on the instance (takes effect at the next start or reload)
 #   postfix_pids       the processes of the instance (cwd in its queue, MAIL_CONFIG=PCONF)
 #   maildir_file BOX   the first message delivered to PF_MAIL/BOX/new/ (BOX: domain/local)
 #   relayed QID        the Postfix log says QID was handed to the relay sink (status=sent)
@@ -151,7 +150,6 @@ EOF
     fi
 }
 
-postfix_set() { postconf -c "$PCONF" -e "$@" >>"$T/log/postfix-ctl.log" 2>&1; }
 
 postfix_start() {
     local a ports=''

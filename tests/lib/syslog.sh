@@ -12,7 +12,6 @@
 #            still ours ("ok - /dev/log created by the test was removed").
 # It proves the sink with a probe line (die if the line does not arrive within 5 s) and pushes
 # its own cleanup (stop the sink, undo the mount). SINK_PID, DEVLOG_MODE are set.
-#   slines REGEX   the sink's lines that match REGEX (ERE)
 
 SYSLOG='' SINK_PID='' DEVLOG_MODE='' DEVLOG_ID=''
 
@@ -78,4 +77,3 @@ syslog_start() {
     "$PY" -c 'import sys, syslog; syslog.openlog(sys.argv[1]); syslog.syslog(syslog.LOG_INFO, sys.argv[2])' "acm-$LIB_NAME" "$probe"
     poll 5 grep -q "$probe" "$SYSLOG" || die "syslog sink does not receive /dev/log datagrams"
 }
-slines() { grep -E "$1" "$SYSLOG"; }
