@@ -203,8 +203,6 @@ send_file() { # send_file FILE RCPT [KEY]: sends, records the queue id under KEY
 }
 send_case() { send_file "${FILE_OF[$1]}" "${RCPT_OF[$1]}"; }
 qid_of() { echo "${QID[$(basename "${FILE_OF[$1]}")]:-NOQID}"; }
-has() { mhas "$1"; }
-nlines() { mcount "$1"; }
 # approval line of a case: approval_re CASE STATE -> regex (QID prefix optional via $2)
 ap_re() { # ap_re QID STATE CASE
     echo "$1: approval=$2 domain=$(re "${DOMAIN_OF[$3]}") arn=$(re "${ARN_OF[$3]}")( |$)"
@@ -212,7 +210,7 @@ ap_re() { # ap_re QID STATE CASE
 wait_ap() { # wait_ap QID STATE CASE [SECONDS]: poll for the approval line, print it
     local r
     r=$(ap_re "$1" "$2" "$3")
-    poll "${4:-$TIMEOUT}" has "$r" && mlines "$r" | head -n1 | sed 's/^.*acm-milter/acm-milter/'
+    poll "${4:-$TIMEOUT}" mhas "$r" && mlines "$r" | head -n1 | sed 's/^.*acm-milter/acm-milter/'
 }
 any_ap() { # any_ap CASE: every approval= line of a case's domain
     mlines "[0-9A-Za-z]+: approval=[a-z-]+ domain=$(re "${DOMAIN_OF[$1]}") " | sed 's/^.*acm-milter/acm-milter/'
@@ -250,7 +248,7 @@ has_all() { # has_all TEXT REGEX...: TEXT matches every REGEX
 }
 decision_ok() { # decision_ok CASE QID DECISION REASON
     check "$1: syslog '$2: decision=$3 reason=$4 domain=${DOMAIN_OF[$1]}'" \
-        poll 10 has "$2: decision=$3 reason=$4 domain=$(re "${DOMAIN_OF[$1]}") "
+        poll 10 mhas "$2: decision=$3 reason=$4 domain=$(re "${DOMAIN_OF[$1]}") "
 }
 
 # ================================================================ phase A: one milter, many cases
@@ -269,7 +267,7 @@ info "phase A: $SENT messages sent"
 # ---- happy path
 c=happy; F0=$FAILS; q=$(qid_of $c)
 decision_ok $c "$q" approve allowlisted
-check "$c: '$q: approval=queued' (not dry-run)" poll 10 has "$(ap_re "$q" queued $c)req=[0-9a-f]+$"
+check "$c: '$q: approval=queued' (not dry-run)" poll 10 mhas "$(ap_re "$q" queued $c)req=[0-9a-f]+$"
 l=$(wait_ap "$q" approved $c)
 check "$c: approved: ${l:-no 'approval=approved' line}" grep -qE ' attempt=1 req=[0-9a-f]+' <<<"$l"
 check "$c: the site saw exactly one GET" test "$(nreq $c method=GET)" = 1
@@ -284,14 +282,14 @@ case_result $c $F0
 c=dup; F0=$FAILS
 for f in "${DUP_FILES[@]}"; do decision_ok $c "${QID[$f]}" approve allowlisted; done
 dq=""; for f in "${DUP_FILES[@]}"; do dq="$dq|${QID[$f]}"; done; dq="(${dq#|})"
-poll "$TIMEOUT" has "$(ap_re "$dq" approved $c)"
-check "$c: exactly one 'approval=queued' among the five (got $(nlines "$(ap_re "$dq" queued $c)"))" \
-    test "$(nlines "$(ap_re "$dq" queued $c)")" = 1
-check "$c: four 'approval=duplicate' (got $(nlines "$(ap_re "$dq" duplicate $c)"))" \
-    test "$(nlines "$(ap_re "$dq" duplicate $c)")" = 4
+poll "$TIMEOUT" mhas "$(ap_re "$dq" approved $c)"
+check "$c: exactly one 'approval=queued' among the five (got $(mcount "$(ap_re "$dq" queued $c)"))" \
+    test "$(mcount "$(ap_re "$dq" queued $c)")" = 1
+check "$c: four 'approval=duplicate' (got $(mcount "$(ap_re "$dq" duplicate $c)"))" \
+    test "$(mcount "$(ap_re "$dq" duplicate $c)")" = 4
 qid_in() { mlines "$1" | sed 's/.*\]: \([0-9A-Za-z]*\): approval=.*/\1/'; }
 dup_one_approved() {
-    [ "$(nlines "$(ap_re "$dq" approved dup)")" = 1 ] &&
+    [ "$(mcount "$(ap_re "$dq" approved dup)")" = 1 ] &&
         [ "$(qid_in "$(ap_re "$dq" approved dup)")" = "$(qid_in "$(ap_re "$dq" queued dup)")" ]
 }
 check "$c: exactly one 'approval=approved', by the queue id that queued it" dup_one_approved
@@ -300,7 +298,7 @@ check "$c: one POST in all (got $(nreq $c method=POST))" post_good $c
 LATE_RCPT=${DUP_FILES[0]#dup-}; LATE_RCPT=${LATE_RCPT%.eml}@example.com
 send_file "$MSG/${DUP_FILES[0]}" "$LATE_RCPT" dup-late
 LATE=${QID[dup-late]:-NOQID}
-poll "$TIMEOUT" has "$LATE: approval=[a-z-]+ domain=$(re "${DOMAIN_OF[$c]}") "
+poll "$TIMEOUT" mhas "$LATE: approval=[a-z-]+ domain=$(re "${DOMAIN_OF[$c]}") "
 l=$(mlines "$LATE: approval=" | head -n1 | sed 's/^.*acm-milter/acm-milter/')
 check "$c: a late copy after the approval is a duplicate (contract: already in the spool): ${l:-no line}" \
     grep -q "approval=duplicate " <<<"$l"
@@ -309,7 +307,7 @@ case_result $c $F0
 # ---- denied (not allowlisted): never reaches the site
 c=denied; F0=$FAILS; q=$(qid_of $c)
 decision_ok $c "$q" deny not-allowlisted
-check "$c: no approval= line for $q" test "$(nlines "$q: approval=")" = 0
+check "$c: no approval= line for $q" test "$(mcount "$q: approval=")" = 0
 check "$c: no spool entry" test -z "$(ls "$SPOOL"/*/"${KEY_OF[$c]}"* 2>/dev/null)"
 case_result $c $F0   # "the site saw nothing" is checked at the end, when every approval is over
 
@@ -534,8 +532,8 @@ start_milter "$CONF_WRONGCA" || exit 1
 T_B=$(date +%s.%N)
 send_case $c; q=$(qid_of $c)
 decision_ok $c "$q" approve allowlisted
-check "$c: '$q: approval=queued'" poll 10 has "$(ap_re "$q" queued $c)"
-poll "$TIMEOUT" has "$q: approval=(retry|failed|approved) domain=$(re "${DOMAIN_OF[$c]}") "
+check "$c: '$q: approval=queued'" poll 10 mhas "$(ap_re "$q" queued $c)"
+poll "$TIMEOUT" mhas "$q: approval=(retry|failed|approved) domain=$(re "${DOMAIN_OF[$c]}") "
 l=$(any_ap $c | grep -E 'approval=(retry|failed|approved)' | head -n1)
 check "$c: not approved; retry or failed with a TLS detail: ${l:-no line}" grep -qE 'approval=(retry|failed) .* detail=tls' <<<"$l"
 check "$c: the TLS handshake was refused at the site (fake log: $(fl count event=tls ok=false "t>=$T_B") failed handshakes)" \
@@ -545,20 +543,16 @@ case_result $c $F0
 
 # ================================================================ phase C: kill -9 with a pending entry
 c=killed; F0=$FAILS
-fake_stop
-check "$c: fake site stopped" wait_gone "$FAKE_PID" 0
+check "$c: fake site stopped" fake_stop
 stop_milter
 start_milter "$CONF" || exit 1
 send_case $c; q=$(qid_of $c)
-check "$c: '$q: approval=queued'" poll 10 has "$(ap_re "$q" queued $c)"
+check "$c: '$q: approval=queued'" poll 10 mhas "$(ap_re "$q" queued $c)"
 check "$c: spool entry in SpoolDir/pending/" poll 10 spool_has pending $c
 l=$(wait_ap "$q" retry $c)
 check "$c: retry while the site is down: ${l:-no 'approval=retry' line}" grep -qE ' detail=connect( |$)' <<<"$l"
 KPID=$MPID
-[ "$KPID" = "$LAUNCHER_PID" ] && disown "$KPID" 2>/dev/null # (-f) no "Killed" job report from bash
-kill -KILL "$KPID"
-check "$c: milter $KPID killed with SIGKILL" wait_gone "$KPID" 60
-MPID=''
+check "$c: milter $KPID killed with SIGKILL" milter_kill9 "$KPID"
 check "$c: spool entry still pending after kill -9" spool_has pending $c
 fake_start "$FPORT" || { fail "fake site did not restart on port $FPORT: $(tail -n3 "$T/log/fake.err")"; exit 1; }
 start_milter "$CONF" || exit 1
@@ -577,7 +571,7 @@ stop_milter
 start_milter "$CONF_DRY" || exit 1
 send_case $c; q=$(qid_of $c)
 decision_ok $c "$q" approve allowlisted
-check "$c: '$q: approval=queued ... mode=dry-run'" poll 10 has "$(ap_re "$q" queued $c)req=[0-9a-f]+ mode=dry-run$"
+check "$c: '$q: approval=queued ... mode=dry-run'" poll 10 mhas "$(ap_re "$q" queued $c)req=[0-9a-f]+ mode=dry-run$"
 case_result $c $F0
 
 # ================================================================ acm-milter -q
