@@ -150,22 +150,27 @@ postfix_start
 
 # ---------------------------------------------------------------- the run
 SENT=0 ACM_N=0 WATCHED_N=0
-mail_args() { # mail_args KIND: smtp-source arguments for that kind of mail
-    case $1 in
-    ordinary) echo "-l 4000 -f s@example.org -t someone@example.com" ;;
-    watched) echo "-l 4000 -f s@example.org -t postmaster@example.com" ;;
-    acm) echo "-F $ACM_EML -f s@example.org -t admin@example.com" ;;
-    esac
+# each kind of mail: its recipient, and its content (-SIZE: smtp-source's own, or a FILE)
+SENDER=s@example.org
+declare -A RCPT_OF=([ordinary]=someone@example.com [watched]=postmaster@example.com
+                    [acm]=admin@example.com)
+declare -A BODY_OF=([ordinary]=-4000 [watched]=-4000 [acm]=$ACM_EML)
+# count_sent CFG KIND N: N more messages sent; acm-milter must log a decision for each
+# watched and each ACM one (see the end)
+count_sent() {
+    SENT=$((SENT + $3))
+    case $1/$2 in acm/*/acm) ACM_N=$((ACM_N + $3)) ;; acm/*/watched) WATCHED_N=$((WATCHED_N + $3)) ;; esac
 }
 delivered_all() { sink_ge "$SENT"; }
-# source CFG COUNT ARGS...: one smtp-source run against the listener of CFG; sets ELAPSED
+# source_run CFG KIND COUNT SESSIONS: one smtp-source run of COUNT messages of KIND against
+# the listener of CFG; sets ELAPSED
 source_run() {
-    local cfg=$1 count=$2 t0 rc; shift 2
-    SENT=$((SENT + count))
-    case "$cfg $*" in acm/*"$ACM_EML"*) ACM_N=$((ACM_N + count)) ;; acm/*postmaster@*) WATCHED_N=$((WATCHED_N + count)) ;; esac
+    local cfg=$1 kind=$2 count=$3 body=${BODY_OF[$2]} t0 rc content
+    count_sent "$cfg" "$kind" "$count"
+    case $body in -*) content=(-l "${body#-}") ;; *) content=(-F "$body") ;; esac
     t0=$EPOCHREALTIME
-    # shellcheck disable=SC2046
-    timeout "$TIMEOUT" smtp-source "$@" -m "$count" "127.0.0.1:${PORT[$cfg]}" >>"$T/log/src.out" 2>"$T/log/src.err" </dev/null
+    timeout "$TIMEOUT" smtp-source "${content[@]}" -f "$SENDER" -t "${RCPT_OF[$kind]}" -s "$4" \
+        -m "$count" "127.0.0.1:${PORT[$cfg]}" >>"$T/log/src.out" 2>"$T/log/src.err" </dev/null
     rc=$?
     ELAPSED=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.4f", b - a }')
     if [ "$rc" != 0 ] || [ -s "$T/log/src.err" ]; then
@@ -181,8 +186,7 @@ info "versions: $VERSIONS"
 
 info "warm-up"
 for cfg in "${CONFIGS[@]}"; do for k in "${KINDS[@]}"; do
-    # shellcheck disable=SC2046
-    source_run "$cfg" "$WARM" -s 2 $(mail_args "$k")
+    source_run "$cfg" "$k" "$WARM" 2
 done; done
 
 [ "$ROUNDS" -gt 0 ] && info "phase 1: throughput, $ROUNDS passes (ABBA) x ${#CONFIGS[@]} configurations x ${#KINDS[@]} kinds x $N messages, 10 sessions"
@@ -194,8 +198,7 @@ for ((r = 0; r < ROUNDS; r++)); do
     fi
     for cfg in "${order[@]}"; do for k in "${KINDS[@]}"; do
         c0=0; [ "$cfg" != none ] && c0=$(cpu_ticks "${PIDOF[$cfg]}")
-        # shellcheck disable=SC2046
-        source_run "$cfg" "$N" -s 10 $(mail_args "$k")
+        source_run "$cfg" "$k" "$N" 10
         c1=0; [ "$cfg" != none ] && c1=$(cpu_ticks "${PIDOF[$cfg]}")
         echo "tput $cfg $k $r $N $ELAPSED $((c1 - c0)) $HZ" >>"$RES"
     done; done
@@ -205,13 +208,10 @@ done
 case $PHASES in *" 2 "*) ;; *) LAT=0 ;; esac
 [ "$LAT" -gt 0 ] && info "phase 2: latency, one SMTP session of $LAT messages per configuration and kind"
 [ "$LAT" -gt 0 ] && for cfg in "${CONFIGS[@]}"; do for k in "${KINDS[@]}"; do
-    case $k in ordinary) a=(s@example.org someone@example.com -4000) ;;
-        watched) a=(s@example.org postmaster@example.com -4000) ;; acm) a=(s@example.org admin@example.com "$ACM_EML") ;; esac
-    SENT=$((SENT + LAT))
-    case $cfg/$k in acm/*/acm) ACM_N=$((ACM_N + LAT)) ;; acm/*/watched) WATCHED_N=$((WATCHED_N + LAT)) ;; esac
+    count_sent "$cfg" "$k" "$LAT"
     lerr=$T/log/latency-${cfg/\//-}-$k.err
     d0=$(delayed_acks)
-    if out=$(timeout "$TIMEOUT" "$PY" bench/latency.py 127.0.0.1 "${PORT[$cfg]}" "$LAT" "${a[@]}" 2>"$lerr"); then
+    if out=$(timeout "$TIMEOUT" "$PY" bench/latency.py 127.0.0.1 "${PORT[$cfg]}" "$LAT" "$SENDER" "${RCPT_OF[$k]}" "${BODY_OF[$k]}" 2>"$lerr"); then
         echo "lat $cfg $k $out dacks=$(($(delayed_acks) - d0))" >>"$RES"
     else
         fail "latency $cfg $k: $out $(cat "$lerr")"
@@ -227,11 +227,9 @@ cg_total() {
     milter_stop "${PIDOF[$cfg]}" || die "$cfg did not stop"
     start_one "$cfg" "valgrind --tool=callgrind --callgrind-out-file=$out"
     for k in "${KINDS[@]}"; do
-        # shellcheck disable=SC2046
-        source_run "$cfg" 3 -s 1 $(mail_args "$k")
+        source_run "$cfg" "$k" 3 1
     done
-    # shellcheck disable=SC2046
-    [ "$count" -gt 0 ] && source_run "$cfg" "$count" -s 1 $(mail_args "$kind")
+    [ "$count" -gt 0 ] && source_run "$cfg" "$kind" "$count" 1
     milter_stop "${PIDOF[$cfg]}" || die "$cfg under callgrind did not stop"
     CG=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p; s/^summary: *\([0-9]*\).*/\1/p' "$out" 2>/dev/null | head -n1)
 }
