@@ -142,11 +142,12 @@ report() {
 # leftover processes of one case (the daemon must be gone once miltertest
 # returned: miltertest sends SIGTERM and waits for it)
 case_leftovers() {
-	local p left=
-	for p in $(our_pids); do
-		if tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$D/"; then
-			left="$left $p"
-		fi
+	local p left= args
+	for p in /proc/[0-9]*; do
+		p=${p#/proc/}
+		{ [ "$p" = "$$" ] || [ "$p" = "$BASHPID" ]; } && continue
+		mapfile -d '' -t args < "/proc/$p/cmdline" 2>/dev/null || continue
+		[[ " ${args[*]} " == *"$D/"* ]] && left="$left $p"
 	done
 	echo "$left"
 }
