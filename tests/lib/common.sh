@@ -27,7 +27,8 @@
 #                is still mounted under it; last "# NAME: P passed, F failed, S s". Exit status:
 #                1 if any FAIL (unless already non-zero), else the script's own.
 #   processes    alive PID (exists, not a zombie) | proc_start PID | same_proc PID START (the
-#                same process, not a reused pid) | wait_gone PID SECONDS | stop_pid PID NAME
+#                same process, not a reused pid) | wait_gone PID SECONDS | term_wait PID
+#                SECONDS (SIGTERM; true once gone, reaped) | stop_pid PID NAME
 #                (SIGTERM, SIGKILL after 15 s, reaped) | bg_start VAR CMD... (CMD in the
 #                background, under setsid when LIB_SETSID is set; pid in VAR and STARTED_PIDS)
 #                | our_pids (the finder above) | describe PID
@@ -103,6 +104,12 @@ wait_gone() { # wait_gone PID SECONDS
     local i
     for ((i = 0; i < $2 * 10; i++)); do alive "$1" || return 0; sleep 0.1; done
     ! alive "$1"
+}
+term_wait() { # term_wait PID SECONDS: SIGTERM, then true once it is gone (and reaped)
+    kill -TERM "$1" 2>/dev/null
+    wait_gone "$1" "$2" || return 1
+    wait "$1" 2>/dev/null
+    return 0
 }
 stop_pid() { # stop_pid PID NAME: SIGTERM, then SIGKILL after 15 s
     alive "${1:-}" || return 0

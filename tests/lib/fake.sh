@@ -44,11 +44,6 @@ fake_start() { # fake_start PORT [SITES]
     poll 10 fake_tls_ok
 }
 fake_cleanup() { stop_pid "$FAKE_PID" "fake site"; }
-fake_stop() {
-    kill -TERM "$FAKE_PID" 2>/dev/null
-    wait_gone "$FAKE_PID" 10
-    wait "$FAKE_PID" 2>/dev/null
-    ! alive "$FAKE_PID"
-}
+fake_stop() { term_wait "$FAKE_PID" 10; }
 fake_down() { ! curl -s -o /dev/null --max-time 2 --cacert "$PKI/ca.pem" "https://127.0.0.1:$FPORT/"; }
 fl() { "$PY" "$APPROVAL/fakelog.py" "$FLOG" "$@"; }

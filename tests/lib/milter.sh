@@ -153,9 +153,7 @@ milter_start() {
 
 milter_stop() { # milter_stop [PID [SECONDS]]
     local p=${1:-$MPID}
-    kill -TERM "$p" 2>/dev/null
-    wait_gone "$p" "${2:-60}" || return 1
-    wait "$p" 2>/dev/null
+    term_wait "$p" "${2:-60}" || return 1
     [ "$p" = "$MPID" ] && MPID=''
     return 0
 }
