@@ -434,16 +434,17 @@ function T.wait_log(pred, what, after)
 	end
 end
 
+-- wait (bounded) for the decision line of qid: the line, and its text from "decision="
+local function wait_decision(qid)
+	local line = T.wait_log(function(l) return T.decision_line(qid, { l }) ~= nil end,
+	                        "'" .. qid .. ": decision=...'")
+	return T.decision_line(qid, { line })
+end
+
 -- wait for the decision line of qid; it must begin with `want`
 -- (e.g. "decision=approve reason=allowlisted")
 function T.expect_decision(qid, want)
-	local _, rest = nil, nil
-	local line = T.wait_log(function(l)
-		local e = qid_at(l, qid)
-		return e ~= nil and l:sub(e, e + 8) == "decision="
-	end, "'" .. qid .. ": decision=...'")
-	local e = qid_at(line, qid)
-	rest = line:sub(e)
+	local line, rest = wait_decision(qid)
 	if rest:sub(1, #want) ~= want or
 	   (#rest > #want and rest:sub(#want + 1, #want + 1) ~= " ") then
 		T.fail(qid .. ": log says [" .. line .. "], expected [" .. qid .. ": " .. want .. " ...]")
@@ -467,9 +468,7 @@ end
 -- the daemon's decision for qid (the message at path, sent from sender to T.WATCHED) is
 -- the line `acm-milter -t` prints for the same message; returns it
 function T.expect_offline_agrees(qid, name, path, sender)
-	local line = T.wait_log(function(l) return T.decision_line(qid, { l }) ~= nil end,
-	                        "'" .. qid .. ": decision=...'")
-	local _, daemon = T.decision_line(qid, { line })
+	local _, daemon = wait_decision(qid)
 	local cmd = string.format("'%s' -x '%s' -t '%s' -r %s -s %s 2>&1", BIN, CONF, path,
 	                          T.WATCHED, sender)
 	local p = io.popen(cmd)
