@@ -119,9 +119,8 @@ start_one() {
     local cfg=$1 wrap=${2:-} name=${1%/*} conf=$T/${1/\//-}.conf bin
     case $name in
         acm) bin=$ACM_MILTER
-             conf_from_test "$conf" "Socket ${SPEC[$cfg]}" "UserID $MUSER"
              # dry run whatever the test config says: the bench never posts an approval
-             sed -i '/^[Mm][Oo][Dd][Ee][[:space:]]/d' "$conf" && echo "Mode dry-run" >>"$conf" ;;
+             conf_from_test "$conf" "Socket ${SPEC[$cfg]}" "UserID $MUSER" "Mode dry-run" ;;
         floor|pfloor) bin=$FLOOR
              local kind=connect; [ "$name" = pfloor ] && kind=protocol
              conf_write "$conf" "Socket ${SPEC[$cfg]}" "Floor $kind"

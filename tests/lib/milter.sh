@@ -58,14 +58,19 @@ conf_write() { # conf_write FILE LINE...
     local f=$1; shift
     printf '%s\n' "$@" >"$f.tmp" && chmod 644 "$f.tmp" && mv -f "$f.tmp" "$f"
 }
-conf_from_test() { # conf_from_test FILE [SRC] LINE...
-    local f=$1 src=tests/data/test.conf; shift
+# conf_from_test FILE [SRC] LINE...: SRC (default tests/data/test.conf) without its Socket,
+# UserID and PidFile lines and without the keys the LINEs set (a key given twice is an
+# error), its relative paths made absolute and SpoolDir $SPOOL, then the LINEs
+conf_from_test() {
+    local f=$1 src=tests/data/test.conf given='' l; shift
     case ${1:-} in *.conf) src=$1; shift ;; esac
     [ -f "$src" ] || die "missing $src"
+    for l in "$@"; do case $l in '#'* | '') ;; *) given="$given ${l%%[[:space:]]*}" ;; esac; done
     {
-        awk -v root="$ROOT" -v spool="${SPOOL:-$T/spool}" '
+        awk -v root="$ROOT" -v spool="${SPOOL:-$T/spool}" -v given="$given" '
+            BEGIN { n = split(tolower(given), g, " "); for (i = 1; i <= n; i++) set[g[i]] = 1 }
             { k = tolower($1) }
-            k == "socket" || k == "userid" || k == "pidfile" { next }
+            k in set || k == "socket" || k == "userid" || k == "pidfile" { next }
             k == "spooldir" { print "SpoolDir " spool; next }
             (k == "allowlist" || k == "dkimtestkeys" || k == "cafile") && $2 !~ /^\// {
                 print $1 " " root "/" $2; next }
