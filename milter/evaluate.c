@@ -60,55 +60,58 @@ static bool decide_on_headers(const struct config *c, const struct envelope *env
     return true;
 }
 
-/* The header fields decide_on_headers() reads: From (every one), Subject, the top-level
- * Content-Type, and MIME-Version, under which GMime reads it. */
+/* The header fields decide_on_headers() reads in hdrs (the top-level Content-Type is read
+ * apart, as content_type) */
 static bool read_at_eoh(const char *name, size_t n)
 {
     return (n == 4 && strncasecmp(name, "From", 4) == 0) ||
-           (n == 7 && strncasecmp(name, "Subject", 7) == 0) ||
-           (n == 12 && strncasecmp(name, "Content-Type", 12) == 0) ||
-           (n == 12 && strncasecmp(name, "MIME-Version", 12) == 0);
+           (n == 7 && strncasecmp(name, "Subject", 7) == 0);
 }
 
-/* Copies the fields read_at_eoh() names, each with its folded lines and in order, and the
- * blank line, into out: GMime then builds objects for those alone (most of the cost of an
- * end-of-headers decision was the Received fields). The values it yields are those of the
- * whole block, which evaluate() reads at end of message and -t reads. False, and nothing is
- * to be trusted in out, when the block holds anything but well-formed fields (a NUL, a line
- * without a field name and a colon, a folded line with no field before it) or more fields
- * than MIME_MAX_HEADERS: the caller then parses the whole block, as before. */
-static bool fields_read_at_eoh(const char *h, size_t len, struct sbuf *out)
+/* The fields the MIME parse at end of message is given: those read from the view (From,
+ * Subject, Authentication-Results, To, Cc), those GMime checks for conflicting copies (the
+ * fields RFC 5322 allows once), MIME-Version and every Content-* field. The others
+ * (Received, DKIM-Signature, ARC-*, X-*, ...) nobody reads from the view, and GMime would
+ * build an object for each: about half of an ordinary section. */
+static bool read_at_eom(const char *name, size_t n)
 {
-    if (memchr(h, '\0', len))
-        return false;
-    size_t nfields = 0, i = 0;
-    bool keep = false, any = false;
-    while (i < len) {
-        const char *nl = memchr(h + i, '\n', len - i);
-        size_t end = nl ? (size_t)(nl - h) + 1 : len;
-        const char *line = h + i;
-        size_t ll = end - i;
-        if (ll == 1 || (ll == 2 && line[0] == '\r')) {   /* the blank line: end of the fields */
-            sbuf_append(out, line, ll);
-            return !out->overflow;
-        }
-        if (line[0] == ' ' || line[0] == '\t') {
-            if (!any)
-                return false;
-        } else {
-            size_t n = 0;
-            while (n < ll && line[n] != ':' && line[n] > 32 && line[n] < 127)
-                n++;
-            if (n == 0 || n >= ll || line[n] != ':' || ++nfields > MIME_MAX_HEADERS)
-                return false;
-            any = true;
-            keep = read_at_eoh(line, n);
-        }
-        if (keep)
-            sbuf_append(out, line, ll);
-        i = end;
+    static const char *const names[] = {
+        "From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Subject", "Date", "Message-ID",
+        "In-Reply-To", "References", "Authentication-Results", "MIME-Version",
+    };
+    if (n >= 8 && strncasecmp(name, "Content-", 8) == 0)
+        return true;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strlen(names[i]) == n && strncasecmp(name, names[i], n) == 0)
+            return true;
+    return false;
+}
+
+static void keep_field(void *arg, const char *field, size_t nlen, size_t flen)
+{
+    if (read_at_eom(field, nlen))
+        sbuf_append(arg, field, flen);
+}
+
+/* The whole message through GMime, its header section cut down to the fields
+ * read_at_eom() names when the section is plain fields (else as it is). The copy lives
+ * only while GMime reads it: the view holds copies of what it keeps. */
+struct mime_view *evaluate_parse(const char *raw, size_t len)
+{
+    struct sbuf few;
+    sbuf_init(&few, len + 1);
+    size_t hl = mime_header_fields(raw, len, keep_field, &few);
+    struct mime_view *mv;
+    if (hl) {
+        size_t bl = hl >= 2 && raw[hl - 2] == '\r' ? 2 : 1;   /* the blank line, then the body */
+        sbuf_append(&few, raw + hl - bl, len - hl + bl);
     }
-    return !out->overflow;
+    if (hl && !few.overflow)
+        mv = mime_parse(few.data ? few.data : "", few.len);
+    else
+        mv = mime_parse(raw, len);
+    sbuf_free(&few);   /* the view holds copies of what it keeps */
+    return mv;
 }
 
 size_t evaluate_header_len(const char *raw, size_t len)
@@ -126,14 +129,14 @@ bool evaluate_headers(const struct config *c, const struct envelope *env, const 
                       size_t len, struct decision *d)
 {
     memset(d, 0, sizeof(*d));
-    struct sbuf few;
-    sbuf_init(&few, len + 2);
-    bool filtered = fields_read_at_eoh(hdrs, len, &few);
-    struct mime_view *mv = filtered ? mime_parse(few.data ? few.data : "", few.len)
-                                    : mime_parse(hdrs, len);
+    /* The fields alone, without a MIME parse (most of an end-of-headers decision's cost was
+     * GMime building a message), unless the section is anything but plain fields: then
+     * GMime reads it, as it does at end of message. */
+    struct mime_view *mv = mime_parse_fields(hdrs, len, read_at_eoh);
+    if (!mv)
+        mv = mime_parse(hdrs, len);
     bool decided = mv && decide_on_headers(c, env, mv, d);
-    mime_free(mv);   /* before the buffer it may point into */
-    sbuf_free(&few);
+    mime_free(mv);
     return decided;
 }
 
@@ -145,7 +148,7 @@ void evaluate(const struct config *c, const struct envelope *env, const char *ra
         too_large_decision(c, env, d);
         return;
     }
-    struct mime_view *mv = mime_parse(raw, len);
+    struct mime_view *mv = evaluate_parse(raw, len);
     if (!mv) {
         d->verdict = V_IGNORE;
         d->reason = "no-memory";

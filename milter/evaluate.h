@@ -28,13 +28,20 @@ void evaluate(const struct config *c, const struct envelope *env, const char *ra
  * the first Content-Type and the first Subject: not-acm); false when the body must be read.
  * evaluate() takes this very decision first, on the same parsed header fields: whether the
  * milter decides at end of headers or at end of message, and for `-t`, the line is the same.
- * Only the fields the decision reads (From, Subject, Content-Type, MIME-Version) are handed
- * to GMime, which yields the same values as from the whole block; a block with anything but
- * well-formed fields (a NUL, a line that is no field, a fold with no field before it, more
- * than MIME_MAX_HEADERS fields) is parsed whole. Out of memory: false (read on; evaluate()
- * decides). */
+ * The fields are read without a MIME parse (mime_parse_fields(): the From list through
+ * GMime's address parser), which yields the same values as GMime's parse of the block; a
+ * block with anything but plain fields (a NUL, a line that is no field, a fold with no
+ * field before it, more than MIME_MAX_HEADERS fields, no blank line) is parsed by GMime
+ * whole. Out of memory: false (read on; evaluate() decides). */
 bool evaluate_headers(const struct config *c, const struct envelope *env, const char *hdrs,
                       size_t len, struct decision *d);
+/* The MIME view evaluate() decides on: GMime's parse of the whole message, its header
+ * section cut down to the fields anything reads from the view or GMime checks (From,
+ * Sender, Reply-To, To, Cc, Bcc, Subject, Date, Message-ID, In-Reply-To, References,
+ * Authentication-Results, MIME-Version, Content-*) when the section is plain fields (as
+ * mime_header_fields() says), else the message as it is. NULL only without memory.
+ * Exposed for tests. */
+struct mime_view *evaluate_parse(const char *raw, size_t len);
 /* Length of the header block of a whole message (the fields and the blank line, CRLF or LF),
  * or len when there is no blank line: what evaluate_headers() takes (tests, fuzzing). */
 size_t evaluate_header_len(const char *raw, size_t len);

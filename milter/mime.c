@@ -20,9 +20,8 @@ void mime_shutdown(void)
     g_mime_shutdown();
 }
 
-static char *unfold(const char *v)
+static char *unfold_n(const char *v, size_t n)
 {
-    size_t n = strlen(v);
     char *out = malloc(n + 1);
     if (!out)
         return NULL;
@@ -32,6 +31,11 @@ static char *unfold(const char *v)
             out[o++] = v[i];
     out[o] = '\0';
     return out;
+}
+
+static char *unfold(const char *v)
+{
+    return unfold_n(v, strlen(v));
 }
 
 static bool is_utf8_name(const char *cs)
@@ -335,6 +339,113 @@ static void on_warning(gint64 offset, GMimeParserWarning code, const gchar *item
         mv->defect = what;
 }
 
+/* from_addr and from_count, from every From field in hdrs */
+static void view_from(struct mime_view *mv)
+{
+    struct strlist from = {0};
+    for (size_t i = 0; i < mv->nhdrs; i++)
+        if (str_ieq(mv->hdrs[i].name, "From"))
+            mv->from_count += mime_addresses(mv->hdrs[i].value, &from);
+    if (mv->from_count == 1 && from.n == 1)
+        mv->from_addr = str_dup(from.v[0]);
+    strlist_free(&from);
+}
+
+size_t mime_header_fields(const char *raw, size_t len, mime_field_fn fn, void *arg)
+{
+    size_t i = 0, nfields = 0, fstart = 0, nlen = 0;
+    bool open = false;   /* a field started at fstart, its name nlen bytes long */
+    while (i < len) {
+        const char *line = raw + i;
+        const char *nl = memchr(line, '\n', len - i);
+        if (!nl)
+            return 0;   /* no blank line */
+        size_t ll = (size_t)(nl - line) + 1;
+        if (memchr(line, '\0', ll))
+            return 0;
+        bool blank = ll == 1 || (ll == 2 && line[0] == '\r');
+        if (!blank && (line[0] == ' ' || line[0] == '\t')) {
+            if (!open)
+                return 0;   /* a continuation with no field before it */
+            i += ll;
+            continue;
+        }
+        if (open)
+            fn(arg, raw + fstart, nlen, i - fstart);
+        if (blank)
+            return i + ll;
+        size_t n = 0;
+        while (n < ll && line[n] != ':' && line[n] > 32 && line[n] < 127)
+            n++;
+        if (n == 0 || line[n] != ':' || ++nfields > MIME_MAX_HEADERS)
+            return 0;
+        open = true;
+        fstart = i;
+        nlen = n;
+        i += ll;
+    }
+    return 0;
+}
+
+struct fields_view {
+    struct mime_view *mv;
+    bool (*want)(const char *name, size_t n);
+    size_t cap;
+    bool failed;
+};
+
+static void view_field(void *arg, const char *field, size_t nlen, size_t flen)
+{
+    struct fields_view *fv = arg;
+    struct mime_view *mv = fv->mv;
+    const char *v = field + nlen + 1;
+    size_t vl = flen - nlen - 1;
+    /* GMime keeps the Content-* fields with the top-level part, not in the message's */
+    if (nlen >= 8 && g_ascii_strncasecmp(field, "Content-", 8) == 0) {
+        if (nlen == 12 && g_ascii_strncasecmp(field, "Content-Type", 12) == 0 &&
+            !mv->content_type && !(mv->content_type = unfold_n(v, vl)))
+            fv->failed = true;
+        return;
+    }
+    if (fv->want && !fv->want(field, nlen))
+        return;
+    if (mv->nhdrs == fv->cap) {
+        size_t cap = fv->cap ? fv->cap * 2 : 8;
+        struct mime_header *h = realloc(mv->hdrs, cap * sizeof(*h));
+        if (!h) {
+            fv->failed = true;
+            return;
+        }
+        mv->hdrs = h;
+        fv->cap = cap;
+    }
+    char *name = str_ndup(field, nlen), *value = unfold_n(v, vl);
+    if (!name || !value) {
+        free(name);
+        free(value);
+        fv->failed = true;
+        return;
+    }
+    mv->hdrs[mv->nhdrs].name = name;
+    mv->hdrs[mv->nhdrs].value = value;
+    mv->nhdrs++;
+}
+
+struct mime_view *mime_parse_fields(const char *raw, size_t len,
+                                    bool (*want)(const char *name, size_t n))
+{
+    struct mime_view *mv = calloc(1, sizeof(*mv));
+    if (!mv)
+        return NULL;
+    struct fields_view fv = {.mv = mv, .want = want};
+    if (!mime_header_fields(raw, len, view_field, &fv) || fv.failed) {
+        mime_free(mv);
+        return NULL;
+    }
+    view_from(mv);
+    return mv;
+}
+
 struct mime_view *mime_parse(const char *raw, size_t len)
 {
     struct mime_view *mv = calloc(1, sizeof(*mv));
@@ -400,14 +511,7 @@ struct mime_view *mime_parse(const char *raw, size_t len)
     const char *subj = g_mime_message_get_subject(msg);
     mv->subject = str_dup(subj);
 
-    struct strlist from = {0};
-    for (size_t i = 0; i < mv->nhdrs; i++)
-        if (str_ieq(mv->hdrs[i].name, "From"))
-            mv->from_count += mime_addresses(mv->hdrs[i].value, &from);
-    if (mv->from_count == 1 && from.n == 1)
-        mv->from_addr = str_dup(from.v[0]);
-    strlist_free(&from);
-
+    view_from(mv);
     walk(mv, g_mime_message_get_mime_part(msg), 0);
     g_object_unref(msg);
     g_byte_array_free(borrowed, FALSE);   /* the buffer is the caller's */

@@ -67,6 +67,24 @@ void mime_init(void);
 void mime_shutdown(void);
 struct mime_view *mime_parse(const char *raw, size_t len);
 void mime_free(struct mime_view *mv);
+
+/* The header section at the start of raw, field by field: fn gets each field with its
+ * folded lines and line ends (field[0..flen)), its name being field[0..nlen) and field[nlen]
+ * the colon. Returns the section's length, the blank line included, or 0 when it is not
+ * plain fields, where a caller must leave the reading to mime_parse(): no blank line, a NUL,
+ * a line that is neither a field (a name of printable ASCII but ':', then ':') nor a
+ * continuation (a space or tab first) of one, or more than MIME_MAX_HEADERS fields. fn may
+ * have been called for fields before the one that made it fail. */
+typedef void (*mime_field_fn)(void *arg, const char *field, size_t nlen, size_t flen);
+size_t mime_header_fields(const char *raw, size_t len, mime_field_fn fn, void *arg);
+
+/* A view of the header fields alone, without a MIME parse: hdrs (those want accepts, all
+ * when want is NULL; never the Content-* ones), content_type, from_addr and from_count, as
+ * mime_parse() gives them for the same section; no parts, no subject, no nul_header (the
+ * section has no NUL). NULL when mime_header_fields() refuses the section (or on
+ * allocation failure): the caller then uses mime_parse(). */
+struct mime_view *mime_parse_fields(const char *raw, size_t len,
+                                    bool (*want)(const char *name, size_t n));
 /* The idx-th (0-based) header field called name (case-insensitive), or NULL. */
 const char *mime_header(const struct mime_view *mv, const char *name, size_t idx);
 

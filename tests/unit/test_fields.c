@@ -1,0 +1,299 @@
+/* Unit tests: the header fields read without a MIME parse (mime_header_fields(),
+ * mime_parse_fields(), what the end-of-headers decision and the end-of-message filter use)
+ * against GMime's reading of the same section (mime_parse()); and the view evaluate()
+ * decides on (evaluate_parse(): GMime given only the fields that are read) against GMime's
+ * parse of the whole message, part by part. Wherever the fields view is
+ * given, its From addresses, Content-Type and fields must be GMime's, on every message of
+ * the corpus and on some thousands of generated sections mixing what a relay or an attacker
+ * may send: folded and whitespace-only continuation lines, CR LF and LF, bare CR, 8-bit
+ * bytes, encoded words, groups, name case, Content-* fields, empty values. Where it is not
+ * given (the section is not plain fields), GMime reads it: that is only slower. */
+#include <dirent.h>
+#include <glib.h>
+
+#include "evaluate.h"
+#include "mime.h"
+#include "t.h"
+#include "util.h"
+
+static int compared, refused;
+
+static bool same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* The fields view of raw against GMime's; what names the case in a failure. */
+static void compare(const char *what, const char *raw, size_t len)
+{
+    struct mime_view *fv = mime_parse_fields(raw, len, NULL);
+    if (!fv) {
+        refused++;
+        return;
+    }
+    struct mime_view *gv = mime_parse(raw, len);
+    compared++;
+    bool ok = gv && same_str(fv->from_addr, gv->from_addr) &&
+              fv->from_count == gv->from_count && same_str(fv->content_type, gv->content_type) &&
+              fv->nhdrs == gv->nhdrs;
+    for (size_t i = 0; ok && i < fv->nhdrs; i++)
+        ok = strcmp(fv->hdrs[i].name, gv->hdrs[i].name) == 0 &&
+             strcmp(fv->hdrs[i].value, gv->hdrs[i].value) == 0;
+    t_count++;
+    if (!ok) {
+        t_fail++;
+        fprintf(stderr, "FAIL %s: fields view differs from GMime's\n", what);
+        fprintf(stderr, "  from [%s]/%d vs [%s]/%d, content-type [%s] vs [%s], %zu vs %zu fields\n",
+                fv->from_addr ? fv->from_addr : "-", fv->from_count,
+                gv && gv->from_addr ? gv->from_addr : "-", gv ? gv->from_count : -1,
+                fv->content_type ? fv->content_type : "-",
+                gv && gv->content_type ? gv->content_type : "-", fv->nhdrs, gv ? gv->nhdrs : 0);
+        fprintf(stderr, "  section: [%.*s]\n", (int)(len < 600 ? len : 600), raw);
+    }
+    mime_free(fv);
+    mime_free(gv);
+}
+
+/* The fields evaluate_parse() keeps, as evaluate.h states them */
+static bool kept(const char *name)
+{
+    static const char *const names[] = {
+        "From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Subject", "Date", "Message-ID",
+        "In-Reply-To", "References", "Authentication-Results", "MIME-Version",
+    };
+    if (g_ascii_strncasecmp(name, "Content-", 8) == 0)
+        return true;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (g_ascii_strcasecmp(name, names[i]) == 0)
+            return true;
+    return false;
+}
+
+static int whole_compared;
+
+/* evaluate_parse() against mime_parse() of the whole message: everything but the fields
+ * nobody reads must be the same */
+static void compare_whole(const char *what, const char *raw, size_t len)
+{
+    struct mime_view *ev = evaluate_parse(raw, len), *gv = mime_parse(raw, len);
+    whole_compared++;
+    bool ok = ev && gv && same_str(ev->subject, gv->subject) &&
+              same_str(ev->content_type, gv->content_type) &&
+              same_str(ev->from_addr, gv->from_addr) && ev->from_count == gv->from_count &&
+              same_str(ev->unread, gv->unread) && same_str(ev->nul_header, gv->nul_header) &&
+              same_str(ev->defect, gv->defect) && ev->too_many_headers == gv->too_many_headers &&
+              ev->too_deep == gv->too_deep && ev->nleaves == gv->nleaves &&
+              ev->nparts == gv->nparts;
+    for (size_t i = 0; ok && i < ev->nparts; i++)
+        ok = ev->parts[i].html == gv->parts[i].html && ev->parts[i].flowed == gv->parts[i].flowed &&
+             ev->parts[i].delsp == gv->parts[i].delsp && ev->parts[i].len == gv->parts[i].len &&
+             memcmp(ev->parts[i].text, gv->parts[i].text, ev->parts[i].len) == 0;
+    /* the fields kept, in order (where the section is not plain fields, GMime has read
+     * them all on both sides) */
+    size_t j = 0;
+    for (size_t i = 0; ok && i < gv->nhdrs; i++) {
+        if (!kept(gv->hdrs[i].name))
+            continue;
+        while (j < ev->nhdrs && !kept(ev->hdrs[j].name))
+            j++;
+        ok = j < ev->nhdrs && strcmp(ev->hdrs[j].name, gv->hdrs[i].name) == 0 &&
+             strcmp(ev->hdrs[j].value, gv->hdrs[i].value) == 0;
+        j++;
+    }
+    while (ok && j < ev->nhdrs && !kept(ev->hdrs[j].name))
+        j++;
+    ok = ok && j >= ev->nhdrs;
+    t_count++;
+    if (!ok) {
+        t_fail++;
+        fprintf(stderr, "FAIL %s: evaluate_parse() differs from GMime's whole parse\n", what);
+        fprintf(stderr, "  defect [%s] vs [%s], unread [%s] vs [%s], %zu vs %zu parts\n",
+                ev && ev->defect ? ev->defect : "-", gv && gv->defect ? gv->defect : "-",
+                ev && ev->unread ? ev->unread : "-", gv && gv->unread ? gv->unread : "-",
+                ev ? ev->nparts : 0, gv ? gv->nparts : 0);
+        fprintf(stderr, "  message: [%.*s]\n", (int)(len < 600 ? len : 600), raw);
+    }
+    mime_free(ev);
+    mime_free(gv);
+}
+
+/* a small deterministic generator (xorshift), so that a failure can be replayed */
+static unsigned long long rng = 0x9e3779b97f4a7c15ULL;
+static unsigned pick(unsigned n)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (unsigned)(rng % n);
+}
+
+static const char *const NAMES[] = {
+    "From", "from", "FROM", "Subject", "subject", "To", "Cc", "Content-Type", "content-type",
+    "Content-Transfer-Encoding", "Content-Disposition", "MIME-Version", "Received",
+    "Authentication-Results", "Reply-To", "Sender", "Date", "Message-ID", "X-Note",
+    "Content-", "Content-Typ", "Content-Types", "X-From", "From-X", "DKIM-Signature",
+};
+static const char *const VALUES[] = {
+    "alice@example.net",
+    "no-reply@certificates.amazon.com",
+    "Amazon <no-reply@certificates.amazon.com>",
+    "alice@example.net, bob@example.org",
+    "team: alice@example.net;",
+    "team: alice@example.net, bob@example.org;",
+    "=?utf-8?q?Amazon_Web_Services?= <no-reply@certificates.amazon.com>",
+    "=?utf-8?b?QW1hem9u?= <alice@example.net>",
+    "\"a, b\" <alice@example.net>",
+    "alice@example.net (comment)",
+    "<alice@example.net>",
+    "text/plain; charset=utf-8",
+    "multipart/alternative; boundary=\"b1\"",
+    "application/pdf",
+    "Certificate request for www.example.com",
+    "1.0",
+    "",
+    " ",
+    "\xc3\xa9l\xc3\xa8ve@exampl\xc3\xa9.fr",
+    "x\ry",
+    "<>",
+    "undisclosed-recipients:;",
+};
+
+static void gen_section(GString *s)
+{
+    const char *eol = pick(3) ? "\r\n" : "\n";
+    unsigned nf = 1 + pick(9);
+    for (unsigned f = 0; f < nf; f++) {
+        const char *name = NAMES[pick(sizeof(NAMES) / sizeof(NAMES[0]))];
+        const char *value = VALUES[pick(sizeof(VALUES) / sizeof(VALUES[0]))];
+        g_string_append(s, name);
+        g_string_append(s, pick(4) ? ": " : ":");
+        g_string_append(s, value);
+        switch (pick(8)) {   /* continuation lines */
+        case 0:
+            g_string_append_printf(s, "%s\t%s", eol, VALUES[pick(sizeof(VALUES) / sizeof(VALUES[0]))]);
+            break;
+        case 1:
+            g_string_append_printf(s, "%s %s", eol, "(folded)");
+            break;
+        case 2:
+            g_string_append_printf(s, "%s ", eol);   /* a whitespace-only line */
+            break;
+        case 3:
+            g_string_append(s, pick(2) ? "\r\r\n" : "\r");   /* a CR not before LF */
+            break;
+        default:
+            break;
+        }
+        g_string_append(s, pick(10) ? eol : (eol[0] == '\r' ? "\n" : "\r\n"));   /* mixed */
+    }
+    g_string_append(s, eol);
+    if (pick(2))
+        g_string_append_printf(s, "body line%s", eol);
+}
+
+static int nfields;
+static void count_field(void *arg, const char *field, size_t nlen, size_t flen)
+{
+    (void)arg, (void)field, (void)nlen, (void)flen;
+    nfields++;
+}
+
+static void check_splitter(void)
+{
+    /* what mime_header_fields() refuses: GMime reads such a section */
+    static const char *const bad[] = {
+        "From: a@b.c\r\nSubject: x\r\n",                   /* no blank line */
+        " folded first\r\nFrom: a@b.c\r\n\r\n",            /* a continuation first */
+        "From : a@b.c\r\n\r\n",                            /* space before the colon */
+        "From a@b.c\r\n\r\n",                              /* no colon */
+        ": empty name\r\n\r\n",
+        "Fr\xc3\xb6m: a@b.c\r\n\r\n",                      /* 8-bit name */
+        "From: a@b.c\r\nthis line has no field name\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CHECK(mime_header_fields(bad[i], strlen(bad[i]), count_field, NULL) == 0 ||
+              (fprintf(stderr, "case %zu\n", i), 0));
+    const char nul[] = "From: a@b.c\r\nSubject: x\0y\r\n\r\n";
+    CHECK(mime_header_fields(nul, sizeof(nul) - 1, count_field, NULL) == 0);
+    GString *g = g_string_new(NULL);
+    for (int i = 0; i < MIME_MAX_HEADERS + 1; i++)
+        g_string_append_printf(g, "X-%d: %d\r\n", i, i);
+    g_string_append(g, "\r\n");
+    CHECK(mime_header_fields(g->str, g->len, count_field, NULL) == 0);
+    g_string_free(g, TRUE);
+}
+
+int main(void)
+{
+    mime_init();
+
+    /* the length returned, and each field once with its folded lines */
+    const char *s = "From: a@b.c\r\nSubject: x\r\n\ty\r\n\r\nbody\r\n";
+    nfields = 0;
+    CHECK(mime_header_fields(s, strlen(s), count_field, NULL) == strlen(s) - 6);
+    CHECK(nfields == 2);
+    const char *lf = "From: a@b.c\n\nbody\n";
+    nfields = 0;
+    CHECK(mime_header_fields(lf, strlen(lf), count_field, NULL) == 13);
+    CHECK(nfields == 1);
+    check_splitter();
+
+    /* the selection of fields kept in hdrs */
+    struct mime_view *v = mime_parse_fields(s, strlen(s), NULL);
+    CHECK(v && v->nhdrs == 2 && strcmp(v->hdrs[1].value, " x\ty") == 0);
+    mime_free(v);
+
+    /* the corpus, header sections as they are */
+    DIR *dir = opendir("tests/data/corpus");
+    CHECK(dir != NULL);
+    int n = 0;
+    struct dirent *e;
+    while (dir && (e = readdir(dir))) {
+        size_t l = strlen(e->d_name);
+        if (l < 5 || strcmp(e->d_name + l - 4, ".eml") != 0)
+            continue;
+        char path[600];
+        snprintf(path, sizeof(path), "tests/data/corpus/%s", e->d_name);
+        gchar *data = NULL;
+        gsize dl = 0;
+        CHECK(g_file_get_contents(path, &data, &dl, NULL));
+        if (data) {
+            n++;
+            compare(e->d_name, data, dl);
+            compare_whole(e->d_name, data, dl);
+            g_free(data);
+        }
+    }
+    if (dir)
+        closedir(dir);
+    CHECK(n > 50);
+    int corpus_compared = compared;
+
+    /* generated sections */
+    for (int i = 0; i < 5000; i++) {
+        GString *g = g_string_new(NULL);
+        gen_section(g);
+        char what[64];
+        snprintf(what, sizeof(what), "generated section %d", i);
+        compare(what, g->str, g->len);
+        /* and as a whole message: a multipart body under its boundary, or a plain one */
+        static const char *const bodies[] = {
+            "--b1\r\nContent-Type: text/plain\r\n\r\nDomain: www.example.com\r\n"
+            "--b1\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: "
+            "quoted-printable\r\n\r\n<p>Domain: www.example.com=\r\n</p>\r\n--b1--\r\n",
+            "Domain: www.example.com\r\n",
+            "--b1\nContent-Type: text/plain; charset=iso-8859-1\n\n\xe9t\xe9\n--b1--\n",
+        };
+        g_string_append(g, bodies[pick(sizeof(bodies) / sizeof(bodies[0]))]);
+        compare_whole(what, g->str, g->len);
+        g_string_free(g, TRUE);
+    }
+    /* most sections are plain fields: the comparison is not vacuous */
+    CHECK(corpus_compared > n / 2);
+    CHECK(compared > 2500);
+    CHECK(whole_compared == n + 5000);
+    printf("test_fields: %d sections compared with GMime's reading, %d left to GMime; %d whole "
+           "messages compared with GMime's whole parse\n", compared, refused, whole_compared);
+    mime_shutdown();
+    return t_done("test_fields");
+}
