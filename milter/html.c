@@ -14,25 +14,57 @@ void html_init(void)
     xmlInitParser();
 }
 
-static bool is_block(const char *name)
+/* What an element's name means for the reading (HTML element names are lower case). */
+enum {
+    E_BLOCK = 1,       /* a line of its own */
+    E_ALL_BLOCK = 2,   /* ... in the reading of a mail part only (noscript, textarea) */
+    E_RAW = 4,         /* script, style: contents nobody sees */
+    E_HIDES = 8,       /* head, title, template: hidden from a reader */
+    E_FORM = 16,
+    E_FRAME = 32,
+    E_A = 64,
+};
+struct name_flags {
+    const char *name;
+    unsigned flags;
+};
+static const struct name_flags elements[] = {   /* sorted by name, for bsearch */
+    {"a", E_A},          {"address", E_BLOCK},     {"blockquote", E_BLOCK},
+    {"body", E_BLOCK},   {"br", E_BLOCK},          {"center", E_BLOCK},
+    {"dd", E_BLOCK},     {"div", E_BLOCK},         {"dl", E_BLOCK},
+    {"dt", E_BLOCK},     {"form", E_BLOCK | E_FORM}, {"frame", E_FRAME},
+    {"h1", E_BLOCK},     {"h2", E_BLOCK},          {"h3", E_BLOCK},
+    {"h4", E_BLOCK},     {"h5", E_BLOCK},          {"h6", E_BLOCK},
+    {"head", E_BLOCK | E_HIDES}, {"hr", E_BLOCK},  {"html", E_BLOCK},
+    {"iframe", E_FRAME}, {"li", E_BLOCK},          {"noscript", E_ALL_BLOCK},
+    {"ol", E_BLOCK},     {"p", E_BLOCK},           {"pre", E_BLOCK},
+    {"script", E_RAW},   {"section", E_BLOCK},     {"style", E_RAW},
+    {"table", E_BLOCK},  {"tbody", E_BLOCK},       {"td", E_BLOCK},
+    {"template", E_HIDES}, {"textarea", E_ALL_BLOCK}, {"tfoot", E_BLOCK},
+    {"th", E_BLOCK},     {"thead", E_BLOCK},       {"title", E_BLOCK | E_HIDES},
+    {"tr", E_BLOCK},     {"ul", E_BLOCK},
+};
+
+static int by_name(const void *key, const void *entry)
 {
-    static const char *const blocks[] = {
-        "address", "blockquote", "body", "br",  "center", "dd", "div",   "dl",    "dt",
-        "form",    "h1",         "h2",   "h3",  "h4",     "h5", "h6",    "head",  "hr",
-        "html",    "li",         "ol",   "p",   "pre",    "section", "table", "tbody", "td",
-        "tfoot",   "th",         "thead", "title", "tr",  "ul",
-    };
-    for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
-        if (strcmp(name, blocks[i]) == 0)
-            return true;
-    return false;
+    return strcmp(key, ((const struct name_flags *)entry)->name);
+}
+
+static unsigned flags_of(const char *name, const struct name_flags *table, size_t n)
+{
+    const struct name_flags *e = bsearch(name, table, n, sizeof(*table), by_name);
+    return e ? e->flags : 0;
+}
+
+static unsigned element_flags(const char *name)
+{
+    return flags_of(name, elements, sizeof(elements) / sizeof(elements[0]));
 }
 
 /* In the reading of a mail part, what a reader does not see stands on lines of its own. */
-static bool is_block_all(const char *name, bool all)
+static bool is_block_all(unsigned flags, bool all)
 {
-    return is_block(name) ||
-           (all && (strcmp(name, "noscript") == 0 || strcmp(name, "textarea") == 0));
+    return (flags & E_BLOCK) || (all && (flags & E_ALL_BLOCK));
 }
 
 static void set_limit(struct html_text *out, const char *what)
@@ -93,34 +125,34 @@ static bool suspect_url(const char *v)
     return false;
 }
 
-static bool in_list(const char *name, const char *const *list, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(name, list[i]) == 0)
-            return true;
-    return false;
-}
+/* What an attribute's name means (HTML attribute names are lower case): a URL a mail
+ * program may fetch or follow without a click, or a text a reader may see at times. */
+enum { A_URL = 1, A_TEXT = 2 };
+static const struct name_flags attributes[] = {   /* sorted by name, for bsearch */
+    {"abbr", A_TEXT},       {"action", A_URL},      {"alt", A_TEXT},
+    {"archive", A_URL},     {"aria-label", A_TEXT}, {"background", A_URL},
+    {"cite", A_URL},        {"classid", A_URL},     {"codebase", A_URL},
+    {"content", A_URL},     {"data", A_URL},        {"dynsrc", A_URL},
+    {"formaction", A_URL},  {"icon", A_URL},        {"label", A_TEXT},
+    {"longdesc", A_URL},    {"lowsrc", A_URL},      {"manifest", A_URL},
+    {"ping", A_URL},        {"placeholder", A_TEXT}, {"poster", A_URL},
+    {"profile", A_URL},     {"src", A_URL},         {"srcdoc", A_TEXT},
+    {"srcset", A_URL},      {"style", A_URL},       {"summary", A_TEXT},
+    {"title", A_TEXT},      {"usemap", A_URL},      {"value", A_TEXT},
+};
 
-/* One pass over an element's attributes (HTML attribute names are lower case): the URL
- * attributes that look like an approval link go to the links (a frame's src is listed
- * apart, whatever it looks like), the texts a reader may see at times to `unseen`. */
+/* One pass over an element's attributes: the URL attributes that look like an approval
+ * link go to the links (a frame's src is listed apart, whatever it looks like), the texts
+ * a reader may see at times to `unseen`. */
 static void add_attrs(struct html_text *out, struct sbuf *unseen, xmlNodePtr n, bool frame)
 {
-    static const char *const url_attrs[] = {
-        "src",  "srcset",   "poster",   "background", "data",     "cite",   "longdesc",
-        "ping", "manifest", "formaction", "action",   "codebase", "dynsrc", "lowsrc",
-        "style", "content", "icon",     "profile",    "archive",  "classid", "usemap",
-    };
-    static const char *const text_attrs[] = {"alt",         "title",  "aria-label",
-                                             "placeholder", "value",  "srcdoc",
-                                             "label",       "summary", "abbr"};
     for (xmlAttrPtr a = n->properties; a; a = a->next) {
         if (!a->name)
             continue;
         const char *name = (const char *)a->name;
-        bool url = !(frame && strcmp(name, "src") == 0) &&
-                   in_list(name, url_attrs, sizeof(url_attrs) / sizeof(url_attrs[0]));
-        bool text = in_list(name, text_attrs, sizeof(text_attrs) / sizeof(text_attrs[0]));
+        unsigned f = flags_of(name, attributes, sizeof(attributes) / sizeof(attributes[0]));
+        bool url = (f & A_URL) && !(frame && strcmp(name, "src") == 0);
+        bool text = f & A_TEXT;
         if (!url && !text)
             continue;
         xmlChar *v = xmlNodeListGetString(n->doc, a->children, 1);
@@ -168,10 +200,9 @@ static bool style_hides_norm(const char *c)
     return false;
 }
 
-static bool hides(xmlNodePtr n, const char *name)
+static bool hides(xmlNodePtr n, unsigned flags)
 {
-    if (strcmp(name, "head") == 0 || strcmp(name, "title") == 0 || strcmp(name, "template") == 0 ||
-        xmlHasProp(n, (const xmlChar *)"hidden"))
+    if ((flags & E_HIDES) || xmlHasProp(n, (const xmlChar *)"hidden"))
         return true;
     xmlChar *st = xmlGetProp(n, (const xmlChar *)"style");
     bool h = st && style_hides((const char *)st);
@@ -216,30 +247,28 @@ static bool read_html(const char *html, size_t len, bool all, struct html_text *
         if (depth > HTML_MAX_DEPTH)
             set_limit(out, "html-depth");
         if (n->type == XML_ELEMENT_NODE && n->name) {
-            const char *name = (const char *)n->name;
-            bool raw = strcmp(name, "script") == 0 || strcmp(name, "style") == 0;
+            unsigned f = element_flags((const char *)n->name);
+            bool raw = f & E_RAW;
             if (!all && raw)
                 descend = false;
             if (all && raw && raw_at < 0)
                 raw_at = depth;
-            if (all && hidden_at < 0 && hides(n, name))
+            if (all && hidden_at < 0 && hides(n, f))
                 hidden_at = depth;
-            if (is_block_all(name, all)) {
+            if (is_block_all(f, all)) {
                 sbuf_putc(&out->text, '\n');
                 if (all && hidden_at < 0)
                     sbuf_putc(&reader, '\n');
             }
             if (!all) {
-                if (strcmp(name, "a") == 0)
+                if (f & E_A)
                     add_attr_link(out, n, "href");
             } else {
-                if (xmlHasProp(n, (const xmlChar *)"href"))
-                    add_attr_link(out, n, "href");
-                if (xmlHasProp(n, (const xmlChar *)"xlink:href"))
-                    add_attr_link(out, n, "xlink:href");
-                if (strcmp(name, "form") == 0)
+                add_attr_link(out, n, "href");
+                add_attr_link(out, n, "xlink:href");
+                if (f & E_FORM)
                     add_attr_link(out, n, "action");
-                bool frame = strcmp(name, "iframe") == 0 || strcmp(name, "frame") == 0;
+                bool frame = f & E_FRAME;
                 if (frame)
                     add_attr_link(out, n, "src");
                 add_attrs(out, &unseen, n, frame);
@@ -267,7 +296,7 @@ static bool read_html(const char *html, size_t len, bool all, struct html_text *
         /* go to next sibling, climbing up as needed; emit block-close newlines */
         while (n) {
             if (n->type == XML_ELEMENT_NODE && n->name) {
-                if (is_block_all((const char *)n->name, all)) {
+                if (is_block_all(element_flags((const char *)n->name), all)) {
                     sbuf_putc(&out->text, '\n');
                     if (all && hidden_at < 0)
                         sbuf_putc(&reader, '\n');
