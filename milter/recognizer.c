@@ -532,40 +532,71 @@ static void scan_urls(struct state *st, const char *text, size_t len, bool templ
     }
 }
 
-/* Calls fn for every match of pattern p in text with (start, end) of the match and of
- * group 1 (or SIZE_MAX), and arg (a label's field). More matches than MAX_MATCHES, or a
- * PCRE2 limit, is malformed. */
+/* The matches of one pattern in a text, all found before any is acted on (the patterns
+ * only read the text): at most MAX_MATCHES + 1, one more than MAX_MATCHES being the
+ * match-count limit; and whether a PCRE2 limit ended the search. The same search counts a
+ * label in the text and in its skeleton (disguised_labels()). */
 #define MAX_MATCHES 200
 typedef void (*match_fn)(struct state *st, const char *text, size_t len, size_t ms,
                          size_t me, enum fld arg);
+struct matches {
+    size_t n, cap;
+    PCRE2_SIZE *span;   /* span[2i], span[2i + 1]: start and end of match i */
+    bool pcre_limit;
+    bool no_memory;
+};
 
-static void each_match(struct state *st, enum pat p, const char *text, size_t len, match_fn fn,
-                       enum fld arg)
+static void find_matches(enum pat p, const char *text, size_t len, pcre2_match_data *md,
+                         struct matches *m)
 {
-    pcre2_match_data *md = pcre2_match_data_create_from_pattern(pat[p], NULL);
+    m->n = 0;
+    m->pcre_limit = m->no_memory = false;
     if (!md) {
-        limit(st, "no-memory");
+        m->no_memory = true;
         return;
     }
     PCRE2_SIZE off = 0;
-    int count = 0;
-    while (off <= len) {
+    while (off <= len && m->n <= MAX_MATCHES) {
         int rc = pcre2_match(pat[p], (PCRE2_SPTR)text, len, off, 0, md, mctx);
         if (rc == PCRE2_ERROR_NOMATCH)
             break;
         if (rc < 0) {
-            limit(st, "match-limit");
-            break;
-        }
-        if (++count > MAX_MATCHES) {
-            limit(st, "match-count");
+            m->pcre_limit = true;
             break;
         }
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-        fn(st, text, len, ov[0], ov[1], arg);
+        if (m->n == m->cap) {
+            size_t cap = m->cap ? m->cap * 2 : 8;
+            PCRE2_SIZE *sp = realloc(m->span, cap * 2 * sizeof(*sp));
+            if (!sp) {
+                m->no_memory = true;
+                return;
+            }
+            m->span = sp;
+            m->cap = cap;
+        }
+        m->span[2 * m->n] = ov[0];
+        m->span[2 * m->n + 1] = ov[1];
+        m->n++;
         off = ov[1] > off ? ov[1] : off + 1;
     }
-    pcre2_match_data_free(md);
+}
+
+/* Calls fn for every match found, with its (start, end) and arg (a label's field). More
+ * matches than MAX_MATCHES, or a PCRE2 limit, is malformed. */
+static void act_on(struct state *st, const struct matches *m, const char *text, size_t len,
+                   match_fn fn, enum fld arg)
+{
+    if (m->no_memory) {
+        limit(st, "no-memory");
+        return;
+    }
+    for (size_t i = 0; i < m->n && i < MAX_MATCHES; i++)
+        fn(st, text, len, m->span[2 * i], m->span[2 * i + 1], arg);
+    if (m->n > MAX_MATCHES)
+        limit(st, "match-count");
+    else if (m->pcre_limit)
+        limit(st, "match-limit");
 }
 
 /* The value after a label ending at p: blanks and at most two line ends may come first (a
@@ -845,26 +876,10 @@ static char *skeleton(const char *t, size_t n, size_t *outn)
     return o;
 }
 
-static size_t count_matches(enum pat p, const char *text, size_t len)
-{
-    pcre2_match_data *md = pcre2_match_data_create_from_pattern(pat[p], NULL);
-    if (!md)
-        return 0;
-    size_t n = 0;
-    PCRE2_SIZE off = 0;
-    while (off <= len && n <= MAX_MATCHES) {
-        if (pcre2_match(pat[p], (PCRE2_SPTR)text, len, off, 0, md, mctx) < 0)
-            break;
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-        n++;
-        off = ov[1] > off ? ov[1] : off + 1;
-    }
-    pcre2_match_data_free(md);
-    return n;
-}
-
-/* A label that a reader sees but the patterns do not is malformed, never skipped. */
-static void disguised_labels(struct state *st, const char *text, size_t len)
+/* A label that a reader sees but the patterns do not is malformed, never skipped: one
+ * found more often in the text's skeleton than in the text (`found`, by pattern). */
+static void disguised_labels(struct state *st, const char *text, size_t len,
+                             const struct matches *found, pcre2_match_data *md)
 {
     size_t sl;
     char *sk = skeleton(text, len, &sl);
@@ -877,26 +892,45 @@ static void disguised_labels(struct state *st, const char *text, size_t len)
         {P_ACCT, "account-label"},  {P_REGION, "region-label"},
         {P_CERT, "certificate-identifier-label"}, {P_APPROVE, "approval-sentence"},
     };
-    for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
-        if (count_matches(labels[i].p, sk, sl) > count_matches(labels[i].p, text, len)) {
-            st->cur->label = true;
-            malformed(st, labels[i].what);
+    /* a skeleton that is the text itself finds what the text does */
+    if (sl != len || memcmp(sk, text, len) != 0) {
+        struct matches m = {0};
+        for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
+            find_matches(labels[i].p, sk, sl, md, &m);
+            /* (a search that ran out of memory counts what it found, as the text's did) */
+            if (m.n > found[labels[i].p].n) {
+                st->cur->label = true;
+                malformed(st, labels[i].what);
+            }
         }
+        free(m.span);
+    }
     free(sk);
 }
 
 static void scan_fields(struct state *st, const char *text, size_t len)
 {
-    disguised_labels(st, text, len);
+    /* every pattern's matches first, then what they mean, in the order below */
+    static const enum pat used[] = {P_APPROVE, P_FOLLOW, P_FQDN, P_REQ, P_ACCT, P_REGION,
+                                    P_CERT,    P_RENEW};
+    struct matches found[P_COUNT];
+    memset(found, 0, sizeof(found));
+    pcre2_match_data *md = pcre2_match_data_create(4, NULL);   /* room for any group */
+    for (size_t i = 0; i < sizeof(used) / sizeof(used[0]); i++)
+        find_matches(used[i], text, len, md, &found[used[i]]);
+    disguised_labels(st, text, len, found, md);
     /* F_COUNT: the callbacks of sentences and markers take no field */
-    each_match(st, P_APPROVE, text, len, on_approve, F_COUNT);
-    each_match(st, P_FOLLOW, text, len, on_follow, F_COUNT);
+    act_on(st, &found[P_APPROVE], text, len, on_approve, F_COUNT);
+    act_on(st, &found[P_FOLLOW], text, len, on_follow, F_COUNT);
     static const struct { enum pat p; enum fld f; } labels[] = {
         {P_FQDN, F_FQDN}, {P_REQ, F_REQ}, {P_ACCT, F_ACCT}, {P_REGION, F_REGION}, {P_CERT, F_CERT},
     };
     for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
-        each_match(st, labels[i].p, text, len, on_label, labels[i].f);
-    each_match(st, P_RENEW, text, len, on_renew, F_COUNT);
+        act_on(st, &found[labels[i].p], text, len, on_label, labels[i].f);
+    act_on(st, &found[P_RENEW], text, len, on_renew, F_COUNT);
+    for (size_t i = 0; i < P_COUNT; i++)
+        free(found[i].span);
+    pcre2_match_data_free(md);
 }
 
 /* After the whole part is read: the link that follows each "To approve this request" must
