@@ -5,6 +5,7 @@
 
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 #include <libxml/tree.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,13 +104,27 @@ static void add_href(struct html_text *out, const char *v)
     free(c);
 }
 
-static void add_attr_link(struct html_text *out, xmlNodePtr n, const char *attr)
+/* An attribute of the element being read, as the parser hands it over: name, value pairs,
+ * the value NULL for an attribute written without one. */
+static const char *attr_of(const xmlChar **atts, const char *name, bool *present)
 {
-    xmlChar *v = xmlGetProp(n, (const xmlChar *)attr);
-    if (v) {
-        add_href(out, (const char *)v);
-        xmlFree(v);
-    }
+    *present = false;
+    for (size_t i = 0; atts && atts[i]; i += 2)
+        if (strcmp((const char *)atts[i], name) == 0) {
+            *present = true;
+            return (const char *)atts[i + 1];
+        }
+    return NULL;
+}
+
+/* A link attribute's value as a reader takes it: an attribute without a value is the
+ * empty link. */
+static void add_attr_link(struct html_text *out, const xmlChar **atts, const char *attr)
+{
+    bool present;
+    const char *v = attr_of(atts, attr, &present);
+    if (present)
+        add_href(out, v ? v : "");
 }
 
 /* An attribute that may hold a URL a reader's program fetches or follows, but that is not
@@ -144,26 +159,23 @@ static const struct name_flags attributes[] = {   /* sorted by name, for bsearch
 /* One pass over an element's attributes: the URL attributes that look like an approval
  * link go to the links (a frame's src is listed apart, whatever it looks like), the texts
  * a reader may see at times to `unseen`. */
-static void add_attrs(struct html_text *out, struct sbuf *unseen, xmlNodePtr n, bool frame)
+static void add_attrs(struct html_text *out, struct sbuf *unseen, const xmlChar **atts,
+                      bool frame)
 {
-    for (xmlAttrPtr a = n->properties; a; a = a->next) {
-        if (!a->name)
-            continue;
-        const char *name = (const char *)a->name;
+    for (size_t i = 0; atts && atts[i]; i += 2) {
+        const char *name = (const char *)atts[i], *v = (const char *)atts[i + 1];
         unsigned f = flags_of(name, attributes, sizeof(attributes) / sizeof(attributes[0]));
         bool url = (f & A_URL) && !(frame && strcmp(name, "src") == 0);
         bool text = f & A_TEXT;
-        if (!url && !text)
+        if (!v || (!url && !text))
             continue;
-        xmlChar *v = xmlNodeListGetString(n->doc, a->children, 1);
-        if (v && url && suspect_url((const char *)v))
-            add_href(out, (const char *)v);
-        if (v && text && *v) {
+        if (url && suspect_url(v))
+            add_href(out, v);
+        if (text && *v) {
             sbuf_putc(unseen, '\n');
-            sbuf_puts(unseen, (const char *)v);
+            sbuf_puts(unseen, v);
             sbuf_putc(unseen, '\n');
         }
-        xmlFree(v);
     }
 }
 
@@ -200,134 +212,353 @@ static bool style_hides_norm(const char *c)
     return false;
 }
 
-static bool hides(xmlNodePtr n, unsigned flags)
+static bool hides(const xmlChar **atts, unsigned flags)
 {
-    if ((flags & E_HIDES) || xmlHasProp(n, (const xmlChar *)"hidden"))
+    bool present;
+    if ((flags & E_HIDES) || (attr_of(atts, "hidden", &present), present))
         return true;
-    xmlChar *st = xmlGetProp(n, (const xmlChar *)"style");
-    bool h = st && style_hides((const char *)st);
-    xmlFree(st);
-    return h;
+    const char *st = attr_of(atts, "style", &present);
+    return st && style_hides(st);
+}
+
+/* The tree builder stops the parser when an element would nest deeper than this
+ * (libxml2's xmlParserMaxDepth without XML_PARSE_HUGE), leaving that element out. */
+#define XML_MAX_DEPTH_READ 256
+
+/* The reading, from libxml2's SAX events (no tree is built): the events are those its tree
+ * builder turns into the document, and the reading is the one a walk of that tree in
+ * document order gives, depths included (the first element is at 0). Where the tree is not
+ * the events' nesting, the builder's placement is followed:
+ *   - text outside every element has no node;
+ *   - a top-level element after the first one (text or tags after </html>) becomes the last
+ *     child of the first, unless the document's first node is something else (a DOCTYPE,
+ *     which the builder puts first even when it comes late, a comment or a processing
+ *     instruction), where it is a top-level node of its own; the first element's end (its
+ *     line end, the end of what it hides) then comes after it, and the top-level comments
+ *     that came between come after that;
+ *   - top-level comments before the first element are read only if an element follows
+ *     (a walk starts at the root element);
+ *   - text events that follow each other under one element are one node;
+ *   - an element nested deeper than XML_MAX_DEPTH_READ stops the reading, and the elements
+ *     still open end there. */
+struct reading {
+    struct html_text *out;
+    struct sbuf reader, unseen;
+    bool all;
+    int depth;       /* elements open (events) */
+    int hidden_at;   /* depth of the element that hides its subtree from a reader, or -1 */
+    int raw_at;      /* depth of the script or style element being read, or -1 */
+    int skip_at;     /* html_extract(): depth of the script or style element skipped, or -1 */
+    int open_text;   /* the text node of unseen being written: 0 none, else its type */
+    bool root_seen;  /* the first element has started */
+    bool not_first;  /* the document's first node is not the first element */
+    bool root_open;  /* the first element has ended, but later top-level elements go into it */
+    struct sbuf pre;   /* unseen: top-level comments before the first element */
+    struct sbuf post;  /* unseen: top-level comments after the first element, while root_open */
+    xmlParserCtxtPtr ctxt;
+    bool stopped;      /* nesting beyond the tree builder's limit: reading stopped there */
+    unsigned open[XML_MAX_DEPTH_READ + 2];   /* the flags of the elements open, by depth */
+};
+
+static void node_at(struct reading *r, int depth)
+{
+    if (depth > HTML_MAX_DEPTH)
+        set_limit(r->out, "html-depth");
+}
+
+/* The tree depth of a node opened now: one more under a first element still taking
+ * children. */
+static int tree_depth(const struct reading *r)
+{
+    return r->depth + (r->root_open ? 1 : 0);
+}
+
+/* A text node of unseen stands on lines of its own; it ends at any event but text of its
+ * type. */
+static void end_text(struct reading *r)
+{
+    if (r->open_text) {
+        sbuf_putc(&r->unseen, '\n');
+        r->open_text = 0;
+    }
+}
+
+static void put_unseen(struct sbuf *b, const char *v)
+{
+    sbuf_putc(b, '\n');
+    sbuf_puts(b, v);
+    sbuf_putc(b, '\n');
+}
+
+/* An element's end: the line end of a block, and the end of what it hides or holds raw. */
+static void close_element(struct reading *r, unsigned flags, int depth)
+{
+    if (is_block_all(flags, r->all)) {
+        sbuf_putc(&r->out->text, '\n');
+        if (r->all && r->hidden_at < 0)
+            sbuf_putc(&r->reader, '\n');
+    }
+    if (depth == r->hidden_at)
+        r->hidden_at = -1;
+    if (depth == r->raw_at)
+        r->raw_at = -1;
+}
+
+/* The first element's end, put off while later top-level elements went into it. */
+static void close_root(struct reading *r)
+{
+    if (!r->root_open)
+        return;
+    r->root_open = false;
+    close_element(r, r->open[0], 0);
+    sbuf_append(&r->unseen, r->post.data ? r->post.data : "", r->post.len);
+    sbuf_reset(&r->post);
+}
+
+static void on_start(void *ctx, const xmlChar *tag, const xmlChar **atts)
+{
+    struct reading *r = ctx;
+    if (r->stopped)
+        return;
+    end_text(r);
+    if (r->depth > XML_MAX_DEPTH_READ) {
+        r->stopped = true;   /* as the tree builder does: this element is left out */
+        xmlStopParser(r->ctxt);
+        return;
+    }
+    if (r->depth == 0) {
+        if (!r->root_seen) {
+            r->root_seen = true;
+            sbuf_append(&r->unseen, r->pre.data ? r->pre.data : "", r->pre.len);
+        } else if (r->root_open && r->not_first) {
+            close_root(r);   /* a late DOCTYPE came first: a top-level element of its own */
+        }
+    }
+    int depth = tree_depth(r);
+    if (depth >= (int)(sizeof(r->open) / sizeof(r->open[0]))) {   /* cannot happen */
+        r->stopped = true;
+        xmlStopParser(r->ctxt);
+        set_limit(r->out, "html-depth");
+        return;
+    }
+    unsigned f = tag ? element_flags((const char *)tag) : 0;
+    r->open[depth] = f;
+    r->depth++;
+    if (r->skip_at >= 0 || !tag)
+        return;
+    node_at(r, depth);
+    struct html_text *out = r->out;
+    bool all = r->all;
+    bool raw = f & E_RAW;
+    if (!all && raw)
+        r->skip_at = depth;
+    if (all && raw && r->raw_at < 0)
+        r->raw_at = depth;
+    if (all && r->hidden_at < 0 && hides(atts, f))
+        r->hidden_at = depth;
+    if (is_block_all(f, all)) {
+        sbuf_putc(&out->text, '\n');
+        if (all && r->hidden_at < 0)
+            sbuf_putc(&r->reader, '\n');
+    }
+    if (!all) {
+        if (f & E_A)
+            add_attr_link(out, atts, "href");
+        return;
+    }
+    add_attr_link(out, atts, "href");
+    add_attr_link(out, atts, "xlink:href");
+    if (f & E_FORM)
+        add_attr_link(out, atts, "action");
+    bool frame = f & E_FRAME;
+    if (frame)
+        add_attr_link(out, atts, "src");
+    add_attrs(out, &r->unseen, atts, frame);
+}
+
+static void on_end(void *ctx, const xmlChar *tag)
+{
+    (void)tag;
+    struct reading *r = ctx;
+    if (r->stopped || r->depth == 0)
+        return;
+    end_text(r);
+    r->depth--;
+    int depth = tree_depth(r);
+    if (r->skip_at >= 0 && depth > r->skip_at)
+        return;
+    if (r->skip_at == depth)
+        r->skip_at = -1;
+    if (r->depth == 0 && !r->root_open && !r->not_first) {
+        r->root_open = true;   /* the first element: later top-level elements go into it */
+        return;
+    }
+    close_element(r, r->open[depth], depth);
+}
+
+static void on_text(struct reading *r, const xmlChar *ch, int len, int type)
+{
+    /* text outside every element has no node (the tree builder drops it) */
+    if (r->stopped || r->depth == 0 || r->skip_at >= 0 || len <= 0)
+        return;
+    if (r->open_text && r->open_text != type)
+        end_text(r);
+    node_at(r, tree_depth(r));
+    const char *t = (const char *)ch;
+    size_t n = (size_t)len;
+    const char *nul = memchr(t, '\0', n);   /* a node's text is read as a C string */
+    if (nul)
+        n = (size_t)(nul - t);
+    if (r->all && r->raw_at >= 0) {
+        if (!r->open_text) {
+            sbuf_putc(&r->unseen, '\n');
+            r->open_text = type;
+        }
+        sbuf_append(&r->unseen, t, n);
+        return;
+    }
+    sbuf_append(&r->out->text, t, n);
+    if (r->all && r->hidden_at < 0)
+        sbuf_append(&r->reader, t, n);
+}
+
+static void on_characters(void *ctx, const xmlChar *ch, int len)
+{
+    on_text(ctx, ch, len, XML_TEXT_NODE);
+}
+
+static void on_cdata(void *ctx, const xmlChar *ch, int len)
+{
+    on_text(ctx, ch, len, XML_CDATA_SECTION_NODE);
+}
+
+/* A node at the top level before any element makes the document's first node another
+ * than the first element. */
+static void top_level_node(struct reading *r)
+{
+    if (r->depth == 0 && !r->root_seen)
+        r->not_first = true;
+}
+
+static void on_comment(void *ctx, const xmlChar *value)
+{
+    struct reading *r = ctx;
+    if (r->stopped)
+        return;
+    end_text(r);
+    if (r->skip_at >= 0)
+        return;
+    top_level_node(r);
+    if (r->depth > 0)
+        node_at(r, tree_depth(r));
+    if (!r->all || !value)
+        return;
+    struct sbuf *to = &r->unseen;
+    if (r->depth == 0 && !r->root_seen)
+        to = &r->pre;
+    else if (r->depth == 0 && r->root_open)
+        to = &r->post;
+    put_unseen(to, (const char *)value);
+}
+
+static void on_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+    (void)target, (void)data;
+    struct reading *r = ctx;
+    if (r->stopped)
+        return;
+    end_text(r);
+    if (r->skip_at >= 0)
+        return;
+    top_level_node(r);
+    if (r->depth > 0)
+        node_at(r, tree_depth(r));
+}
+
+/* The builder makes the DOCTYPE's node the document's first, wherever it stands. */
+static void on_doctype(void *ctx, const xmlChar *name, const xmlChar *id, const xmlChar *sys)
+{
+    (void)name, (void)id, (void)sys;
+    struct reading *r = ctx;
+    if (r->stopped)
+        return;
+    end_text(r);
+    r->not_first = true;
 }
 
 static bool read_html(const char *html, size_t len, bool all, struct html_text *out)
 {
     memset(out, 0, sizeof(*out));
+    if (len > (size_t)0x7fffffff)
+        return false;
     /* all: the three sections, each bounded as one rendering is */
     sbuf_init(&out->text, all ? len * 5 + 4096 : len * 2 + 1024);
     /* the reading of a mail part: what a reader sees (hidden elements left out), and what
      * nobody sees (comments, scripts, styles), each appended after the whole rendering */
-    struct sbuf reader, unseen;
-    sbuf_init(&reader, len * 2 + 1024);
-    sbuf_init(&unseen, len + 1024);
-    if (len > (size_t)0x7fffffff) {
-        sbuf_free(&reader);
-        sbuf_free(&unseen);
+    struct reading r = {.out = out, .all = all, .hidden_at = -1, .raw_at = -1, .skip_at = -1};
+    xmlParserCtxtPtr ctxt = xmlCreateMemoryParserCtxt(html, (int)len);
+    r.ctxt = ctxt;
+    sbuf_init(&r.reader, len * 2 + 1024);
+    sbuf_init(&r.unseen, len + 1024);
+    sbuf_init(&r.pre, len + 1024);
+    sbuf_init(&r.post, len + 1024);
+    /* htmlReadMemory() with these handlers in place of the tree builder's */
+    if (!ctxt || !ctxt->sax) {
+        if (ctxt)
+            xmlFreeParserCtxt(ctxt);
+        sbuf_free(&r.reader);
+        sbuf_free(&r.unseen);
+        sbuf_free(&r.pre);
+        sbuf_free(&r.post);
         return false;
     }
-    htmlDocPtr doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
-                                    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
-                                        HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
-    if (!doc) {
-        sbuf_free(&reader);
-        sbuf_free(&unseen);
-        return !out->text.overflow;
-    }
-    /* Iterative pre-order walk (no recursion, so nesting depth costs no stack). */
-    xmlNodePtr n = xmlDocGetRootElement(doc);
-    /* the root's siblings (comments before <html>) are read too: start at the first */
-    if (all)
-        while (n && n->prev)
-            n = n->prev;
-    int depth = 0;
-    int hidden_at = -1;   /* depth of the element that hides its subtree from a reader */
-    int raw_at = -1;      /* depth of the script or style element being read */
-    while (n) {
-        bool descend = true;
-        if (depth > HTML_MAX_DEPTH)
-            set_limit(out, "html-depth");
-        if (n->type == XML_ELEMENT_NODE && n->name) {
-            unsigned f = element_flags((const char *)n->name);
-            bool raw = f & E_RAW;
-            if (!all && raw)
-                descend = false;
-            if (all && raw && raw_at < 0)
-                raw_at = depth;
-            if (all && hidden_at < 0 && hides(n, f))
-                hidden_at = depth;
-            if (is_block_all(f, all)) {
-                sbuf_putc(&out->text, '\n');
-                if (all && hidden_at < 0)
-                    sbuf_putc(&reader, '\n');
-            }
-            if (!all) {
-                if (f & E_A)
-                    add_attr_link(out, n, "href");
-            } else {
-                add_attr_link(out, n, "href");
-                add_attr_link(out, n, "xlink:href");
-                if (f & E_FORM)
-                    add_attr_link(out, n, "action");
-                bool frame = f & E_FRAME;
-                if (frame)
-                    add_attr_link(out, n, "src");
-                add_attrs(out, &unseen, n, frame);
-            }
-        } else if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-            if (n->content && all && raw_at >= 0) {
-                sbuf_putc(&unseen, '\n');
-                sbuf_puts(&unseen, (const char *)n->content);
-                sbuf_putc(&unseen, '\n');
-            } else if (n->content) {
-                sbuf_puts(&out->text, (const char *)n->content);
-                if (all && hidden_at < 0)
-                    sbuf_puts(&reader, (const char *)n->content);
-            }
-        } else if (all && n->type == XML_COMMENT_NODE && n->content) {
-            sbuf_putc(&unseen, '\n');
-            sbuf_puts(&unseen, (const char *)n->content);
-            sbuf_putc(&unseen, '\n');
-        }
-        if (descend && n->children && n->type == XML_ELEMENT_NODE) {
-            n = n->children;
-            depth++;
-            continue;
-        }
-        /* go to next sibling, climbing up as needed; emit block-close newlines */
-        while (n) {
-            if (n->type == XML_ELEMENT_NODE && n->name) {
-                if (is_block_all(element_flags((const char *)n->name), all)) {
-                    sbuf_putc(&out->text, '\n');
-                    if (all && hidden_at < 0)
-                        sbuf_putc(&reader, '\n');
-                }
-                if (depth == hidden_at)
-                    hidden_at = -1;
-                if (depth == raw_at)
-                    raw_at = -1;
-            }
-            if (n->next) {
-                n = n->next;
-                break;
-            }
-            n = n->parent;
-            depth--;
-            if (n && n->type != XML_ELEMENT_NODE)
-                n = NULL;
+    memset(ctxt->sax, 0, sizeof(*ctxt->sax));
+    ctxt->sax->initialized = 1;   /* SAX1 callbacks, as the HTML parser calls them */
+    ctxt->sax->startElement = on_start;
+    ctxt->sax->endElement = on_end;
+    ctxt->sax->characters = on_characters;
+    ctxt->sax->cdataBlock = on_cdata;
+    ctxt->sax->comment = on_comment;
+    ctxt->sax->processingInstruction = on_pi;
+    ctxt->sax->internalSubset = on_doctype;
+    ctxt->userData = &r;
+    htmlCtxtUseOptions(ctxt, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                                 HTML_PARSE_NONET);
+    ctxt->html = 1;
+    xmlCharEncodingHandlerPtr utf8 = xmlFindCharEncodingHandler("UTF-8");
+    if (utf8)
+        xmlSwitchToEncoding(ctxt, utf8);
+    htmlParseDocument(ctxt);
+    end_text(&r);
+    /* what is still open ends here (after a stop, or at the end of a document) */
+    while (r.depth > 0) {
+        r.depth--;
+        int depth = tree_depth(&r);
+        if (r.skip_at < 0 || depth <= r.skip_at) {
+            if (r.skip_at == depth)
+                r.skip_at = -1;
+            close_element(&r, r.open[depth], depth);
         }
     }
-    xmlFreeDoc(doc);
+    close_root(&r);
+    if (r.pre.overflow || r.post.overflow)
+        r.unseen.overflow = true;
+    if (ctxt->myDoc)
+        xmlFreeDoc(ctxt->myDoc);
+    xmlFreeParserCtxt(ctxt);
     out->main_len = out->text.len;
     if (all) {
         sbuf_putc(&out->text, '\n');
-        sbuf_append(&out->text, reader.data ? reader.data : "", reader.len);
+        sbuf_append(&out->text, r.reader.data ? r.reader.data : "", r.reader.len);
         sbuf_putc(&out->text, '\n');
-        sbuf_append(&out->text, unseen.data ? unseen.data : "", unseen.len);
-        if (reader.overflow || unseen.overflow)
+        sbuf_append(&out->text, r.unseen.data ? r.unseen.data : "", r.unseen.len);
+        if (r.reader.overflow || r.unseen.overflow)
             set_limit(out, "html-text");
     }
-    sbuf_free(&reader);
-    sbuf_free(&unseen);
+    sbuf_free(&r.reader);
+    sbuf_free(&r.unseen);
+    sbuf_free(&r.pre);
+    sbuf_free(&r.post);
     if (out->text.overflow)
         set_limit(out, "html-text");
     return true;

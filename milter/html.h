@@ -1,5 +1,7 @@
 /*
- * html - text and links of an HTML document, through libxml2's HTML parser.
+ * html - text and links of an HTML document, through libxml2's HTML parser (read from its
+ * parser events: no tree is built, and the reading is the one of the tree libxml2 would
+ * build, see html.c).
  *
  * Contract: html_extract() renders the document to plain text the way a reader sees it
  * closely enough for label matching: tags stripped, entities decoded, a newline at block
