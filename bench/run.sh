@@ -49,6 +49,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../tests/lib/common.sh"
 . "$LIB/postfix.sh"
 . "$LIB/milter.sh"
+. "$LIB/syslog.sh"
 unset JOURNAL_STREAM   # acm-milter's log lines on stderr, where the bench counts decisions
 
 FLOOR=${FLOOR:-$ROOT/build/bench/floor}
@@ -84,6 +85,9 @@ done
 lib_reexec_ns -n -- "$@"
 ip link set lo up || die "no loopback in the network namespace"
 lib_init bench
+# acm-milter logs one line per decision: to a sink on /dev/log, as to journald or rsyslog on a
+# server (without one, glibc would try to connect again for every line, which no server pays)
+syslog_start
 RES=$T/results
 : >"$RES"
 VOID=''
