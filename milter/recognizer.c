@@ -236,8 +236,8 @@ struct reading {
     bool label;              /* a field label appears (valid value or not) */
     bool sentence;           /* "To approve this request" appears */
     bool invisible;          /* a zero-width, bidi-control or soft-hyphen character */
-    struct link links[MAX_LINKS_PART];
-    size_t nlinks;
+    struct link *links;      /* grown as links come, up to MAX_LINKS_PART */
+    size_t nlinks, links_cap;
     size_t sentences[MAX_SENTENCES];
     size_t nsentences;
     size_t follows[MAX_SENTENCES];    /* "and follow the instructions": the sentence's end */
@@ -431,6 +431,16 @@ static void add_link(struct state *st, size_t pos, bool good)
     if (r->nlinks >= MAX_LINKS_PART) {
         limit(st, "link-count");
         return;
+    }
+    if (r->nlinks == r->links_cap) {
+        size_t cap = r->links_cap ? r->links_cap * 2 : 16;
+        struct link *l = realloc(r->links, cap * sizeof(*l));
+        if (!l) {
+            limit(st, "no-memory");
+            return;
+        }
+        r->links = l;
+        r->links_cap = cap;
     }
     r->links[r->nlinks].pos = pos;
     r->links[r->nlinks].good = good;
@@ -777,14 +787,17 @@ static size_t invisible_at(const unsigned char *t, size_t len, size_t i)
     return 0;
 }
 
+#define NORM_PAD 64
+
 /* Same length out as in: CR LF -> space LF, CR -> LF, UTF-8 NBSP -> two spaces,
  * NUL -> space (noted), so offsets stay those of the input. */
 static char *normalize(struct state *st, const char *in, size_t len)
 {
-    /* zero-filled: PCRE2's JIT may read ahead past the subject inside the block */
-    char *out = calloc(1, len + 1);
+    /* PCRE2's JIT may read ahead past the subject: zeros after it, inside the block */
+    char *out = malloc(len + 1 + NORM_PAD);
     if (!out)
         return NULL;
+    memset(out + len, 0, 1 + NORM_PAD);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)in[i];
         if (c == '\r') {
@@ -1235,6 +1248,8 @@ enum recog_status recognize(const struct mime_view *mv, struct acm_fields *f)
     enum recog_status s = finish(st, mv, f);
     memset(st, 0, sizeof(*st));   /* codes and contexts: no copy left behind */
     free(st);
+    for (size_t i = 0; i < mv->nparts; i++)
+        free(r[i].links);
     free(r);
     return s;
 }
