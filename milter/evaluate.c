@@ -68,50 +68,9 @@ static bool read_at_eoh(const char *name, size_t n)
            (n == 7 && strncasecmp(name, "Subject", 7) == 0);
 }
 
-/* The fields the MIME parse at end of message is given: those read from the view (From,
- * Subject, Authentication-Results, To, Cc), those GMime checks for conflicting copies (the
- * fields RFC 5322 allows once), MIME-Version and every Content-* field. The others
- * (Received, DKIM-Signature, ARC-*, X-*, ...) nobody reads from the view, and GMime would
- * build an object for each: about half of an ordinary section. */
-static bool read_at_eom(const char *name, size_t n)
-{
-    static const char *const names[] = {
-        "From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Subject", "Date", "Message-ID",
-        "In-Reply-To", "References", "Authentication-Results", "MIME-Version",
-    };
-    if (n >= 8 && strncasecmp(name, "Content-", 8) == 0)
-        return true;
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (strlen(names[i]) == n && strncasecmp(name, names[i], n) == 0)
-            return true;
-    return false;
-}
-
-static void keep_field(void *arg, const char *field, size_t nlen, size_t flen)
-{
-    if (read_at_eom(field, nlen))
-        sbuf_append(arg, field, flen);
-}
-
-/* The whole message through GMime, its header section cut down to the fields
- * read_at_eom() names when the section is plain fields (else as it is). The copy lives
- * only while GMime reads it: the view holds copies of what it keeps. */
 struct mime_view *evaluate_parse(const char *raw, size_t len)
 {
-    struct sbuf few;
-    sbuf_init(&few, len + 1);
-    size_t hl = mime_header_fields(raw, len, keep_field, &few);
-    struct mime_view *mv;
-    if (hl) {
-        size_t bl = hl >= 2 && raw[hl - 2] == '\r' ? 2 : 1;   /* the blank line, then the body */
-        sbuf_append(&few, raw + hl - bl, len - hl + bl);
-    }
-    if (hl && !few.overflow)
-        mv = mime_parse(few.data ? few.data : "", few.len);
-    else
-        mv = mime_parse(raw, len);
-    sbuf_free(&few);   /* the view holds copies of what it keeps */
-    return mv;
+    return mime_parse_split(raw, len);
 }
 
 size_t evaluate_header_len(const char *raw, size_t len)

@@ -35,11 +35,8 @@ void evaluate(const struct config *c, const struct envelope *env, const char *ra
  * whole. Out of memory: false (read on; evaluate() decides). */
 bool evaluate_headers(const struct config *c, const struct envelope *env, const char *hdrs,
                       size_t len, struct decision *d);
-/* The MIME view evaluate() decides on: GMime's parse of the whole message, its header
- * section cut down to the fields anything reads from the view or GMime checks (From,
- * Sender, Reply-To, To, Cc, Bcc, Subject, Date, Message-ID, In-Reply-To, References,
- * Authentication-Results, MIME-Version, Content-*) when the section is plain fields (as
- * mime_header_fields() says), else the message as it is. NULL only without memory.
+/* The MIME view evaluate() decides on: mime_parse_split(), the view of mime_parse() with
+ * GMime given only the MIME fields and the body when the header section is plain fields.
  * Exposed for tests. */
 struct mime_view *evaluate_parse(const char *raw, size_t len);
 /* Length of the header block of a whole message (the fields and the blank line, CRLF or LF),

@@ -446,6 +446,112 @@ struct mime_view *mime_parse_fields(const char *raw, size_t len,
     return mv;
 }
 
+/* The fields RFC 5322 allows once: GMime reports a second one with another value as a
+ * conflicting header (GMIME_CRIT_CONFLICTING_HEADER), the same check as here. */
+static const char *const single_fields[] = {
+    "Bcc", "Cc", "Date", "From", "In-Reply-To", "Message-ID", "References", "Reply-To",
+    "Sender", "Subject", "To",
+};
+#define NSINGLE (sizeof(single_fields) / sizeof(single_fields[0]))
+
+struct split {
+    struct fields_view fv;   /* every field but the Content-* ones, as mime_parse() gives */
+    struct sbuf mime;        /* the Content-* and MIME-Version fields, for GMime */
+    const char *first[NSINGLE];   /* the raw value of each single field's first copy */
+    size_t first_len[NSINGLE];
+    bool conflict;
+    const char *subject;     /* the raw value of the last Subject field */
+    size_t subject_len;
+};
+
+static void split_field(void *arg, const char *field, size_t nlen, size_t flen)
+{
+    struct split *sp = arg;
+    view_field(&sp->fv, field, nlen, flen);
+    const char *v = field + nlen + 1;
+    size_t vl = flen - nlen - 1;
+    if ((nlen >= 8 && g_ascii_strncasecmp(field, "Content-", 8) == 0) ||
+        (nlen == 12 && g_ascii_strncasecmp(field, "MIME-Version", 12) == 0)) {
+        sbuf_append(&sp->mime, field, flen);
+        return;
+    }
+    for (size_t i = 0; i < NSINGLE; i++) {
+        if (strlen(single_fields[i]) != nlen || g_ascii_strncasecmp(field, single_fields[i], nlen))
+            continue;
+        if (!sp->first[i]) {
+            sp->first[i] = v;
+            sp->first_len[i] = vl;
+        } else if (sp->first_len[i] != vl || memcmp(sp->first[i], v, vl) != 0) {
+            sp->conflict = true;
+        }
+        if (nlen == 7) {   /* Subject, the only single field of 7 letters */
+            sp->subject = v;
+            sp->subject_len = vl;
+        }
+        break;
+    }
+}
+
+/* The Subject field's value as GMime decodes it for the message (the last one counts). */
+static char *decode_subject(const char *raw, size_t n)
+{
+    char *r = str_ndup(raw, n);
+    if (!r)
+        return NULL;
+    char *u = g_mime_utils_header_unfold(r);
+    free(r);
+    if (!u)
+        return NULL;
+    GMimeParserOptions *opts = g_mime_parser_options_new();
+    g_mime_parser_options_set_rfc2047_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+    char *d = g_mime_utils_header_decode_text(opts, u);
+    g_mime_parser_options_free(opts);
+    g_free(u);
+    char *out = d ? str_dup(d) : NULL;
+    g_free(d);
+    return out;
+}
+
+struct mime_view *mime_parse_split(const char *raw, size_t len)
+{
+    struct split sp;
+    memset(&sp, 0, sizeof(sp));
+    struct mime_view *mv = calloc(1, sizeof(*mv));
+    if (!mv)
+        return NULL;
+    sp.fv.mv = mv;
+    sbuf_init(&sp.mime, len + 1);
+    size_t hl = mime_header_fields(raw, len, split_field, &sp);
+    if (hl) {
+        size_t bl = hl >= 2 && raw[hl - 2] == '\r' ? 2 : 1;   /* the blank line, then the body */
+        sbuf_append(&sp.mime, raw + hl - bl, len - hl + bl);
+    }
+    struct mime_view *gm = NULL;
+    if (hl && !sp.fv.failed && !sp.mime.overflow &&
+        (!sp.subject || (mv->subject = decode_subject(sp.subject, sp.subject_len))))
+        gm = mime_parse(sp.mime.data ? sp.mime.data : "", sp.mime.len);
+    sbuf_free(&sp.mime);   /* the views hold copies of what they keep */
+    if (!gm) {
+        mime_free(mv);
+        return mime_parse(raw, len);   /* not plain fields (or no memory): GMime reads all */
+    }
+    view_from(mv);
+    /* the structure and the text from GMime's parse, the fields from the split */
+    mv->parts = gm->parts;
+    mv->nparts = gm->nparts;
+    mv->nleaves = gm->nleaves;
+    mv->too_deep = gm->too_deep;
+    mv->unread = gm->unread;
+    header_nuls(mv, raw, hl);   /* over every field, as mime_parse() reads them */
+    if (!mv->nul_header && memchr(raw, '\0', len))
+        mv->nul_header = "message";
+    mv->defect = sp.conflict ? "mime-conflicting-header" : gm->defect;
+    gm->parts = NULL;
+    gm->nparts = 0;
+    mime_free(gm);
+    return mv;
+}
+
 struct mime_view *mime_parse(const char *raw, size_t len)
 {
     struct mime_view *mv = calloc(1, sizeof(*mv));

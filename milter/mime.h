@@ -85,6 +85,13 @@ size_t mime_header_fields(const char *raw, size_t len, mime_field_fn fn, void *a
  * allocation failure): the caller then uses mime_parse(). */
 struct mime_view *mime_parse_fields(const char *raw, size_t len,
                                     bool (*want)(const char *name, size_t n));
+
+/* The same view as mime_parse(), with GMime given only what it needs for the structure and
+ * the parts (the Content-* and MIME-Version fields and the body) when the header section is
+ * plain fields (mime_header_fields()): the other fields, the From list, the decoded Subject
+ * (the last one, as GMime's) and GMime's check for conflicting copies of the fields
+ * RFC 5322 allows once are taken from the section itself. Otherwise, mime_parse(). */
+struct mime_view *mime_parse_split(const char *raw, size_t len);
 /* The idx-th (0-based) header field called name (case-insensitive), or NULL. */
 const char *mime_header(const struct mime_view *mv, const char *name, size_t idx);
 
