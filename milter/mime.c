@@ -53,16 +53,18 @@ size_t mime_qp_strip_padding(char *s, size_t len)
 {
     size_t o = 0, i = 0;
     while (i < len) {
+        if (s[i] != ' ' && s[i] != '\t') {
+            s[o++] = s[i++];
+            continue;
+        }
         size_t j = i;
         while (j < len && (s[j] == ' ' || s[j] == '\t'))
             j++;
-        if (j > i && (j == len || s[j] == '\n' || (s[j] == '\r' && j + 1 < len && s[j + 1] == '\n'))) {
+        if (j == len || s[j] == '\n' || (s[j] == '\r' && j + 1 < len && s[j + 1] == '\n')) {
             i = j;   /* padding before a line end (or the end): dropped */
             continue;
         }
         while (i < j)
-            s[o++] = s[i++];
-        if (i < len)
             s[o++] = s[i++];
     }
     return o;

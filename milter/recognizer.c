@@ -800,6 +800,10 @@ static char *normalize(struct state *st, const char *in, size_t len)
     memset(out + len, 0, 1 + NORM_PAD);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)in[i];
+        if (c != '\r' && c != 0 && c < 0xc2) {
+            out[i] = (char)c;   /* most bytes: as they are */
+            continue;
+        }
         if (c == '\r') {
             out[i] = i + 1 < len && in[i + 1] == '\n' ? ' ' : '\n';
         } else if (c == 0xc2 && i + 1 < len && (unsigned char)in[i + 1] == 0xa0) {
