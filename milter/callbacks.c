@@ -48,6 +48,7 @@ struct msg {
                               * detail=recipients), since the one not noted may be watched */
     size_t nhdrs;
     int existing;            /* X-ACM-Milter fields that came with the message */
+    struct mime_from from;   /* the From list read at end of headers, for end of message */
     char qid[64];            /* the MTA's queue id when the message started, if it had one */
 };
 
@@ -79,6 +80,7 @@ static void msg_free(struct msg *m)
     config_unref(m->cfg);
     strlist_free(&m->env.rcpts);
     sbuf_free(&m->raw);
+    mime_from_free(&m->from);
     mem_release(m->charged);
     free(m);
 }
@@ -344,7 +346,7 @@ static sfsistat cb_eoh(SMFICTX *ctx)
      * removed at end of message. Not when too large: end of message says so. */
     struct decision d;
     if (m->existing == 0 && !m->too_large &&
-        evaluate_headers(m->cfg, &m->env, m->raw.data, m->raw.len, &d)) {
+        evaluate_headers_from(m->cfg, &m->env, m->raw.data, m->raw.len, &d, &m->from)) {
         log_decision(qid_of(ctx), &d);
         stats_decision(&d);
         finish(ctx, c);
@@ -379,7 +381,8 @@ static sfsistat cb_eom(SMFICTX *ctx)
                 log_warn("%s: could not remove an incoming %s field", qid, HDR_NAME);
     }
     struct decision d;
-    evaluate(m->cfg, &m->env, m->raw.data ? m->raw.data : "", m->raw.len, m->too_large, &d);
+    evaluate_from(m->cfg, &m->env, m->raw.data ? m->raw.data : "", m->raw.len, m->too_large,
+                  &m->from, &d);
     if (m->rcpt_limit)
         str_copy(d.detail, sizeof(d.detail), "recipients");   /* too-large: see rcpt_limit */
     else if (m->busy)

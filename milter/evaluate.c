@@ -70,7 +70,7 @@ static bool read_at_eoh(const char *name, size_t n)
 
 struct mime_view *evaluate_parse(const char *raw, size_t len)
 {
-    return mime_parse_split(raw, len);
+    return mime_parse_split(raw, len, NULL);
 }
 
 size_t evaluate_header_len(const char *raw, size_t len)
@@ -87,6 +87,13 @@ size_t evaluate_header_len(const char *raw, size_t len)
 bool evaluate_headers(const struct config *c, const struct envelope *env, const char *hdrs,
                       size_t len, struct decision *d)
 {
+    return evaluate_headers_from(c, env, hdrs, len, d, NULL);
+}
+
+bool evaluate_headers_from(const struct config *c, const struct envelope *env,
+                           const char *hdrs, size_t len, struct decision *d,
+                           struct mime_from *from)
+{
     memset(d, 0, sizeof(*d));
     /* The fields alone, without a MIME parse (most of an end-of-headers decision's cost was
      * GMime building a message), unless the section is anything but plain fields: then
@@ -95,6 +102,8 @@ bool evaluate_headers(const struct config *c, const struct envelope *env, const 
     if (!mv)
         mv = mime_parse(hdrs, len);
     bool decided = mv && decide_on_headers(c, env, mv, d);
+    if (mv && !decided && from)
+        mime_from_keep(from, mv);
     mime_free(mv);
     return decided;
 }
@@ -102,12 +111,18 @@ bool evaluate_headers(const struct config *c, const struct envelope *env, const 
 void evaluate(const struct config *c, const struct envelope *env, const char *raw, size_t len,
               bool too_large, struct decision *d)
 {
+    evaluate_from(c, env, raw, len, too_large, NULL, d);
+}
+
+void evaluate_from(const struct config *c, const struct envelope *env, const char *raw,
+                   size_t len, bool too_large, const struct mime_from *from, struct decision *d)
+{
     memset(d, 0, sizeof(*d));
     if (too_large) {
         too_large_decision(c, env, d);
         return;
     }
-    struct mime_view *mv = evaluate_parse(raw, len);
+    struct mime_view *mv = mime_parse_split(raw, len, from);
     if (!mv) {
         d->verdict = V_IGNORE;
         d->reason = "no-memory";

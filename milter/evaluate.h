@@ -35,6 +35,15 @@ void evaluate(const struct config *c, const struct envelope *env, const char *ra
  * whole. Out of memory: false (read on; evaluate() decides). */
 bool evaluate_headers(const struct config *c, const struct envelope *env, const char *hdrs,
                       size_t len, struct decision *d);
+/* As evaluate_headers(); when the headers do not decide, *from (if not NULL) gets the From
+ * list they were read with, for evaluate_from() on the same message (mime_from_free()). */
+bool evaluate_headers_from(const struct config *c, const struct envelope *env,
+                           const char *hdrs, size_t len, struct decision *d,
+                           struct mime_from *from);
+/* As evaluate(), the From list of the same header section already read (from, or NULL):
+ * the same decision, without parsing the list again. */
+void evaluate_from(const struct config *c, const struct envelope *env, const char *raw,
+                   size_t len, bool too_large, const struct mime_from *from, struct decision *d);
 /* The MIME view evaluate() decides on: mime_parse_split(), the view of mime_parse() with
  * GMime given only the MIME fields and the body when the header section is plain fields.
  * Exposed for tests. */

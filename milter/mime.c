@@ -514,7 +514,21 @@ static char *decode_subject(const char *raw, size_t n)
     return out;
 }
 
-struct mime_view *mime_parse_split(const char *raw, size_t len)
+void mime_from_keep(struct mime_from *f, const struct mime_view *mv)
+{
+    mime_from_free(f);
+    f->addr = mv->from_addr ? str_dup(mv->from_addr) : NULL;
+    f->count = mv->from_count;
+    f->known = !mv->from_addr || f->addr;
+}
+
+void mime_from_free(struct mime_from *f)
+{
+    free(f->addr);
+    memset(f, 0, sizeof(*f));
+}
+
+struct mime_view *mime_parse_split(const char *raw, size_t len, const struct mime_from *from)
 {
     struct split sp;
     memset(&sp, 0, sizeof(sp));
@@ -537,7 +551,17 @@ struct mime_view *mime_parse_split(const char *raw, size_t len)
         mime_free(mv);
         return mime_parse(raw, len);   /* not plain fields (or no memory): GMime reads all */
     }
-    view_from(mv);
+    if (from && from->known) {   /* read at end of headers, from the same section */
+        mv->from_count = from->count;
+        mv->from_addr = from->addr ? str_dup(from->addr) : NULL;
+        if (from->addr && !mv->from_addr) {
+            mime_free(gm);
+            mime_free(mv);
+            return mime_parse(raw, len);
+        }
+    } else {
+        view_from(mv);
+    }
     /* the structure and the text from GMime's parse, the fields from the split */
     mv->parts = gm->parts;
     mv->nparts = gm->nparts;

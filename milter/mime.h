@@ -91,7 +91,19 @@ struct mime_view *mime_parse_fields(const char *raw, size_t len,
  * plain fields (mime_header_fields()): the other fields, the From list, the decoded Subject
  * (the last one, as GMime's) and GMime's check for conflicting copies of the fields
  * RFC 5322 allows once are taken from the section itself. Otherwise, mime_parse(). */
-struct mime_view *mime_parse_split(const char *raw, size_t len);
+struct mime_from;
+struct mime_view *mime_parse_split(const char *raw, size_t len, const struct mime_from *from);
+
+/* A header section's From list as a view gives it (from_addr, from_count): the end-of-
+ * headers reading hands it on to the end-of-message one, so that the list is parsed once.
+ * Given to mime_parse_split() for the same section (known), it is taken as it is. */
+struct mime_from {
+    bool known;
+    int count;
+    char *addr;   /* or NULL */
+};
+void mime_from_keep(struct mime_from *f, const struct mime_view *mv);
+void mime_from_free(struct mime_from *f);
 /* The idx-th (0-based) header field called name (case-insensitive), or NULL. */
 const char *mime_header(const struct mime_view *mv, const char *name, size_t idx);
 

@@ -25,10 +25,11 @@ static bool agree(const char *what, const char *raw, size_t len, char *line, siz
 {
     struct envelope env = {.sender = "bounce@bounces.certificates.amazon.com"};
     strlist_add(&env.rcpts, "admin@example.com");
-    struct decision dh, dw;
-    bool decided = evaluate_headers(C, &env, raw, evaluate_header_len(raw, len), &dh);
+    struct decision dh, dw, dk;
+    struct mime_from from = {0};
+    bool decided = evaluate_headers_from(C, &env, raw, evaluate_header_len(raw, len), &dh, &from);
     evaluate(C, &env, raw, len, false, &dw);
-    char lh[1024], lw[1024];
+    char lh[1024], lw[1024], lk[1024];
     line_of(&dh, lh, sizeof(lh));
     line_of(&dw, lw, sizeof(lw));
     t_count++;
@@ -36,6 +37,18 @@ static bool agree(const char *what, const char *raw, size_t len, char *line, siz
         t_fail++;
         fprintf(stderr, "FAIL %s: end of headers [%s], whole message [%s]\n", what, lh, lw);
     }
+    /* the milter's end of message: the From list read at end of headers, handed on */
+    if (!decided) {
+        evaluate_from(C, &env, raw, len, false, &from, &dk);
+        line_of(&dk, lk, sizeof(lk));
+        t_count++;
+        if (strcmp(lk, lw) != 0) {
+            t_fail++;
+            fprintf(stderr, "FAIL %s: with the From list of end of headers [%s], alone [%s]\n",
+                    what, lk, lw);
+        }
+    }
+    mime_from_free(&from);
     if (line)
         str_copy(line, linesz, lw);
     strlist_free(&env.rcpts);
@@ -191,6 +204,24 @@ int main(void)
     CHECK(strstr(line, "decision=deny reason=malformed") &&   /* GMime: conflicting header */
           strstr(line, "detail=mime-conflicting-header"));
     g_free(acm);
+
+    /* the From list handed on is taken as it is (not parsed again): one that is not the
+     * message's shows in the decision */
+    {
+        struct tm_opts o2 = tm_default();
+        char *req = tm_build(&o2);
+        struct envelope env = {.sender = "bounce@bounces.certificates.amazon.com"};
+        strlist_add(&env.rcpts, "admin@example.com");
+        struct mime_from other = {.known = true, .count = 1, .addr = g_strdup("alice@example.net")};
+        struct decision dw, dk;
+        evaluate(C, &env, req, strlen(req), false, &dw);
+        evaluate_from(C, &env, req, strlen(req), false, &other, &dk);
+        CHECK(dw.verdict == V_APPROVE);
+        CHECK(dk.verdict == V_DENY);
+        g_free(other.addr);
+        strlist_free(&env.rcpts);
+        g_free(req);
+    }
 
     /* every message of the corpus */
     DIR *dir = opendir("tests/data/corpus");
