@@ -472,8 +472,7 @@ static void split_field(void *arg, const char *field, size_t nlen, size_t flen)
     view_field(&sp->fv, field, nlen, flen);
     const char *v = field + nlen + 1;
     size_t vl = flen - nlen - 1;
-    if ((nlen >= 8 && g_ascii_strncasecmp(field, "Content-", 8) == 0) ||
-        (nlen == 12 && g_ascii_strncasecmp(field, "MIME-Version", 12) == 0)) {
+    if (nlen >= 8 && g_ascii_strncasecmp(field, "Content-", 8) == 0) {
         sbuf_append(&sp->mime, field, flen);
         return;
     }
@@ -528,6 +527,30 @@ void mime_from_free(struct mime_from *f)
     memset(f, 0, sizeof(*f));
 }
 
+/* The MIME structure and the text parts of buf (MIME fields, blank line, body) into mv:
+ * GMime builds the top-level part alone, no message around it. */
+static void parse_structure(const char *buf, size_t len, struct mime_view *mv)
+{
+    GByteArray *borrowed = g_byte_array_new_take((guint8 *)buf, len);
+    GMimeStream *stream = g_mime_stream_mem_new_with_byte_array(borrowed);
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
+    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+    GMimeParserOptions *opts = g_mime_parser_options_new();
+    g_mime_parser_options_set_rfc2047_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+    g_mime_parser_options_set_warning_callback(opts, on_warning, mv);
+    GMimeObject *top = g_mime_parser_construct_part(parser, opts);
+    g_mime_parser_options_free(opts);
+    g_object_unref(parser);
+    g_object_unref(stream);
+    if (top) {
+        walk(mv, top, 0);
+        g_object_unref(top);
+    } else {
+        unread(mv, "mime-decode");
+    }
+    g_byte_array_free(borrowed, FALSE);   /* the buffer is the caller's */
+}
+
 struct mime_view *mime_parse_split(const char *raw, size_t len, const struct mime_from *from)
 {
     struct split sp;
@@ -542,39 +565,29 @@ struct mime_view *mime_parse_split(const char *raw, size_t len, const struct mim
         size_t bl = hl >= 2 && raw[hl - 2] == '\r' ? 2 : 1;   /* the blank line, then the body */
         sbuf_append(&sp.mime, raw + hl - bl, len - hl + bl);
     }
-    struct mime_view *gm = NULL;
-    if (hl && !sp.fv.failed && !sp.mime.overflow &&
-        (!sp.subject || (mv->subject = decode_subject(sp.subject, sp.subject_len))))
-        gm = mime_parse(sp.mime.data ? sp.mime.data : "", sp.mime.len);
-    sbuf_free(&sp.mime);   /* the views hold copies of what they keep */
-    if (!gm) {
+    bool ok = hl && !sp.fv.failed && !sp.mime.overflow &&
+              (!sp.subject || (mv->subject = decode_subject(sp.subject, sp.subject_len)));
+    if (ok && from && from->known) {   /* read at end of headers, from the same section */
+        mv->from_count = from->count;
+        mv->from_addr = from->addr ? str_dup(from->addr) : NULL;
+        ok = !from->addr || mv->from_addr;
+    } else if (ok) {
+        view_from(mv);
+    }
+    if (!ok) {
+        sbuf_free(&sp.mime);
         mime_free(mv);
         return mime_parse(raw, len);   /* not plain fields (or no memory): GMime reads all */
     }
-    if (from && from->known) {   /* read at end of headers, from the same section */
-        mv->from_count = from->count;
-        mv->from_addr = from->addr ? str_dup(from->addr) : NULL;
-        if (from->addr && !mv->from_addr) {
-            mime_free(gm);
-            mime_free(mv);
-            return mime_parse(raw, len);
-        }
-    } else {
-        view_from(mv);
-    }
-    /* the structure and the text from GMime's parse, the fields from the split */
-    mv->parts = gm->parts;
-    mv->nparts = gm->nparts;
-    mv->nleaves = gm->nleaves;
-    mv->too_deep = gm->too_deep;
-    mv->unread = gm->unread;
+    /* the conflicting copies of a single field are the first defect, as in GMime's parse
+     * (it checks the message's fields before it reads the MIME structure) */
+    if (sp.conflict)
+        mv->defect = "mime-conflicting-header";
+    parse_structure(sp.mime.data ? sp.mime.data : "", sp.mime.len, mv);
+    sbuf_free(&sp.mime);   /* the view holds copies of what it keeps */
     header_nuls(mv, raw, hl);   /* over every field, as mime_parse() reads them */
     if (!mv->nul_header && memchr(raw, '\0', len))
         mv->nul_header = "message";
-    mv->defect = sp.conflict ? "mime-conflicting-header" : gm->defect;
-    gm->parts = NULL;
-    gm->nparts = 0;
-    mime_free(gm);
     return mv;
 }
 

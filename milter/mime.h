@@ -87,10 +87,11 @@ struct mime_view *mime_parse_fields(const char *raw, size_t len,
                                     bool (*want)(const char *name, size_t n));
 
 /* The same view as mime_parse(), with GMime given only what it needs for the structure and
- * the parts (the Content-* and MIME-Version fields and the body) when the header section is
- * plain fields (mime_header_fields()): the other fields, the From list, the decoded Subject
- * (the last one, as GMime's) and GMime's check for conflicting copies of the fields
- * RFC 5322 allows once are taken from the section itself. Otherwise, mime_parse(). */
+ * the parts (the Content-* fields and the body, parsed as a part of its own, no message
+ * around it) when the header section is plain fields (mime_header_fields()): the other
+ * fields, the From list, the decoded Subject (the last one, as GMime's) and GMime's check
+ * for conflicting copies of the fields RFC 5322 allows once are taken from the section
+ * itself. Otherwise, mime_parse(). */
 struct mime_from;
 struct mime_view *mime_parse_split(const char *raw, size_t len, const struct mime_from *from);
 
