@@ -256,15 +256,52 @@ int main(void)
             "quoted-printable\r\n\r\n<p>Domain: www.example.com=\r\n</p>\r\n--b1--\r\n",
             "Domain: www.example.com\r\n",
             "--b1\nContent-Type: text/plain; charset=iso-8859-1\n\n\xe9t\xe9\n--b1--\n",
+            /* preamble, a nested multipart, an attached message, base64, an epilogue */
+            "preamble Domain: a\r\n--b1\r\nContent-Type: multipart/mixed; boundary=b2\r\n\r\n"
+            "--b2\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            "RG9tYWluOiB3d3cuZXhhbXBsZS5jb20=\r\n--b2\r\nContent-Type: message/rfc822\r\n\r\n"
+            "From: x@y.z\r\nSubject: inner\r\nSubject: other\r\nContent-Type: text/html\r\n\r\n"
+            "<p>inner</p>\r\n--b2--\r\n--b1--\r\nepilogue text\r\n",
+            /* a part's own fields: conflicting copies, MIME-Version, encoded words, a
+             * generic type with a text name */
+            "--b1\r\nContent-Type: text/plain\r\nContent-Type: text/html\r\nMIME-Version: 1.0\r\n"
+            "MIME-Version: 2.0\r\nSubject: =?utf-8?q?part?=\r\n\r\nx\r\n--b1\r\n"
+            "Content-Type: application/octet-stream; name=\"a.txt\"\r\n\r\nDomain: b\r\n--b1--\r\n",
+            /* truncated: no closing boundary, a part without headers, a parameter twice */
+            "--b1\r\n\r\nno headers\r\n--b1\r\nContent-Type: text/plain; charset=utf-8; "
+            "charset=latin1\r\n\r\ncut",
+            /* no boundary at all, and nesting past the limit */
+            "--b1\r\nContent-Type: multipart/mixed\r\n\r\nbody\r\n--b1--\r\n",
+            "--b1\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\nContent-Type: "
+            "multipart/mixed; boundary=d\r\n\r\n--d\r\nContent-Type: multipart/mixed; "
+            "boundary=e\r\n\r\n--e\r\n\r\ndeep\r\n--e--\r\n--d--\r\n--c--\r\n--b1--\r\n",
         };
+        if (pick(3) == 0)   /* most bodies are multiparts under b1: often say so first */
+            g_string_prepend(g, pick(2) ? "Content-Type: multipart/mixed; boundary=\"b1\"\r\n"
+                                        : "Content-Type: multipart/alternative; boundary=b1\n");
         g_string_append(g, bodies[pick(sizeof(bodies) / sizeof(bodies[0]))]);
+        compare_whole(what, g->str, g->len);
+        g_string_free(g, TRUE);
+    }
+    /* nesting at and past MIME_MAX_DEPTH */
+    for (int depth = MIME_MAX_DEPTH - 1; depth <= MIME_MAX_DEPTH + 1; depth++) {
+        GString *g = g_string_new("From: no-reply@certificates.amazon.com\r\nContent-Type: "
+                                  "multipart/mixed; boundary=n0\r\n\r\n");
+        for (int i = 1; i <= depth; i++)
+            g_string_append_printf(g, "--n%d\r\nContent-Type: multipart/mixed; boundary=n%d\r\n\r\n",
+                                   i - 1, i);
+        g_string_append_printf(g, "--n%d\r\nContent-Type: text/plain\r\n\r\nDomain: x\r\n", depth);
+        for (int i = depth; i >= 0; i--)
+            g_string_append_printf(g, "--n%d--\r\n", i);
+        char what[64];
+        snprintf(what, sizeof(what), "nesting %d", depth);
         compare_whole(what, g->str, g->len);
         g_string_free(g, TRUE);
     }
     /* most sections are plain fields: the comparison is not vacuous */
     CHECK(corpus_compared > n / 2);
     CHECK(compared > 2500);
-    CHECK(whole_compared == n + 5000);
+    CHECK(whole_compared == n + 5000 + 3);
     printf("test_fields: %d sections compared with GMime's reading, %d left to GMime; %d whole "
            "messages compared with GMime's whole parse\n", compared, refused, whole_compared);
     mime_shutdown();
