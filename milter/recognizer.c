@@ -118,6 +118,12 @@ static bool lower_hex(const char *s, size_t n)
     return true;
 }
 
+/* A digit lower_hex() accepted. */
+static unsigned hex_value(char c)
+{
+    return c <= '9' ? (unsigned)(c - '0') : (unsigned)(c - 'a' + 10);
+}
+
 static enum url_check url_check(const char *url, char *host, size_t hostsz, char *region,
                                 size_t regionsz, char *code, size_t codesz, char *context,
                                 size_t contextsz)
@@ -173,8 +179,7 @@ static enum url_check url_check(const char *url, char *host, size_t hostsz, char
     size_t dl = tl / 2;
     bool nul = false;
     for (size_t i = 0; i < dl; i++) {
-        unsigned v;
-        sscanf(tail + 2 * i, "%2x", &v);
+        unsigned v = hex_value(tail[2 * i]) * 16 + hex_value(tail[2 * i + 1]);
         dec[i] = (char)v;
         if (v == 0)
             nul = true;
