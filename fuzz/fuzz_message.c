@@ -2,7 +2,8 @@
  * fuzz_message - the whole message path: raw bytes -> evaluate() (mime_parse, policy_rule_out,
  * recognize with html_extract, authres, policy_decide) -> decision_format/decision_header;
  * and evaluate_headers() on the header block, whose decision, when it takes one, must be the
- * whole message's line.
+ * whole message's line; and the view evaluate() decides on (mime_parse_split()) must be
+ * GMime's parse of the whole message (mime_parse()).
  *
  * A fixed configuration (config_parse) with SenderAuth authres, so no DNS is ever touched,
  * and an allowlist (allowlist_parse) that the test corpus can reach; one envelope recipient,
@@ -17,6 +18,7 @@
 #include "config.h"
 #include "evaluate.h"
 #include "log.h"
+#include "mime.h"
 #include "policy.h"
 
 static const char conf_text[] =
@@ -103,6 +105,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         }
     }
+    /* The split parse gives GMime's whole view, whatever the input. */
+    struct mime_view *sv = evaluate_parse(raw, size), *gv = mime_parse(raw, size);
+    const char *diff = mime_view_differs(sv, gv);
+    if (diff) {
+        fprintf(stderr, "fuzz_message: the split parse differs from GMime's (%s)\n", diff);
+        abort();
+    }
+    mime_free(sv);
+    mime_free(gv);
     /* The decision's strings must be well-formed: format them as the milter does. */
     if (!d.reason)
         abort();

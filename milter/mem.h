@@ -21,8 +21,8 @@
 #define MEM_MESSAGES_MIN ((size_t)32 << 20)
 /* A buffered byte is charged this many times: the raw message, its decoded text and the
  * recognizer's normalized copy, which all exist while the message is evaluated (the copy of
- * the Content-* fields and the body that GMime parses lives only while GMime decodes the text,
- * before the normalized copy is made). */
+ * the message that GMime parses lives only while GMime decodes the text, before the
+ * normalized copy is made). */
 #define MEM_CHARGE 3
 
 void mem_init(void);

@@ -448,6 +448,8 @@ struct mime_view *mime_parse_fields(const char *raw, size_t len,
     return mv;
 }
 
+static void gmime_read(const char *raw, size_t len, struct mime_view *mv, bool fields);
+
 /* The fields RFC 5322 allows once: GMime reports a second one with another value as a
  * conflicting header (GMIME_CRIT_CONFLICTING_HEADER), the same check as here. */
 static const char *const single_fields[] = {
@@ -458,7 +460,10 @@ static const char *const single_fields[] = {
 
 struct split {
     struct fields_view fv;   /* every field but the Content-* ones, as mime_parse() gives */
-    struct sbuf mime;        /* the Content-* and MIME-Version fields, for GMime */
+    const char *raw;
+    char *copy;              /* raw, with the fields GMime need not read overwritten in
+                              * place (the same layout for its parser) */
+    bool blanked;            /* the field before was overwritten */
     const char *first[NSINGLE];   /* the raw value of each single field's first copy */
     size_t first_len[NSINGLE];
     bool conflict;
@@ -472,10 +477,23 @@ static void split_field(void *arg, const char *field, size_t nlen, size_t flen)
     view_field(&sp->fv, field, nlen, flen);
     const char *v = field + nlen + 1;
     size_t vl = flen - nlen - 1;
-    if (nlen >= 8 && g_ascii_strncasecmp(field, "Content-", 8) == 0) {
-        sbuf_append(&sp->mime, field, flen);
-        return;
-    }
+    bool joined = sp->blanked;
+    sp->blanked = false;
+    if ((nlen >= 8 && g_ascii_strncasecmp(field, "Content-", 8) == 0) ||
+        (nlen == 12 && g_ascii_strncasecmp(field, "MIME-Version", 12) == 0))
+        return;   /* GMime reads these: the MIME structure */
+    /* A field GMime does nothing with, in the same layout: every byte X but the colon,
+     * the line ends and the blank that starts each folded line (GMime's reading of the
+     * structure depends on where its reads fall, so no byte may move); one that follows
+     * another such field becomes a folded line of it (one object for GMime to build, not
+     * one per field). */
+    char *c = sp->copy + (field - sp->raw);
+    for (size_t i = 0; i < flen; i++)
+        if ((joined || i != nlen) && c[i] != '\r' && c[i] != '\n' && !(i > 0 && c[i - 1] == '\n'))
+            c[i] = 'X';
+    if (joined)
+        c[0] = ' ';
+    sp->blanked = true;
     for (size_t i = 0; i < NSINGLE; i++) {
         if (strlen(single_fields[i]) != nlen || g_ascii_strncasecmp(field, single_fields[i], nlen))
             continue;
@@ -527,45 +545,21 @@ void mime_from_free(struct mime_from *f)
     memset(f, 0, sizeof(*f));
 }
 
-/* The MIME structure and the text parts of buf (MIME fields, blank line, body) into mv:
- * GMime builds the top-level part alone, no message around it. */
-static void parse_structure(const char *buf, size_t len, struct mime_view *mv)
-{
-    GByteArray *borrowed = g_byte_array_new_take((guint8 *)buf, len);
-    GMimeStream *stream = g_mime_stream_mem_new_with_byte_array(borrowed);
-    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
-    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
-    GMimeParserOptions *opts = g_mime_parser_options_new();
-    g_mime_parser_options_set_rfc2047_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
-    g_mime_parser_options_set_warning_callback(opts, on_warning, mv);
-    GMimeObject *top = g_mime_parser_construct_part(parser, opts);
-    g_mime_parser_options_free(opts);
-    g_object_unref(parser);
-    g_object_unref(stream);
-    if (top) {
-        walk(mv, top, 0);
-        g_object_unref(top);
-    } else {
-        unread(mv, "mime-decode");
-    }
-    g_byte_array_free(borrowed, FALSE);   /* the buffer is the caller's */
-}
-
 struct mime_view *mime_parse_split(const char *raw, size_t len, const struct mime_from *from)
 {
     struct split sp;
     memset(&sp, 0, sizeof(sp));
     struct mime_view *mv = calloc(1, sizeof(*mv));
-    if (!mv)
-        return NULL;
-    sp.fv.mv = mv;
-    sbuf_init(&sp.mime, len + 1);
-    size_t hl = mime_header_fields(raw, len, split_field, &sp);
-    if (hl) {
-        size_t bl = hl >= 2 && raw[hl - 2] == '\r' ? 2 : 1;   /* the blank line, then the body */
-        sbuf_append(&sp.mime, raw + hl - bl, len - hl + bl);
+    sp.copy = mv && len ? malloc(len) : NULL;
+    if (!sp.copy) {
+        free(mv);
+        return mime_parse(raw, len);
     }
-    bool ok = hl && !sp.fv.failed && !sp.mime.overflow &&
+    memcpy(sp.copy, raw, len);
+    sp.raw = raw;
+    sp.fv.mv = mv;
+    size_t hl = mime_header_fields(raw, len, split_field, &sp);
+    bool ok = hl && !sp.fv.failed &&
               (!sp.subject || (mv->subject = decode_subject(sp.subject, sp.subject_len)));
     if (ok && from && from->known) {   /* read at end of headers, from the same section */
         mv->from_count = from->count;
@@ -575,7 +569,7 @@ struct mime_view *mime_parse_split(const char *raw, size_t len, const struct mim
         view_from(mv);
     }
     if (!ok) {
-        sbuf_free(&sp.mime);
+        free(sp.copy);
         mime_free(mv);
         return mime_parse(raw, len);   /* not plain fields (or no memory): GMime reads all */
     }
@@ -583,19 +577,19 @@ struct mime_view *mime_parse_split(const char *raw, size_t len, const struct mim
      * (it checks the message's fields before it reads the MIME structure) */
     if (sp.conflict)
         mv->defect = "mime-conflicting-header";
-    parse_structure(sp.mime.data ? sp.mime.data : "", sp.mime.len, mv);
-    sbuf_free(&sp.mime);   /* the view holds copies of what it keeps */
+    gmime_read(sp.copy, len, mv, false);
+    free(sp.copy);   /* the view holds copies of what it keeps */
     header_nuls(mv, raw, hl);   /* over every field, as mime_parse() reads them */
     if (!mv->nul_header && memchr(raw, '\0', len))
         mv->nul_header = "message";
     return mv;
 }
 
-struct mime_view *mime_parse(const char *raw, size_t len)
+/* GMime's reading of raw into mv: with fields, also the header fields, the Subject, the
+ * top-level Content-Type, the From list and the NUL checks; without, the structure and the
+ * text parts alone (mime_parse_split() takes the rest from the section itself). */
+static void gmime_read(const char *raw, size_t len, struct mime_view *mv, bool fields)
 {
-    struct mime_view *mv = calloc(1, sizeof(*mv));
-    if (!mv)
-        return NULL;
     /* The parser reads the caller's buffer in place (no copy of the message): a byte array
      * that borrows it, in a stream that does not own it; the parts' contents are views of
      * it, and it is handed back untouched once the last of them is gone. */
@@ -610,16 +604,24 @@ struct mime_view *mime_parse(const char *raw, size_t len)
     g_mime_parser_options_free(opts);
     g_object_unref(parser);
     g_object_unref(stream);
-    header_nuls(mv, raw, len);
-    /* RFC 2045 allows NUL only in binary content, which no validation request has: a raw
-     * NUL anywhere else (another header field, a part's header, a 7bit, 8bit or
-     * quoted-printable body) would be cut or skipped by some reader */
-    if (!mv->nul_header && memchr(raw, '\0', len))
-        mv->nul_header = "message";
+    if (fields) {
+        header_nuls(mv, raw, len);
+        /* RFC 2045 allows NUL only in binary content, which no validation request has: a
+         * raw NUL anywhere else (another header field, a part's header, a 7bit, 8bit or
+         * quoted-printable body) would be cut or skipped by some reader */
+        if (!mv->nul_header && memchr(raw, '\0', len))
+            mv->nul_header = "message";
+    }
     if (!msg) {
         g_byte_array_free(borrowed, FALSE);   /* the buffer is the caller's */
         unread(mv, "mime-decode");
-        return mv;
+        return;
+    }
+    if (!fields) {
+        walk(mv, g_mime_message_get_mime_part(msg), 0);
+        g_object_unref(msg);
+        g_byte_array_free(borrowed, FALSE);
+        return;
     }
     GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
     int nh = hl ? g_mime_header_list_get_count(hl) : 0;
@@ -660,6 +662,13 @@ struct mime_view *mime_parse(const char *raw, size_t len)
     walk(mv, g_mime_message_get_mime_part(msg), 0);
     g_object_unref(msg);
     g_byte_array_free(borrowed, FALSE);   /* the buffer is the caller's */
+}
+
+struct mime_view *mime_parse(const char *raw, size_t len)
+{
+    struct mime_view *mv = calloc(1, sizeof(*mv));
+    if (mv)
+        gmime_read(raw, len, mv, true);
     return mv;
 }
 
@@ -679,6 +688,45 @@ void mime_free(struct mime_view *mv)
     free(mv->content_type);
     free(mv->from_addr);
     free(mv);
+}
+
+static bool same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+const char *mime_view_differs(const struct mime_view *a, const struct mime_view *b)
+{
+    if (!a || !b)
+        return a || b ? "view" : NULL;
+    if (!same_str(a->subject, b->subject))
+        return "subject";
+    if (!same_str(a->content_type, b->content_type))
+        return "content-type";
+    if (!same_str(a->from_addr, b->from_addr) || a->from_count != b->from_count)
+        return "from";
+    if (!same_str(a->unread, b->unread) || a->too_deep != b->too_deep ||
+        a->too_many_headers != b->too_many_headers || a->nleaves != b->nleaves)
+        return "unread";
+    if (!same_str(a->nul_header, b->nul_header))
+        return "nul-header";
+    if (!same_str(a->defect, b->defect))
+        return "defect";
+    if (a->nhdrs != b->nhdrs)
+        return "fields";
+    for (size_t i = 0; i < a->nhdrs; i++)
+        if (strcmp(a->hdrs[i].name, b->hdrs[i].name) != 0 ||
+            strcmp(a->hdrs[i].value, b->hdrs[i].value) != 0)
+            return "fields";
+    if (a->nparts != b->nparts)
+        return "parts";
+    for (size_t i = 0; i < a->nparts; i++) {
+        const struct mime_text *p = &a->parts[i], *q = &b->parts[i];
+        if (p->html != q->html || p->flowed != q->flowed || p->delsp != q->delsp ||
+            p->len != q->len || memcmp(p->text, q->text, p->len) != 0)
+            return "parts";
+    }
+    return NULL;
 }
 
 const char *mime_header(const struct mime_view *mv, const char *name, size_t idx)

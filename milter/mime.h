@@ -86,12 +86,13 @@ size_t mime_header_fields(const char *raw, size_t len, mime_field_fn fn, void *a
 struct mime_view *mime_parse_fields(const char *raw, size_t len,
                                     bool (*want)(const char *name, size_t n));
 
-/* The same view as mime_parse(), with GMime given only what it needs for the structure and
- * the parts (the Content-* fields and the body, parsed as a part of its own, no message
- * around it) when the header section is plain fields (mime_header_fields()): the other
- * fields, the From list, the decoded Subject (the last one, as GMime's) and GMime's check
- * for conflicting copies of the fields RFC 5322 allows once are taken from the section
- * itself. Otherwise, mime_parse(). */
+/* The same view as mime_parse(), for less work, when the header section is plain fields
+ * (mime_header_fields()): the fields, the From list, the decoded Subject (the last one, as
+ * GMime's) and GMime's check for conflicting copies of the fields RFC 5322 allows once are
+ * taken from the section itself, and GMime reads the MIME structure and the parts from a
+ * copy of the message whose other fields are overwritten in place (X... of the same
+ * length, consecutive ones folded into one field): GMime's reading of a body depends on
+ * where its buffer reads fall, so not a byte may move. Otherwise, mime_parse(). */
 struct mime_from;
 struct mime_view *mime_parse_split(const char *raw, size_t len, const struct mime_from *from);
 
@@ -105,6 +106,10 @@ struct mime_from {
 };
 void mime_from_keep(struct mime_from *f, const struct mime_view *mv);
 void mime_from_free(struct mime_from *f);
+/* NULL when the two views are the same (fields, From list, Subject, Content-Type, what was
+ * not read, NUL, defect, parts byte for byte), else what differs first. For tests and the
+ * fuzzer: mime_parse_split() must give mime_parse()'s view. */
+const char *mime_view_differs(const struct mime_view *a, const struct mime_view *b);
 /* The idx-th (0-based) header field called name (case-insensitive), or NULL. */
 const char *mime_header(const struct mime_view *mv, const char *name, size_t idx);
 

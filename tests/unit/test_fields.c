@@ -61,25 +61,12 @@ static void compare_whole(const char *what, const char *raw, size_t len)
 {
     struct mime_view *ev = evaluate_parse(raw, len), *gv = mime_parse(raw, len);
     whole_compared++;
-    bool ok = ev && gv && same_str(ev->subject, gv->subject) &&
-              same_str(ev->content_type, gv->content_type) &&
-              same_str(ev->from_addr, gv->from_addr) && ev->from_count == gv->from_count &&
-              same_str(ev->unread, gv->unread) && same_str(ev->nul_header, gv->nul_header) &&
-              same_str(ev->defect, gv->defect) && ev->too_many_headers == gv->too_many_headers &&
-              ev->too_deep == gv->too_deep && ev->nleaves == gv->nleaves &&
-              ev->nparts == gv->nparts;
-    for (size_t i = 0; ok && i < ev->nparts; i++)
-        ok = ev->parts[i].html == gv->parts[i].html && ev->parts[i].flowed == gv->parts[i].flowed &&
-             ev->parts[i].delsp == gv->parts[i].delsp && ev->parts[i].len == gv->parts[i].len &&
-             memcmp(ev->parts[i].text, gv->parts[i].text, ev->parts[i].len) == 0;
-    ok = ok && ev->nhdrs == gv->nhdrs;
-    for (size_t i = 0; ok && i < ev->nhdrs; i++)
-        ok = strcmp(ev->hdrs[i].name, gv->hdrs[i].name) == 0 &&
-             strcmp(ev->hdrs[i].value, gv->hdrs[i].value) == 0;
+    const char *diff = mime_view_differs(ev, gv);
     t_count++;
-    if (!ok) {
+    if (diff) {
         t_fail++;
-        fprintf(stderr, "FAIL %s: evaluate_parse() differs from GMime's whole parse\n", what);
+        fprintf(stderr, "FAIL %s: evaluate_parse() differs from GMime's whole parse (%s)\n",
+                what, diff);
         fprintf(stderr, "  defect [%s] vs [%s], unread [%s] vs [%s], %zu vs %zu parts\n",
                 ev && ev->defect ? ev->defect : "-", gv && gv->defect ? gv->defect : "-",
                 ev && ev->unread ? ev->unread : "-", gv && gv->unread ? gv->unread : "-",
@@ -283,6 +270,18 @@ int main(void)
         compare_whole(what, g->str, g->len);
         g_string_free(g, TRUE);
     }
+    /* GMime reads this body otherwise when the header section is shorter (a line that is a
+     * prefix of the boundary, where a buffer read ends): the fuzzer's finding against a
+     * parse that dropped fields; the blanked copy keeps every byte in place */
+    {
+        gchar *data = NULL;
+        gsize dl = 0;
+        CHECK(g_file_get_contents("tests/fuzz-regressions/message/split-parse-alignment.eml",
+                                  &data, &dl, NULL));
+        if (data)
+            compare_whole("split-parse-alignment", data, dl);
+        g_free(data);
+    }
     /* nesting at and past MIME_MAX_DEPTH */
     for (int depth = MIME_MAX_DEPTH - 1; depth <= MIME_MAX_DEPTH + 1; depth++) {
         GString *g = g_string_new("From: no-reply@certificates.amazon.com\r\nContent-Type: "
@@ -301,7 +300,7 @@ int main(void)
     /* most sections are plain fields: the comparison is not vacuous */
     CHECK(corpus_compared > n / 2);
     CHECK(compared > 2500);
-    CHECK(whole_compared == n + 5000 + 3);
+    CHECK(whole_compared == n + 5000 + 3 + 1);
     printf("test_fields: %d sections compared with GMime's reading, %d left to GMime; %d whole "
            "messages compared with GMime's whole parse\n", compared, refused, whole_compared);
     mime_shutdown();
