@@ -57,9 +57,18 @@ static unsigned flags_of(const char *name, const struct name_flags *table, size_
     return e ? e->flags : 0;
 }
 
+/* The name of an element as libxml2's tree builder keeps it (xmlSplitQName(), in HTML too):
+ * the part after the first colon ("x:script" is a script element), unless the name starts
+ * with a colon or ends at its first one. */
+static const char *local_name(const char *tag)
+{
+    const char *c = tag[0] == ':' ? NULL : strchr(tag, ':');
+    return c && c[1] ? c + 1 : tag;
+}
+
 static unsigned element_flags(const char *name)
 {
-    return flags_of(name, elements, sizeof(elements) / sizeof(elements[0]));
+    return flags_of(local_name(name), elements, sizeof(elements) / sizeof(elements[0]));
 }
 
 /* In the reading of a mail part, what a reader does not see stands on lines of its own. */
@@ -240,7 +249,11 @@ static bool hides(const xmlChar **atts, unsigned flags)
  *     (a walk starts at the root element);
  *   - text events that follow each other under one element are one node;
  *   - an element nested deeper than XML_MAX_DEPTH_READ stops the reading, and the elements
- *     still open end there. */
+ *     still open end there;
+ *   - an element's name is the part after its namespace prefix (local_name()).
+ * One difference is deliberate: the builder stopped without a word at a text node over
+ * 10,000,000 bytes (XML_MAX_TEXT_LENGTH); this reading goes on, and html-text names the
+ * limit where its own bounds are reached. */
 struct reading {
     struct html_text *out;
     struct sbuf reader, unseen;

@@ -4,7 +4,10 @@
  * <html hidden> hides it too) unless a DOCTYPE, a comment or a processing instruction is
  * the document's first node; the first element's end and the top-level comments after it
  * come after such late content; top-level comments before the first element count only
- * when an element follows; nesting beyond the builder's limit stops the reading there.
+ * when an element follows; nesting beyond the builder's limit stops the reading there; an
+ * element's name is the part after a namespace prefix, as the builder splits it. (One
+ * difference is deliberate: a single text node over 10,000,000 bytes stopped the builder
+ * without a word; the SAX reading goes on, and its own bounds name any limit.)
  * Each expected reading was checked against the tree walk this reader replaced, on the
  * corpus's HTML parts and some 7,000 generated documents. */
 #include <glib.h>
@@ -54,6 +57,24 @@ int main(void)
     /* text events under one element are one node, each script its own */
     expect("<p>x<script>s1</script><script>s2</script></p>", "\n\n\nx\n\n\n",
            "\n\n\n\nx\n\n\n\n\ns1\n\ns2\n", NULL);
+
+    /* an element's name is the builder's: the part after a prefix ("x:script" is a script,
+     * "o:p" a paragraph, "x:iframe" a frame whose src is a link); not for ":div" or "a:" */
+    expect("<x:script>SECRET</x:script><p>hi</p>", "\n\n\nhi\n\n\n",
+           "\n\n\n\nhi\n\n\n\n\nSECRET\n", NULL);
+    expect("<p>To approve<o:p></o:p></p>", "\n\n\nTo approve\n\n\n\n\n",
+           "\n\n\n\nTo approve\n\n\n\n\n\n", NULL);
+    expect("<a:b:div>q</a:b:div><:div>r</:div><a:>s</a:>", "\n\nq<:div>rs\n\n",
+           "\n\n\nq<:div>rs\n\n\n", NULL);
+    {
+        const char *h = "<p>To approve this request</p><x:iframe src=\"https://evil.example/\">"
+                        "</x:iframe><a href=\"https://x/\">y</a>";
+        struct html_text t;
+        CHECK(html_extract_all(h, strlen(h), &t));
+        CHECK(t.hrefs.n == 2 && strcmp(t.hrefs.v[0], "https://evil.example/") == 0 &&
+              strcmp(t.hrefs.v[1], "https://x/") == 0);
+        html_text_free(&t);
+    }
 
     /* nesting: the limit is reported, and past the builder's limit the reading stops (the
      * text inside is not read, the elements open end there) */
