@@ -1125,6 +1125,13 @@ CASES = [
     ("limit-matches", "deny", "malformed", "detail=match-count",
      "the Domain line repeated 250 times in the text part (more matches than a pattern's cap)",
      dict(text_subs=[lambda t: t.replace("Domain: www.example.com\n", "Domain: www.example.com\n" * 250)])),
+    ("html-prefixed-script-domain", "deny", "inconsistent", "detail=domain-differs",
+     "a <x:script> (a script with a namespace prefix, as libxml2 reads it) holds Domain: www.evil.example",
+     dict(html_subs=[("</head>", "<x:script>\nDomain: www.evil.example\n</x:script>\n</head>")])),
+    ("html-prefixed-iframe", "deny", "bad-url", "detail=approval-link",
+     "an <x:iframe> whose src is another host stands between the approval sentence and its link",
+     dict(html_subs=[("To approve this request, go to <a ",
+                      'To approve this request, go to <x:iframe src="https://evil.example/"></x:iframe><a ')])),
 ]
 
 # generated at run time by --runtime (too big to commit); file names start with '@' in EXPECTED
