@@ -463,7 +463,6 @@ struct split {
     const char *raw;
     char *copy;              /* raw, with the fields GMime need not read overwritten in
                               * place (the same layout for its parser) */
-    bool blanked;            /* the field before was overwritten */
     const char *first[NSINGLE];   /* the raw value of each single field's first copy */
     size_t first_len[NSINGLE];
     bool conflict;
@@ -477,23 +476,19 @@ static void split_field(void *arg, const char *field, size_t nlen, size_t flen)
     view_field(&sp->fv, field, nlen, flen);
     const char *v = field + nlen + 1;
     size_t vl = flen - nlen - 1;
-    bool joined = sp->blanked;
-    sp->blanked = false;
     if ((nlen >= 8 && g_ascii_strncasecmp(field, "Content-", 8) == 0) ||
         (nlen == 12 && g_ascii_strncasecmp(field, "MIME-Version", 12) == 0))
         return;   /* GMime reads these: the MIME structure */
-    /* A field GMime does nothing with, in the same layout: every byte X but the colon,
-     * the line ends and the blank that starts each folded line (GMime's reading of the
-     * structure depends on where its reads fall, so no byte may move); one that follows
-     * another such field becomes a folded line of it (one object for GMime to build, not
-     * one per field). */
+    /* A field GMime does nothing with (no address, date or value to decode), in the same
+     * layout: every byte X but the colon, the line ends and the blank that starts each
+     * folded line. GMime's reading of the structure depends on where its reads fall, and
+     * where they fall depends on each line's length and kind (a field, whose name it may
+     * read again from the line's start, or a folded line): no byte moves and no line
+     * changes its kind. */
     char *c = sp->copy + (field - sp->raw);
     for (size_t i = 0; i < flen; i++)
-        if ((joined || i != nlen) && c[i] != '\r' && c[i] != '\n' && !(i > 0 && c[i - 1] == '\n'))
+        if (i != nlen && c[i] != '\r' && c[i] != '\n' && !(i > 0 && c[i - 1] == '\n'))
             c[i] = 'X';
-    if (joined)
-        c[0] = ' ';
-    sp->blanked = true;
     for (size_t i = 0; i < NSINGLE; i++) {
         if (strlen(single_fields[i]) != nlen || g_ascii_strncasecmp(field, single_fields[i], nlen))
             continue;

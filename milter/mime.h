@@ -91,8 +91,8 @@ struct mime_view *mime_parse_fields(const char *raw, size_t len,
  * GMime's) and GMime's check for conflicting copies of the fields RFC 5322 allows once are
  * taken from the section itself, and GMime reads the MIME structure and the parts from a
  * copy of the message whose other fields are overwritten in place (X... of the same
- * length, consecutive ones folded into one field): GMime's reading of a body depends on
- * where its buffer reads fall, so not a byte may move. Otherwise, mime_parse(). */
+ * length, every line of the same kind): GMime's reading of a body depends on where its
+ * buffer reads fall, so not a byte may move. Otherwise, mime_parse(). */
 struct mime_from;
 struct mime_view *mime_parse_split(const char *raw, size_t len, const struct mime_from *from);
 
