@@ -165,6 +165,14 @@ static const struct name_flags attributes[] = {   /* sorted by name, for bsearch
     {"title", A_TEXT},      {"usemap", A_URL},      {"value", A_TEXT},
 };
 
+/* What a reader does not see stands on lines of its own. */
+static void put_unseen(struct sbuf *b, const char *v)
+{
+    sbuf_putc(b, '\n');
+    sbuf_puts(b, v);
+    sbuf_putc(b, '\n');
+}
+
 /* One pass over an element's attributes: the URL attributes that look like an approval
  * link go to the links (a frame's src is listed apart, whatever it looks like), the texts
  * a reader may see at times to `unseen`. */
@@ -180,11 +188,8 @@ static void add_attrs(struct html_text *out, struct sbuf *unseen, const xmlChar 
             continue;
         if (url && suspect_url(v))
             add_href(out, v);
-        if (text && *v) {
-            sbuf_putc(unseen, '\n');
-            sbuf_puts(unseen, v);
-            sbuf_putc(unseen, '\n');
-        }
+        if (text && *v)
+            put_unseen(unseen, v);
     }
 }
 
@@ -294,13 +299,6 @@ static void end_text(struct reading *r)
         sbuf_putc(&r->unseen, '\n');
         r->open_text = 0;
     }
-}
-
-static void put_unseen(struct sbuf *b, const char *v)
-{
-    sbuf_putc(b, '\n');
-    sbuf_puts(b, v);
-    sbuf_putc(b, '\n');
 }
 
 /* An element's end: the line end of a block, and the end of what it hides or holds raw. */
@@ -445,26 +443,27 @@ static void on_cdata(void *ctx, const xmlChar *ch, int len)
     on_text(ctx, ch, len, XML_CDATA_SECTION_NODE);
 }
 
-/* A node at the top level before any element makes the document's first node another
- * than the first element. */
-static void top_level_node(struct reading *r)
+/* A comment's or a processing instruction's node: false when it is not read (after a stop,
+ * or inside a skipped element). At the top level before any element it makes the
+ * document's first node another than the first element. */
+static bool other_node(struct reading *r)
 {
+    if (r->stopped)
+        return false;
+    end_text(r);
+    if (r->skip_at >= 0)
+        return false;
     if (r->depth == 0 && !r->root_seen)
         r->not_first = true;
+    if (r->depth > 0)
+        node_at(r, tree_depth(r));
+    return true;
 }
 
 static void on_comment(void *ctx, const xmlChar *value)
 {
     struct reading *r = ctx;
-    if (r->stopped)
-        return;
-    end_text(r);
-    if (r->skip_at >= 0)
-        return;
-    top_level_node(r);
-    if (r->depth > 0)
-        node_at(r, tree_depth(r));
-    if (!r->all || !value)
+    if (!other_node(r) || !r->all || !value)
         return;
     struct sbuf *to = &r->unseen;
     if (r->depth == 0 && !r->root_seen)
@@ -477,15 +476,7 @@ static void on_comment(void *ctx, const xmlChar *value)
 static void on_pi(void *ctx, const xmlChar *target, const xmlChar *data)
 {
     (void)target, (void)data;
-    struct reading *r = ctx;
-    if (r->stopped)
-        return;
-    end_text(r);
-    if (r->skip_at >= 0)
-        return;
-    top_level_node(r);
-    if (r->depth > 0)
-        node_at(r, tree_depth(r));
+    other_node(ctx);
 }
 
 /* The builder makes the DOCTYPE's node the document's first, wherever it stands. */
