@@ -2,6 +2,7 @@
  * when anything failed, so `make check` fails. */
 #ifndef ACM_T_H
 #define ACM_T_H
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,42 @@ static inline int t_rmtree(const char *dir)
     char cmd[600];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     return system(cmd);
+}
+/* Calls fn for every message of the corpus (tests/data/corpus/NAME.eml, read whole) with its
+ * file name; a file that cannot be read is a failure. Returns the number of messages. */
+static inline int t_each_corpus(void (*fn)(const char *name, const char *data, size_t len,
+                                           void *arg),
+                                void *arg)
+{
+    DIR *dir = opendir("tests/data/corpus");
+    CHECK(dir != NULL);
+    int n = 0;
+    struct dirent *e;
+    while (dir && (e = readdir(dir))) {
+        size_t l = strlen(e->d_name);
+        if (l < 5 || strcmp(e->d_name + l - 4, ".eml") != 0)
+            continue;
+        char path[600];
+        snprintf(path, sizeof(path), "tests/data/corpus/%s", e->d_name);
+        FILE *f = fopen(path, "rb");
+        char *data = NULL;
+        long size = -1;
+        if (f && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+            (data = malloc((size_t)size + 1)) && fread(data, 1, (size_t)size, f) == (size_t)size) {
+            data[size] = '\0';
+            n++;
+            fn(e->d_name, data, (size_t)size, arg);
+        } else {
+            CHECK(!"corpus message read");
+            fprintf(stderr, "  %s\n", path);
+        }
+        free(data);
+        if (f)
+            fclose(f);
+    }
+    if (dir)
+        closedir(dir);
+    return n;
 }
 static inline int t_done(const char *name)
 {

@@ -2,7 +2,6 @@
  * headers) against evaluate() on the whole message (what the milter logs at end of message
  * and `-t` prints). Whenever the headers alone decide, both must give the same line; a From
  * list or several From fields never let the first field decide alone. */
-#include <dirent.h>
 #include <glib.h>
 #include <unistd.h>
 
@@ -58,6 +57,11 @@ static bool agree(const char *what, const char *raw, size_t len, char *line, siz
 static bool agree_str(const char *what, const char *raw, char *line, size_t linesz)
 {
     return agree(what, raw, strlen(raw), line, linesz);
+}
+
+static void agree_corpus(const char *name, const char *data, size_t len, void *decided)
+{
+    *(int *)decided += agree(name, data, len, NULL, 0);
 }
 
 static const char ORD_BODY[] = "Hello,\r\n\r\nsee you tomorrow.\r\n";
@@ -224,27 +228,8 @@ int main(void)
     }
 
     /* every message of the corpus */
-    DIR *dir = opendir("tests/data/corpus");
-    CHECK(dir != NULL);
-    int n = 0, decided = 0;
-    struct dirent *e;
-    while (dir && (e = readdir(dir))) {
-        size_t l = strlen(e->d_name);
-        if (l < 5 || strcmp(e->d_name + l - 4, ".eml") != 0)
-            continue;
-        char path[600];
-        snprintf(path, sizeof(path), "tests/data/corpus/%s", e->d_name);
-        gchar *data = NULL;
-        gsize dl = 0;
-        CHECK(g_file_get_contents(path, &data, &dl, NULL));
-        if (data) {
-            n++;
-            decided += agree(e->d_name, data, dl, NULL, 0);
-            g_free(data);
-        }
-    }
-    if (dir)
-        closedir(dir);
+    int decided = 0;
+    int n = t_each_corpus(agree_corpus, &decided);
     CHECK(n > 50);
     CHECK(decided > 0);
     printf("test_evaluate: %d corpus messages, %d decided at end of headers\n", n, decided);
