@@ -135,6 +135,17 @@ function T.parse_eml(path)
 	return { headers = headers, body = body:gsub("\n", "\r\n"), path = path }
 end
 
+-- The messages of the cases with several messages on one connection (t05, t15): the
+-- allowlisted request (its secrets set in T.SECRETS), an ordinary message, a copy of
+-- the request without Authentication-Results, and the tokens of the approve line.
+function T.multi_messages()
+	local acm = T.parse_eml(T.corpus("new-alt-7bit-qp.eml"))
+	local ord = T.parse_eml(T.corpus("ordinary.eml"))
+	local forged = T.parse_eml(T.corpus("forged-no-authres.eml"))
+	T.SECRETS = T.secrets(acm.path)
+	return acm, ord, forged, { "decision=approve reason=allowlisted", "domain=" .. T.FQDN, "arn=" .. T.ARN }
+end
+
 function T.copy_msg(m)
 	local h = {}
 	for _, x in ipairs(m.headers) do

@@ -6,11 +6,7 @@
 -- changes: acm-milter starts a new message).
 T = dofile(LIB)
 T.run(function()
-local acm = T.parse_eml(T.corpus("new-alt-7bit-qp.eml"))
-local ord = T.parse_eml(T.corpus("ordinary.eml"))
-local forged = T.parse_eml(T.corpus("forged-no-authres.eml"))
-T.SECRETS = T.secrets(acm.path)
-local APPROVE = { "decision=approve reason=allowlisted", "domain=" .. T.FQDN, "arn=" .. T.ARN }
+local acm, ord, forged, APPROVE = T.multi_messages()
 
 T.start()
 local conn = T.connect()
