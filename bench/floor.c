@@ -122,14 +122,20 @@ static sfsistat p_envrcpt(SMFICTX *ctx, char **argv)
     return nr(ctx, SMFIP_NR_RCPT);
 }
 
-static sfsistat p_data(SMFICTX *ctx)
+/* acm-milter's answer where it may decide: ACCEPT (the message ends for it) unless it reads on. */
+static sfsistat accept_unless(SMFICTX *ctx, bool read_on)
 {
-    struct pconn *p = smfi_getpriv(ctx);
-    if (!p || !p->watched) {
+    if (!read_on) {
         p_reset(ctx);
         return SMFIS_ACCEPT;
     }
     return SMFIS_CONTINUE;
+}
+
+static sfsistat p_data(SMFICTX *ctx)
+{
+    struct pconn *p = smfi_getpriv(ctx);
+    return accept_unless(ctx, p && p->watched);
 }
 
 static sfsistat p_header(SMFICTX *ctx, char *name, char *value)
@@ -143,11 +149,7 @@ static sfsistat p_header(SMFICTX *ctx, char *name, char *value)
 static sfsistat p_eoh(SMFICTX *ctx)
 {
     struct pconn *p = smfi_getpriv(ctx);
-    if (!p || !p->amazon) {
-        p_reset(ctx);
-        return SMFIS_ACCEPT;
-    }
-    return SMFIS_CONTINUE;
+    return accept_unless(ctx, p && p->amazon);
 }
 
 static sfsistat p_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
