@@ -450,6 +450,25 @@ struct mime_view *mime_parse_fields(const char *raw, size_t len,
 
 static void gmime_read(const char *raw, size_t len, struct mime_view *mv, bool fields);
 
+/* The parser options of every GMime reading here: RFC 2047 words read loosely. */
+static GMimeParserOptions *loose_options(void)
+{
+    GMimeParserOptions *opts = g_mime_parser_options_new();
+    g_mime_parser_options_set_rfc2047_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+    return opts;
+}
+
+/* nul_header over the raw message: the fields header_nuls() names, then any NUL at all.
+ * RFC 2045 allows NUL only in binary content, which no validation request has: a raw NUL
+ * anywhere else (another header field, a part's header, a 7bit, 8bit or quoted-printable
+ * body) would be cut or skipped by some reader. */
+static void nul_checks(struct mime_view *mv, const char *raw, size_t len)
+{
+    header_nuls(mv, raw, len);
+    if (!mv->nul_header && memchr(raw, '\0', len))
+        mv->nul_header = "message";
+}
+
 /* The fields RFC 5322 allows once: GMime reports a second one with another value as a
  * conflicting header (GMIME_CRIT_CONFLICTING_HEADER), the same check as here. */
 static const char *const single_fields[] = {
@@ -516,8 +535,7 @@ static char *decode_subject(const char *raw, size_t n)
     free(r);
     if (!u)
         return NULL;
-    GMimeParserOptions *opts = g_mime_parser_options_new();
-    g_mime_parser_options_set_rfc2047_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+    GMimeParserOptions *opts = loose_options();
     char *d = g_mime_utils_header_decode_text(opts, u);
     g_mime_parser_options_free(opts);
     g_free(u);
@@ -574,9 +592,7 @@ struct mime_view *mime_parse_split(const char *raw, size_t len, const struct mim
         mv->defect = "mime-conflicting-header";
     gmime_read(sp.copy, len, mv, false);
     free(sp.copy);   /* the view holds copies of what it keeps */
-    header_nuls(mv, raw, hl);   /* over every field, as mime_parse() reads them */
-    if (!mv->nul_header && memchr(raw, '\0', len))
-        mv->nul_header = "message";
+    nul_checks(mv, raw, len);   /* over the raw message, as mime_parse() reads them */
     return mv;
 }
 
@@ -592,21 +608,14 @@ static void gmime_read(const char *raw, size_t len, struct mime_view *mv, bool f
     GMimeStream *stream = g_mime_stream_mem_new_with_byte_array(borrowed);
     g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
     GMimeParser *parser = g_mime_parser_new_with_stream(stream);
-    GMimeParserOptions *opts = g_mime_parser_options_new();
-    g_mime_parser_options_set_rfc2047_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+    GMimeParserOptions *opts = loose_options();
     g_mime_parser_options_set_warning_callback(opts, on_warning, mv);
     GMimeMessage *msg = g_mime_parser_construct_message(parser, opts);
     g_mime_parser_options_free(opts);
     g_object_unref(parser);
     g_object_unref(stream);
-    if (fields) {
-        header_nuls(mv, raw, len);
-        /* RFC 2045 allows NUL only in binary content, which no validation request has: a
-         * raw NUL anywhere else (another header field, a part's header, a 7bit, 8bit or
-         * quoted-printable body) would be cut or skipped by some reader */
-        if (!mv->nul_header && memchr(raw, '\0', len))
-            mv->nul_header = "message";
-    }
+    if (fields)
+        nul_checks(mv, raw, len);
     if (!msg) {
         g_byte_array_free(borrowed, FALSE);   /* the buffer is the caller's */
         unread(mv, "mime-decode");
