@@ -412,14 +412,12 @@ static void view_field(void *arg, const char *field, size_t nlen, size_t flen)
     if (fv->want && !fv->want(field, nlen))
         return;
     if (mv->nhdrs == fv->cap) {
-        size_t cap = fv->cap ? fv->cap * 2 : 8;
-        struct mime_header *h = realloc(mv->hdrs, cap * sizeof(*h));
+        struct mime_header *h = grow_array(mv->hdrs, &fv->cap, sizeof(*h), 8);
         if (!h) {
             fv->failed = true;
             return;
         }
         mv->hdrs = h;
-        fv->cap = cap;
     }
     char *name = str_ndup(field, nlen), *value = unfold_n(v, vl);
     if (!name || !value) {

@@ -208,12 +208,10 @@ static void add_seen(struct notify_state *st, const char *key, const char *outco
         st->nseen--;
     }
     if (st->nseen == st->aseen) {
-        size_t na = st->aseen ? st->aseen * 2 : 64;
-        struct notify_seen *p = realloc(st->seen, na * sizeof(*p));
+        struct notify_seen *p = grow_array(st->seen, &st->aseen, sizeof(*p), 64);
         if (!p)
             return;   /* a forgotten pair only risks a second notice */
         st->seen = p;
-        st->aseen = na;
     }
     struct notify_seen *e = &st->seen[st->nseen++];
     str_copy(e->key, sizeof(e->key), key);

@@ -438,14 +438,12 @@ static void add_link(struct state *st, size_t pos, bool good)
         return;
     }
     if (r->nlinks == r->links_cap) {
-        size_t cap = r->links_cap ? r->links_cap * 2 : 16;
-        struct link *l = realloc(r->links, cap * sizeof(*l));
+        struct link *l = grow_array(r->links, &r->links_cap, sizeof(*l), 16);
         if (!l) {
             limit(st, "no-memory");
             return;
         }
         r->links = l;
-        r->links_cap = cap;
     }
     r->links[r->nlinks].pos = pos;
     r->links[r->nlinks].good = good;
@@ -581,14 +579,12 @@ static void find_matches(enum pat p, const char *text, size_t len, pcre2_match_d
         }
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         if (m->n == m->cap) {
-            size_t cap = m->cap ? m->cap * 2 : 8;
-            PCRE2_SIZE *sp = realloc(m->span, cap * 2 * sizeof(*sp));
+            PCRE2_SIZE *sp = grow_array(m->span, &m->cap, 2 * sizeof(*sp), 8);   /* pairs */
             if (!sp) {
                 m->no_memory = true;
                 return;
             }
             m->span = sp;
-            m->cap = cap;
         }
         m->span[2 * m->n] = ov[0];
         m->span[2 * m->n + 1] = ov[1];

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <glib.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,21 @@ bool str_ncopy(char *dst, size_t size, const char *src, size_t n)
 char *str_dup(const char *s)
 {
     return s ? strdup(s) : NULL;
+}
+
+void *grow_array(void *v, size_t *cap, size_t elem, size_t first)
+{
+    size_t n = *cap ? *cap : first;
+    if (*cap && n > SIZE_MAX / 2)
+        return NULL;
+    if (*cap)
+        n *= 2;
+    if (!elem || n > SIZE_MAX / elem)
+        return NULL;
+    void *g = realloc(v, n * elem);
+    if (g)
+        *cap = n;
+    return g;
 }
 
 char *str_ndup(const char *s, size_t n)

@@ -34,6 +34,9 @@ bool str_copy(char *dst, size_t size, const char *src);
 bool str_ncopy(char *dst, size_t size, const char *src, size_t n);
 char *str_dup(const char *s);   /* NULL in, NULL out; aborts nothing, may return NULL on ENOMEM */
 char *str_ndup(const char *s, size_t n);
+/* The array v of *cap elements of elem bytes, grown to twice as many (first when empty):
+ * the new block, *cap updated; NULL (v and *cap untouched) without memory or on overflow. */
+void *grow_array(void *v, size_t *cap, size_t elem, size_t first);
 void str_lower(char *s);
 bool str_ieq(const char *a, const char *b);
 char *str_trim(char *s);        /* trims ASCII whitespace in place, returns s+k */
