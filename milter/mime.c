@@ -185,10 +185,40 @@ static void add_raw_text(struct mime_view *mv, const char *s)
         unread(mv, "mime-decode");
 }
 
-static void walk(struct mime_view *mv, GMimeObject *obj, int depth)
+/* One GMime reading of a message: its view; what makes its structure one that readers
+ * disagree on, or that GMime itself reads otherwise where its buffer reads fall
+ * (ambiguous(), at the end of the reading); and the boundaries of the multiparts walk()
+ * reads (GMime's strings, valid while the message lives), for delimiter_lines(). */
+#define MAX_BOUNDARIES (MIME_MAX_DEPTH + MIME_MAX_PARTS)
+struct reading {
+    struct mime_view *mv;
+    bool invalid_header;   /* a line in a header section that is not a field */
+    const char *b[MAX_BOUNDARIES];
+    size_t n;
+};
+
+/* A field of obj's header whose name is followed by blanks before the colon (RFC 5322's
+ * obsolete syntax): GMime takes such a line for a field, unless its buffer ends between the
+ * blanks and the colon, where it takes it for a line that is not a field (its invalid
+ * header name warning). Either way, the same finding. */
+static void blank_names(struct reading *rd, GMimeObject *obj)
 {
+    GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+    int n = hl ? g_mime_header_list_get_count(hl) : 0;
+    for (int i = 0; i < n && !rd->invalid_header; i++) {
+        GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+        const char *raw = g_mime_header_get_raw_name(h), *name = g_mime_header_get_name(h);
+        if (raw && name && strcmp(raw, name) != 0)
+            rd->invalid_header = true;
+    }
+}
+
+static void walk(struct reading *rd, GMimeObject *obj, int depth)
+{
+    struct mime_view *mv = rd->mv;
     if (!obj)
         return;
+    blank_names(rd, obj);
     if (depth > MIME_MAX_DEPTH) {
         mv->too_deep = true;
         unread(mv, "mime-depth");
@@ -199,17 +229,22 @@ static void walk(struct mime_view *mv, GMimeObject *obj, int depth)
     if (GMIME_IS_MULTIPART(obj)) {
         GMimeMultipart *mp = GMIME_MULTIPART(obj);
         int n = g_mime_multipart_get_count(mp);
+        const char *b = g_mime_multipart_get_boundary(mp);
+        if (b && *b && rd->n < MAX_BOUNDARIES)
+            rd->b[rd->n++] = b;
         add_raw_text(mv, g_mime_multipart_get_prologue(mp));
         for (int i = 0; i < n; i++)
-            walk(mv, g_mime_multipart_get_part(mp, i), depth + 1);
+            walk(rd, g_mime_multipart_get_part(mp, i), depth + 1);
         add_raw_text(mv, g_mime_multipart_get_epilogue(mp));
         return;
     }
     if (GMIME_IS_MESSAGE_PART(obj)) {
         /* an attached message is read too: what it says counts like any other part */
         GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
-        if (inner)
-            walk(mv, g_mime_message_get_mime_part(inner), depth + 1);
+        if (inner) {
+            blank_names(rd, GMIME_OBJECT(inner));
+            walk(rd, g_mime_message_get_mime_part(inner), depth + 1);
+        }
         return;
     }
     if (!GMIME_IS_PART(obj))
@@ -235,6 +270,63 @@ static void walk(struct mime_view *mv, GMimeObject *obj, int depth)
         add_text(mv, GMIME_PART(obj), true);
     else if (g_mime_content_type_is_type(ct, "text", "*") || text_name)
         add_text(mv, GMIME_PART(obj), false);
+}
+
+/* A line that starts with a multipart's boundary delimiter ("--" and the boundary, or the
+ * close delimiter, "--" after it) and goes on with anything but blanks. RFC 2046 5.1.1 has
+ * readers match the delimiter at a line's start, whatever follows: many split the part
+ * there. GMime does not, unless its buffer ends inside the blanks of a line of more than
+ * 128 bytes: then it does. Which part the rest of the line and the lines after it belong to
+ * depends on the reader, and for GMime on the lengths before the line (header fields a
+ * sender chooses). No generator writes such a line (the boundary is chosen so that it
+ * occurs nowhere else), so it is a defect wherever it stands, as is a boundary that starts
+ * another one (a nested multipart's delimiter line is then the outer one's with text). */
+static bool delimiter_lines(const struct reading *rd, const char *raw, size_t len)
+{
+    /* from the body on: the message's header fields are not in any multipart (and a field
+     * named --something is blanked in mime_parse_split()'s copy, whose lines are otherwise
+     * the same, blank line included) */
+    size_t i = 0;
+    while (i < len) {
+        const char *nl = memchr(raw + i, '\n', len - i);
+        size_t ll = nl ? (size_t)(nl - (raw + i)) : len - i;
+        i += ll + 1;
+        if (ll == 0 || (ll == 1 && raw[i - 2] == '\r'))
+            break;
+    }
+    while (i + 2 < len && rd->n) {
+        const char *line = raw + i;
+        const char *nl = memchr(line, '\n', len - i);
+        size_t ll = nl ? (size_t)(nl - line) : len - i;   /* without the LF */
+        if (ll > 2 && line[0] == '-' && line[1] == '-') {
+            for (size_t k = 0; k < rd->n; k++) {
+                size_t bl = strlen(rd->b[k]);
+                if (ll < 2 + bl || memcmp(line + 2, rd->b[k], bl) != 0)
+                    continue;
+                size_t j = 2 + bl;
+                if (j + 2 <= ll && line[j] == '-' && line[j + 1] == '-')
+                    j += 2;
+                while (j < ll && (line[j] == ' ' || line[j] == '\t' || line[j] == '\r'))
+                    j++;
+                if (j < ll)
+                    return true;
+            }
+        }
+        i += ll + 1;
+    }
+    return false;
+}
+
+/* The reading is over: what makes its structure ambiguous is its defect, before anything
+ * GMime reported (which, for such a structure, may depend on where its reads fell): a
+ * boundary line first (found in the raw bytes, wherever the reads fell), then a line in a
+ * header section that is not a field. */
+static void ambiguous(struct reading *rd, const char *raw, size_t len)
+{
+    if (delimiter_lines(rd, raw, len))
+        rd->mv->defect = "mime-boundary-line";
+    else if (rd->invalid_header)
+        rd->mv->defect = "mime-invalid-header";
 }
 
 /* Does the raw (undecoded) header value hold a NUL, or an RFC 2047 encoded word whose
@@ -323,7 +415,8 @@ static void header_nuls(struct mime_view *mv, const char *raw, size_t len)
 static void on_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer data)
 {
     (void)offset, (void)item;
-    struct mime_view *mv = data;
+    struct reading *rd = data;
+    struct mime_view *mv = rd->mv;
     const char *what = NULL;
     switch (code) {
     case GMIME_WARN_TRUNCATED_MESSAGE: what = "mime-truncated"; break;
@@ -335,6 +428,10 @@ static void on_warning(gint64 offset, GMimeParserWarning code, const gchar *item
     case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY: what = "mime-no-boundary"; break;
     case GMIME_CRIT_NESTING_OVERFLOW: what = "mime-depth"; break;
     case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT: what = "mime-empty-part"; break;
+    /* a line in a header section that is not a field: GMime drops it, and where one stands
+     * in a part's header GMime's reading of what follows depends on where its reads fall
+     * (see ambiguous()) */
+    case GMIME_CRIT_INVALID_HEADER_NAME: rd->invalid_header = true; break;
     default: break;
     }
     if (what && !mv->defect)
@@ -607,7 +704,8 @@ static void gmime_read(const char *raw, size_t len, struct mime_view *mv, bool f
     g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
     GMimeParser *parser = g_mime_parser_new_with_stream(stream);
     GMimeParserOptions *opts = loose_options();
-    g_mime_parser_options_set_warning_callback(opts, on_warning, mv);
+    struct reading rd = {.mv = mv};
+    g_mime_parser_options_set_warning_callback(opts, on_warning, &rd);
     GMimeMessage *msg = g_mime_parser_construct_message(parser, opts);
     g_mime_parser_options_free(opts);
     g_object_unref(parser);
@@ -617,10 +715,13 @@ static void gmime_read(const char *raw, size_t len, struct mime_view *mv, bool f
     if (!msg) {
         g_byte_array_free(borrowed, FALSE);   /* the buffer is the caller's */
         unread(mv, "mime-decode");
+        ambiguous(&rd, raw, len);
         return;
     }
+    blank_names(&rd, GMIME_OBJECT(msg));
     if (!fields) {
-        walk(mv, g_mime_message_get_mime_part(msg), 0);
+        walk(&rd, g_mime_message_get_mime_part(msg), 0);
+        ambiguous(&rd, raw, len);
         g_object_unref(msg);
         g_byte_array_free(borrowed, FALSE);
         return;
@@ -661,7 +762,8 @@ static void gmime_read(const char *raw, size_t len, struct mime_view *mv, bool f
     mv->subject = str_dup(subj);
 
     view_from(mv);
-    walk(mv, g_mime_message_get_mime_part(msg), 0);
+    walk(&rd, g_mime_message_get_mime_part(msg), 0);
+    ambiguous(&rd, raw, len);
     g_object_unref(msg);
     g_byte_array_free(borrowed, FALSE);   /* the buffer is the caller's */
 }

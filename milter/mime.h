@@ -60,7 +60,11 @@ struct mime_view {
     const char *nul_header;  /* static string, see the contract */
     bool too_many_headers;  /* more than MIME_MAX_HEADERS top-level fields (only those read) */
     const char *defect;  /* first structural defect GMime reported (truncated, conflicting
-                            headers, multipart without boundary, ...), or NULL */
+                            headers, multipart without boundary, ...), or NULL; before any of
+                            them, a structure readers disagree on or GMime reads by where its
+                            buffer reads fall: "mime-boundary-line" (a line that starts with
+                            a delimiter and goes on with text), else "mime-invalid-header" (a
+                            header line that is not a field, or blanks before a colon) */
 };
 
 void mime_init(void);

@@ -638,6 +638,16 @@ def padded(stem, idx, soft_only, **kw):
     return head + sep + body, dict(info, qp=[], padded=True)
 
 
+def edited(stem, idx, edits, **kw):
+    """An acm_message with byte replacements (OLD, NEW, first occurrence each): a structure
+    no parser need read back as its template."""
+    data, info = acm_message(stem, idx, **kw)
+    for old, new in edits:
+        assert old in data, old
+        data = data.replace(old, new, 1)
+    return data, dict(info, malformed=True)
+
+
 def ok_eu(fqdn):
     return "domain=%s account=%s region=eu-west-1 arn=%s rule=%s:2" % (
         fqdn, ACCOUNT, make_arn("eu-west-1", ACCOUNT, fake_uuid("cert eu-west-1 " + fqdn)), ALLOWLIST)
@@ -1132,6 +1142,25 @@ CASES = [
      "an <x:iframe> whose src is another host stands between the approval sentence and its link",
      dict(html_subs=[("To approve this request, go to <a ",
                       'To approve this request, go to <x:iframe src="https://evil.example/"></x:iframe><a ')])),
+
+    # ----- MIME structure that readers disagree on, or that GMime reads by where its reads fall
+    ("mime-boundary-text", "deny", "malformed", "detail=mime-boundary-line",
+     "a line of the text part starts with the boundary delimiter and goes on: \"--BOUNDARY Domain: www.evil.example\" (RFC 2046 readers end the part there, GMime does not)",
+     dict(builder=lambda stem, idx: edited(stem, idx, [
+         (b"\r\nDomain: ", ("\r\n--%s Domain: www.evil.example\r\nDomain: " % boundary_for(stem)).encode())]))),
+    ("mime-boundary-blanks", "deny", "malformed", "detail=mime-boundary-line",
+     "a line of the text part: the boundary delimiter, 200 blanks, then text (GMime takes it for a delimiter only where its buffer read ends in the blanks)",
+     dict(builder=lambda stem, idx: edited(stem, idx, [
+         (b"\r\nDomain: ", ("\r\n--%s%sDomain: www.evil.example\r\nDomain: " % (boundary_for(stem), " " * 200)).encode())]))),
+    ("mime-part-not-a-field", "deny", "malformed", "detail=mime-invalid-header",
+     "a line that is not a field (\"Domain www.evil.example\") in the text part's header: GMime drops it, and reads the lines after it by where its reads fall",
+     dict(builder=lambda stem, idx: edited(stem, idx, [
+         (b"Content-Type: text/plain; charset=utf-8\r\n",
+          b"Content-Type: text/plain; charset=utf-8\r\nDomain www.evil.example\r\n")]))),
+    ("mime-part-field-blanks", "deny", "malformed", "detail=mime-invalid-header",
+     "the text part's Content-Transfer-Encoding field has blanks before its colon (obsolete syntax: GMime reads a field or a line that is not one, by where its reads fall)",
+     dict(builder=lambda stem, idx: edited(stem, idx, [
+         (b"Content-Transfer-Encoding: 7bit", b"Content-Transfer-Encoding   : 7bit")]))),
 ]
 
 # generated at run time by --runtime (too big to commit); file names start with '@' in EXPECTED

@@ -1,0 +1,180 @@
+/* Unit tests: a MIME structure that readers disagree on, or that GMime itself reads otherwise
+ * where its buffer reads fall, is a defect of the view (mime.c, ambiguous()), the same
+ * defect whatever the lengths before it. Each sweep puts an X-Pad field of 0 to 4,200 bytes
+ * before the message, which moves every read end of GMime's 4 KB buffer across the lines
+ * that matter, and asks for the same defect from mime_parse() and mime_parse_split() at
+ * every length; the controls show that GMime's own reading of the parts does move there
+ * (without ambiguous(), the defect would come and go with it). */
+#include <glib.h>
+
+#include "mime.h"
+#include "t.h"
+
+static bool same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static const char *defect_of(const char *raw)
+{
+    struct mime_view *mv = mime_parse(raw, strlen(raw));
+    const char *d = mv ? mv->defect : "no-view";
+    mime_free(mv);
+    return d;
+}
+
+/* msg under every pad of step bytes up to max: the defect is want (or, want NULL, the one at
+ * pad 0, which must not be NULL), the split view is the whole one; returns how many
+ * different lengths GMime gave the first text part (the control) */
+static int sweep(const char *what, const char *msg, size_t len, const char *want, int max,
+                 int step)
+{
+    int bad = 0;
+    size_t lens[8];
+    int nlens = 0;
+    for (int pad = 0; pad <= max; pad += step) {
+        GString *g = g_string_new(NULL);
+        if (pad) {
+            g_string_append(g, "X-Pad: ");
+            for (int i = 0; i < pad; i++)
+                g_string_append_c(g, 'a');
+            g_string_append(g, "\r\n");
+        }
+        g_string_append_len(g, msg, (gssize)len);
+        struct mime_view *a = mime_parse(g->str, g->len);
+        struct mime_view *b = mime_parse_split(g->str, g->len, NULL);
+        if (!want && a && pad == 0)
+            want = a->defect;
+        const char *diff = a && b ? mime_view_differs(a, b) : "no view";
+        if (!a || !want || !same_str(a->defect, want) || diff) {
+            if (bad++ < 3)
+                fprintf(stderr, "%s, pad %d: defect %s (want %s), split view: %s\n", what, pad,
+                        a && a->defect ? a->defect : "(none)", want ? want : "(none)",
+                        diff ? diff : "same");
+        }
+        size_t l = a && a->nparts ? a->parts[0].len : 0;
+        bool seen = false;
+        for (int i = 0; i < nlens; i++)
+            seen = seen || lens[i] == l;
+        if (!seen && nlens < 8)
+            lens[nlens++] = l;
+        mime_free(a);
+        mime_free(b);
+        g_string_free(g, TRUE);
+    }
+    CHECK(bad == 0);
+    return nlens;
+}
+
+#define TOP "From: no-reply@certificates.amazon.com\r\nSubject: t\r\nMIME-Version: 1.0\r\n"
+#define MIXED TOP "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+
+static GString *lines(const char *head, int n)
+{
+    GString *g = g_string_new(head);
+    g_string_append(g, "--b1\r\nContent-Type: text/plain\r\n\r\n");
+    for (int i = 0; i < n; i++)
+        g_string_append(g, "Domain: www.example.com and some more text on the line\r\n");
+    return g;
+}
+
+int main(void)
+{
+    mime_init();
+
+    /* the delimiter at a line's start, then text: RFC 2046 readers end the part there */
+    CHECK_STR(defect_of(MIXED "--b1\r\nContent-Type: text/plain\r\n\r\nok\r\n"
+                              "--b1Domain: www.evil.example\r\n--b1--\r\n"),
+              "mime-boundary-line");
+    CHECK_STR(defect_of(MIXED "--b1\r\nContent-Type: text/plain\r\n\r\nok\r\n"
+                              "--b1 \tDomain: www.evil.example\r\n--b1--\r\n"),
+              "mime-boundary-line");
+    CHECK_STR(defect_of(MIXED "--b1\r\nContent-Type: text/plain\r\n\r\nok\r\n"
+                              "--b1-- the end\r\n--b1--\r\n"),
+              "mime-boundary-line");
+    CHECK_STR(defect_of(MIXED "--b1\r\nContent-Type: text/plain\r\n\r\nok\r\n--b1--\r\n"
+                              "--b1----\r\n"),
+              "mime-boundary-line");   /* in the epilogue too */
+    /* an outer boundary that starts the inner one: the inner delimiter is the outer one
+     * with text */
+    CHECK_STR(defect_of(TOP "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+                            "--b\r\nContent-Type: multipart/alternative; boundary=\"bb\"\r\n\r\n"
+                            "--bb\r\nContent-Type: text/plain\r\n\r\nx\r\n--bb--\r\n--b--\r\n"),
+              "mime-boundary-line");
+    /* what is not: transport padding after a delimiter, lines that only look alike */
+    CHECK(defect_of(MIXED "--b1 \t \r\nContent-Type: text/plain\r\n\r\nok\r\n--b1-- \t\r\n") ==
+          NULL);
+    CHECK(defect_of(MIXED "--b1\r\nContent-Type: text/plain\r\n\r\nok\r\n--b\r\n-- b1x\r\n"
+                          "---b1x\r\n--\r\n-- \r\n--b1\r\n\r\nmore\r\n--b1--\r\n") == NULL);
+    CHECK(defect_of(TOP "--b1x: a field named so\r\nContent-Type: multipart/mixed; "
+                        "boundary=\"b1\"\r\n\r\n--b1\r\n\r\nok\r\n--b1--\r\n") == NULL);
+    /* a line that is not a field, in a part's header; a field with blanks before its
+     * colon, in a part's header, the message's and an attached message's */
+    CHECK_STR(defect_of(MIXED "--b1\r\nnot a field\r\nContent-Type: text/plain\r\n\r\nok\r\n"
+                              "--b1--\r\n"),
+              "mime-invalid-header");
+    CHECK_STR(defect_of(MIXED "--b1\r\nContent-Type : text/plain\r\n\r\nok\r\n--b1--\r\n"),
+              "mime-invalid-header");
+    CHECK_STR(defect_of("From: a@b.c\r\nSubject : x\r\n\r\nok\r\n"), "mime-invalid-header");
+    CHECK_STR(defect_of(MIXED "--b1\r\nContent-Type: message/rfc822\r\n\r\nFrom: a@b.c\r\n"
+                              "Subject\t: inner\r\n\r\nx\r\n--b1--\r\n"),
+              "mime-invalid-header");
+    /* the boundary line comes first, before GMime's own findings */
+    CHECK_STR(defect_of(TOP "Subject: other\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n"
+                            "\r\n--b1\r\nnot a field\r\n\r\nok\r\n--b1 x\r\n--b1--\r\n"),
+              "mime-boundary-line");
+
+    /* GMime takes "--b1" and 300 blanks for the delimiter where its read ends in the
+     * blanks, and the text for the part's elsewhere */
+    GString *g = lines(MIXED, 30);
+    g_string_append(g, "--b1");
+    for (int i = 0; i < 300; i++)
+        g_string_append_c(g, ' ');
+    g_string_append(g, "Domain: www.evil.example\r\nmore\r\n--b1\r\nContent-Type: text/plain"
+                       "\r\n\r\nsecond\r\n--b1--\r\n");
+    CHECK(sweep("long blanks after a delimiter", g->str, g->len, "mime-boundary-line", 4200, 1) >
+          1);
+    g_string_free(g, TRUE);
+    /* and the close delimiter */
+    g = lines(MIXED, 30);
+    g_string_append(g, "--b1--");
+    for (int i = 0; i < 300; i++)
+        g_string_append_c(g, '\t');
+    g_string_append(g, "x\r\nmore\r\n--b1--\r\n");
+    CHECK(sweep("long blanks after a close delimiter", g->str, g->len, "mime-boundary-line",
+                4200, 1) > 1);
+    g_string_free(g, TRUE);
+    /* blanks before a part field's colon: GMime reads the field, or, where its read ends in
+     * the blanks, a line that is not a field */
+    g = lines(MIXED, 30);
+    g_string_append(g, "--b1\r\nContent-Type");
+    for (int i = 0; i < 300; i++)
+        g_string_append_c(g, ' ');
+    g_string_append(g, ": text/plain\r\n\r\nsecond\r\n--b1--\r\n");
+    sweep("blanks before a part field's colon", g->str, g->len, "mime-invalid-header", 4200, 1);
+    g_string_free(g, TRUE);
+    /* a part whose header lines are not fields (the fuzzer's finding: GMime keeps a piece
+     * of the line its read ends in, and reads the part otherwise) */
+    g = lines(MIXED, 30);
+    g_string_append(g, "--b1\r\n");
+    for (int i = 0; i < 60; i++)
+        g_string_append(g, "this line is no field, it holds blanks and a colon: later\r\n");
+    g_string_append(g, "--b1--\r\n");
+    sweep("lines that are no fields in a part's header", g->str, g->len, "mime-invalid-header",
+          4200, 1);
+    g_string_free(g, TRUE);
+    /* the two messages that moved GMime's reads in test_fields */
+    static const char *const moved[] = {"split-parse-alignment", "split-parse-long-name"};
+    for (size_t i = 0; i < sizeof(moved) / sizeof(moved[0]); i++) {
+        char path[128];
+        snprintf(path, sizeof(path), "tests/fuzz-regressions/message/%s.eml", moved[i]);
+        gchar *data = NULL;
+        gsize dl = 0;
+        CHECK(g_file_get_contents(path, &data, &dl, NULL));
+        if (data)
+            CHECK(sweep(moved[i], data, dl, "mime-invalid-header", 4200, 3) >= 1);
+        g_free(data);
+    }
+    mime_shutdown();
+    return t_done("test_ambiguity");
+}
