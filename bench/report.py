@@ -12,7 +12,8 @@ milter; the milter's CPU ms per 1,000 messages median (min..max) and its ratios 
 connect floor's (/floor: the price of any milter) and to the protocol floor's (/proto: the
 same exchange with the MTA as acm-milter, none of its work) on the same socket; latency in
 one session (median, max, messages over 30 ms, delayed-ACK timer expiries per message);
-instructions per message (callgrind, unix socket) and the same two ratios.
+instructions per message (callgrind, unix socket) and the same two ratios; and acm-milter's
+own work per message: its CPU over the protocol floor's.
 """
 import statistics
 import sys
@@ -111,6 +112,24 @@ def main():
                 ratio(cmed[cfg], cmed.get(proto)) if proto else "-",
                 ltxt, over, dack, "{:,.0f}".format(i) if i else "-", ratio(i, ifloor),
                 ratio(i, iproto)))
+    # what an operator pays for acm-milter itself: its CPU over the protocol floor's, which is
+    # the exchange with the MTA that any milter taking the same steps pays
+    own = []
+    for sock in ("unix", "inet"):
+        parts = []
+        for kind in KINDS:
+            a, p = cpu["acm/" + sock, kind], cpu["pfloor/" + sock, kind]
+            if a and p:
+                am, pm = statistics.median(a), statistics.median(p)
+                parts.append("%s %.2f of %.2f" % (kind, (am - pm) / 1000, am / 1000))
+        if parts:
+            own.append("  %s: %s" % (sock, ", ".join(parts)))
+    if own:
+        print()
+        print("acm-milter's own work, ms of CPU per message (its CPU over the protocol floor's, "
+              "medians) of its whole CPU per message:")
+        for x in own:
+            print(x)
     stalls, slow = [], []
     for kind in KINDS:
         base = lat.get(("none", kind))
