@@ -790,6 +790,16 @@ static size_t invisible_at(const unsigned char *t, size_t len, size_t i)
 
 #define NORM_PAD 64
 
+/* No byte of the 8 at p is one normalize() changes or looks at again: none is a CR, a NUL or
+ * 0x80 and above (a superset of the UTF-8 lead bytes from 0xc2 that it reads). */
+static bool plain8(const char *p)
+{
+    uint64_t v, ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    memcpy(&v, p, sizeof(v));
+    uint64_t cr = v ^ (ones * '\r');
+    return ((((v - ones) & ~v) | ((cr - ones) & ~cr) | v) & highs) == 0;
+}
+
 /* Same length out as in: CR LF -> space LF, CR -> LF, UTF-8 NBSP -> two spaces,
  * NUL -> space (noted), so offsets stay those of the input. */
 static char *normalize(struct state *st, const char *in, size_t len)
@@ -798,13 +808,16 @@ static char *normalize(struct state *st, const char *in, size_t len)
     char *out = malloc(len + 1 + NORM_PAD);
     if (!out)
         return NULL;
+    memcpy(out, in, len);   /* most bytes: as they are */
     memset(out + len, 0, 1 + NORM_PAD);
     for (size_t i = 0; i < len; i++) {
+        while (i + 8 <= len && plain8(in + i))
+            i += 8;
+        if (i >= len)
+            break;
         unsigned char c = (unsigned char)in[i];
-        if (c != '\r' && c != 0 && c < 0xc2) {
-            out[i] = (char)c;   /* most bytes: as they are */
+        if (c != '\r' && c != 0 && c < 0xc2)
             continue;
-        }
         if (c == '\r') {
             out[i] = i + 1 < len && in[i + 1] == '\n' ? ' ' : '\n';
         } else if (c == 0xc2 && i + 1 < len && (unsigned char)in[i + 1] == 0xa0) {
@@ -813,11 +826,8 @@ static char *normalize(struct state *st, const char *in, size_t len)
         } else if (c == 0) {
             out[i] = ' ';
             malformed(st, "nul-byte");
-        } else {
-            size_t k = c >= 0xc2 ? invisible_at((const unsigned char *)in, len, i) : 0;
-            if (k)
-                st->cur->invisible = true;
-            out[i] = (char)c;
+        } else if (invisible_at((const unsigned char *)in, len, i)) {
+            st->cur->invisible = true;
         }
     }
     return out;
@@ -896,9 +906,30 @@ static char *skeleton(const char *t, size_t n, size_t *outn)
 
 /* A label that a reader sees but the patterns do not is malformed, never skipped: one
  * found more often in the text's skeleton than in the text (`found`, by pattern). */
+/* No byte of t is one skeleton() changes: all are ASCII, none is a ';' (the skeleton is the
+ * text itself). */
+static bool own_skeleton(const char *t, size_t n)
+{
+    uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v, sc;
+        memcpy(&v, t + i, sizeof(v));
+        sc = v ^ (ones * ';');
+        if ((((sc - ones) & ~sc) | v) & highs)
+            return false;
+    }
+    for (; i < n; i++)
+        if ((unsigned char)t[i] >= 0x80 || t[i] == ';')
+            return false;
+    return true;
+}
+
 static void disguised_labels(struct state *st, const char *text, size_t len,
                              const struct matches *found, pcre2_match_data *md)
 {
+    if (own_skeleton(text, len))
+        return;   /* it finds what the text does */
     size_t sl;
     char *sk = skeleton(text, len, &sl);
     if (!sk) {
