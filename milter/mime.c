@@ -263,14 +263,15 @@ static void add_raw_text(struct mime_view *mv, const char *s)
 
 /* One GMime reading of a message: its view; what makes its structure one that readers
  * disagree on, or that GMime itself reads otherwise where its buffer reads fall
- * (ambiguous(), at the end of the reading); and the boundaries of the multiparts walk()
- * reads (GMime's strings, valid while the message lives), for delimiter_lines(). */
-#define MAX_BOUNDARIES (MIME_MAX_DEPTH + MIME_MAX_PARTS)
+ * (ambiguous(), at the end of the reading); and the boundaries its multiparts declare
+ * (GMime's strings, valid while the message lives), each once, for delimiter_lines(). More
+ * multiparts than MIME_MAX_PARTS is the mime-parts limit: those past it are not looked for. */
 struct reading {
     struct mime_view *mv;
     bool invalid_header;   /* a line in a header section that is not a field */
-    const char *b[MAX_BOUNDARIES];
-    size_t n;
+    const char *b[MIME_MAX_PARTS];
+    size_t bl[MIME_MAX_PARTS];
+    size_t n, multiparts;
 };
 
 /* A field of obj's header whose name is followed by blanks before the colon (RFC 5322's
@@ -305,9 +306,20 @@ static void walk(struct reading *rd, GMimeObject *obj, int depth)
     if (GMIME_IS_MULTIPART(obj)) {
         GMimeMultipart *mp = GMIME_MULTIPART(obj);
         int n = g_mime_multipart_get_count(mp);
-        const char *b = g_mime_multipart_get_boundary(mp);
-        if (b && *b && rd->n < MAX_BOUNDARIES)
-            rd->b[rd->n++] = b;
+        /* the boundary the multipart declares (g_mime_multipart_get_boundary() would make
+         * one up where there is none) */
+        const char *b = g_mime_object_get_content_type_parameter(obj, "boundary");
+        if (++rd->multiparts > MIME_MAX_PARTS) {
+            unread(mv, "mime-parts");
+        } else if (b && *b) {
+            size_t bl = strlen(b), k = 0;
+            while (k < rd->n && (rd->bl[k] != bl || memcmp(rd->b[k], b, bl) != 0))
+                k++;
+            if (k == rd->n) {
+                rd->b[rd->n] = b;
+                rd->bl[rd->n++] = bl;
+            }
+        }
         add_raw_text(mv, g_mime_multipart_get_prologue(mp));
         for (int i = 0; i < n; i++)
             walk(rd, g_mime_multipart_get_part(mp, i), depth + 1);
@@ -348,57 +360,71 @@ static void walk(struct reading *rd, GMimeObject *obj, int depth)
         add_text(mv, GMIME_PART(obj), false);
 }
 
-/* A line that starts with a multipart's boundary delimiter ("--" and the boundary, or the
- * close delimiter, "--" after it) and goes on with anything but blanks. RFC 2046 5.1.1 has
- * readers match the delimiter at a line's start, whatever follows: many split the part
- * there. GMime does not, unless its buffer ends inside the blanks of a line of more than
- * 128 bytes: then it does. Which part the rest of the line and the lines after it belong to
- * depends on the reader, and for GMime on the lengths before the line (header fields a
- * sender chooses). No generator writes such a line (the boundary is chosen so that it
- * occurs nowhere else), so it is a defect wherever it stands, as is a boundary that starts
- * another one (a nested multipart's delimiter line is then the outer one's with text). */
+/* A boundary delimiter ("--" and a boundary the message's multiparts declare) anywhere in
+ * the body but as a delimiter line ("--" and the boundary, "--" after it for the close
+ * delimiter, then blanks only, at a line's start). RFC 2046 5.1.1 has readers match the
+ * delimiter at a line's start whatever follows it, so a line "--BOUNDARY text" ends the part
+ * for many readers and not for GMime, and a boundary that starts another one makes the inner
+ * multipart's delimiter lines the outer one's with text after them. GMime itself, where its
+ * buffer read ends inside a line of more than 128 bytes, reads what follows the end as a line
+ * of its own, and a delimiter there ends the part ("x...x--BOUNDARY", or "--BOUNDARY" and
+ * blanks); which read ends fall inside which lines depends on the lengths of everything
+ * before, header fields a sender chooses included. The boundary must not occur in the
+ * content at all (RFC 2046 5.1.1; generators pick it so), so wherever it occurs otherwise it
+ * is the defect, whatever GMime made of it. */
 static bool delimiter_lines(const struct reading *rd, const char *raw, size_t len)
 {
     /* from the body on: the message's header fields are not in any multipart (and a field
      * named --something is blanked in mime_parse_split()'s copy, whose lines are otherwise
      * the same, blank line included) */
-    size_t i = 0;
-    while (i < len) {
-        const char *nl = memchr(raw + i, '\n', len - i);
-        size_t ll = nl ? (size_t)(nl - (raw + i)) : len - i;
-        i += ll + 1;
-        if (ll == 0 || (ll == 1 && raw[i - 2] == '\r'))
+    size_t body = 0;
+    while (body < len) {
+        const char *nl = memchr(raw + body, '\n', len - body);
+        size_t ll = nl ? (size_t)(nl - (raw + body)) : len - body;
+        body += ll + 1;
+        if (ll == 0 || (ll == 1 && raw[body - 2] == '\r'))
             break;
     }
-    while (i + 2 < len && rd->n) {
-        const char *line = raw + i;
-        const char *nl = memchr(line, '\n', len - i);
-        size_t ll = nl ? (size_t)(nl - line) : len - i;   /* without the LF */
-        if (ll > 2 && line[0] == '-' && line[1] == '-') {
-            for (size_t k = 0; k < rd->n; k++) {
-                size_t bl = strlen(rd->b[k]);
-                if (ll < 2 + bl || memcmp(line + 2, rd->b[k], bl) != 0)
-                    continue;
-                size_t j = 2 + bl;
-                if (j + 2 <= ll && line[j] == '-' && line[j + 1] == '-')
-                    j += 2;
-                while (j < ll && (line[j] == ' ' || line[j] == '\t' || line[j] == '\r'))
-                    j++;
-                if (j < ll)
-                    return true;
+    for (size_t k = 0; k < rd->n && body < len; k++) {
+        size_t bl = rd->bl[k];
+        char *needle = malloc(bl + 2);
+        if (!needle)
+            return true;   /* not looked for: as if found */
+        needle[0] = needle[1] = '-';
+        memcpy(needle + 2, rd->b[k], bl);
+        const char *p = raw + body, *end = raw + len;
+        bool found = false;
+        while (!found && (p = memmem(p, (size_t)(end - p), needle, bl + 2)) != NULL) {
+            const char *q = p + bl + 2;
+            if (p > raw + body && p[-1] != '\n') {
+                found = true;   /* inside a line */
+                break;
             }
+            if (end - q >= 2 && q[0] == '-' && q[1] == '-')
+                q += 2;
+            while (q < end && (*q == ' ' || *q == '\t' || *q == '\r'))
+                q++;
+            found = q < end && *q != '\n';   /* text after the delimiter */
+            p = q;
         }
-        i += ll + 1;
+        free(needle);
+        if (found)
+            return true;
     }
     return false;
 }
 
 /* The reading is over: what makes its structure ambiguous is its defect, before anything
- * GMime reported (which, for such a structure, may depend on where its reads fell): a
- * boundary line first (found in the raw bytes, wherever the reads fell), then a line in a
- * header section that is not a field. */
+ * GMime reported (which, for such a structure, may depend on where its reads fell) but a
+ * multipart without a boundary: a boundary where no delimiter line is first (found in the
+ * raw bytes, wherever the reads fell), then a line in a header section that is not a
+ * field. */
 static void ambiguous(struct reading *rd, const char *raw, size_t len)
 {
+    /* a multipart without a boundary keeps its defect: the recognizer takes it for a
+     * limit (the parts were never told apart) */
+    if (rd->mv->defect && strcmp(rd->mv->defect, "mime-no-boundary") == 0)
+        return;
     if (delimiter_lines(rd, raw, len))
         rd->mv->defect = "mime-boundary-line";
     else if (rd->invalid_header)

@@ -11,7 +11,7 @@
  * Contract: mime_parse() never fails on bad input; it returns a view with whatever could be
  * decoded, and `unread` names the first reason something was not read or not decoded, so a
  * caller never decides on a partial reading unknowingly: "mime-parts" (more than
- * MIME_MAX_PARTS leaves, text or not), "mime-depth" (nesting deeper than MIME_MAX_DEPTH),
+ * MIME_MAX_PARTS leaves, text or not, or multiparts), "mime-depth" (nesting deeper than MIME_MAX_DEPTH),
  * "mime-headers" (more than MIME_MAX_HEADERS top-level header fields: only those are read,
  * and `too_many_headers` says so; the milter calls such a message too large),
  * "mime-charset" (a charset that cannot be converted: the raw bytes are kept), "mime-decode"
@@ -62,9 +62,10 @@ struct mime_view {
     const char *defect;  /* first structural defect GMime reported (truncated, conflicting
                             headers, multipart without boundary, ...), or NULL; before any of
                             them, a structure readers disagree on or GMime reads by where its
-                            buffer reads fall: "mime-boundary-line" (a line that starts with
-                            a delimiter and goes on with text), else "mime-invalid-header" (a
-                            header line that is not a field, or blanks before a colon) */
+                            buffer reads fall: "mime-boundary-line" (a boundary delimiter
+                            anywhere but as a delimiter line), else "mime-invalid-header" (a
+                            header line that is not a field, or blanks before a colon); never
+                            over "mime-no-boundary" */
 };
 
 void mime_init(void);

@@ -1161,6 +1161,11 @@ CASES = [
      "the text part's Content-Transfer-Encoding field has blanks before its colon (obsolete syntax: GMime reads a field or a line that is not one, by where its reads fall)",
      dict(builder=lambda stem, idx: edited(stem, idx, [
          (b"Content-Transfer-Encoding: 7bit", b"Content-Transfer-Encoding   : 7bit")]))),
+    ("mime-boundary-in-line", "deny", "malformed", "detail=mime-boundary-line",
+     "a line of 200 letters that ends with the boundary delimiter, then an image part header and Domain: www.evil.example (GMime reads a part there only where its buffer read ends before the delimiter)",
+     dict(builder=lambda stem, idx: edited(stem, idx, [
+         (b"\r\nDomain: ", ("\r\n%s--%s\r\nContent-Type: image/png\r\n\r\nDomain: www.evil.example\r\nDomain: "
+                             % ("y" * 200, boundary_for(stem))).encode())]))),
 ]
 
 # generated at run time by --runtime (too big to commit); file names start with '@' in EXPECTED

@@ -105,7 +105,22 @@ int main(void)
     CHECK(defect_of(MIXED "--b1 \t \r\nContent-Type: text/plain\r\n\r\nok\r\n--b1-- \t\r\n") ==
           NULL);
     CHECK(defect_of(MIXED "--b1\r\nContent-Type: text/plain\r\n\r\nok\r\n--b\r\n-- b1x\r\n"
-                          "---b1x\r\n--\r\n-- \r\n--b1\r\n\r\nmore\r\n--b1--\r\n") == NULL);
+                          "--\r\n-- \r\n--b1\r\n\r\nmore\r\n--b1--\r\n") == NULL);
+    /* the delimiter inside a line: where GMime's read ends before it, GMime reads it as a
+     * line of its own; after a bare CR, a reader that takes the CR for a line end does */
+    CHECK_STR(defect_of(MIXED "--b1\r\nContent-Type: text/plain\r\n\r\nok x--b1\r\n--b1--\r\n"),
+              "mime-boundary-line");
+    CHECK_STR(defect_of(MIXED "--b1\r\nContent-Type: text/plain\r\n\r\nok\r--b1\r\n"
+                              "Content-Type: text/html\r\n\r\nx\r\n--b1--\r\n"),
+              "mime-boundary-line");
+    CHECK_STR(defect_of(MIXED "--b1\r\nContent-Type: text/plain\r\n\r\n---b1x\r\n--b1--\r\n"),
+              "mime-boundary-line");
+    CHECK_STR(defect_of(MIXED "--b1\r\nX-Note: see --b1--\r\n\r\nok\r\n--b1--\r\n"),
+              "mime-boundary-line");
+    /* a multipart without a boundary stays that defect (the recognizer's limit: the parts
+     * were never told apart), whatever else is ambiguous */
+    CHECK_STR(defect_of(TOP "X-Scanned-By : gw\r\nContent-Type: multipart/mixed\r\n\r\nhello\r\n"),
+              "mime-no-boundary");
     CHECK(defect_of(TOP "--b1x: a field named so\r\nContent-Type: multipart/mixed; "
                         "boundary=\"b1\"\r\n\r\n--b1\r\n\r\nok\r\n--b1--\r\n") == NULL);
     /* a line that is not a field, in a part's header; a field with blanks before its
@@ -143,6 +158,44 @@ int main(void)
     g_string_append(g, "x\r\nmore\r\n--b1--\r\n");
     CHECK(sweep("long blanks after a close delimiter", g->str, g->len, "mime-boundary-line",
                 4200, 1) > 1);
+    g_string_free(g, TRUE);
+    /* a long line that ends with the delimiter: where GMime's read ends before the
+     * delimiter, the rest of the line is a delimiter line to it, and the part after it one
+     * more part */
+    g = lines(MIXED, 30);
+    for (int i = 0; i < 200; i++)
+        g_string_append_c(g, 'y');
+    g_string_append(g, "--b1\r\nContent-Type: image/png\r\n\r\nDomain: www.evil.example\r\n"
+                       "--b1--\r\n");
+    CHECK(sweep("a long line that ends with the delimiter", g->str, g->len, "mime-boundary-line",
+                4200, 1) > 1);
+    g_string_free(g, TRUE);
+    /* the same in a part's header: a field that ends with the delimiter ends the part's
+     * header there, where a read ends before it */
+    g = lines(MIXED, 30);
+    g_string_append(g, "--b1\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n"
+                       "X-Note: ");
+    for (int i = 0; i < 150; i++)
+        g_string_append_c(g, 'y');
+    g_string_append(g, "--b1\r\n\r\nRG9tYWluOiB3d3cuZXZpbC5leGFtcGxl\r\n--b1--\r\n");
+    sweep("a part field that ends with the delimiter", g->str, g->len, "mime-boundary-line", 4200,
+          1);
+    g_string_free(g, TRUE);
+    /* more multiparts than MIME_MAX_PARTS: the limit (those past it are not looked for) */
+    g = g_string_new(TOP "Content-Type: multipart/mixed; boundary=\"r\"\r\n\r\n");
+    for (int c = 0; c < 5; c++) {
+        g_string_append(g, "--r\r\n");
+        for (int d = 0; d < 14; d++)
+            g_string_append_printf(g, "Content-Type: multipart/mixed; boundary=\"q%dx%d\"\r\n\r\n"
+                                      "--q%dx%d\r\n", c, d, c, d);
+        g_string_append(g, "Content-Type: text/plain\r\n\r\nleaf\r\n");
+        for (int d = 13; d >= 0; d--)
+            g_string_append_printf(g, "--q%dx%d--\r\n", c, d);
+    }
+    g_string_append(g, "--r--\r\n");
+    struct mime_view *mv = mime_parse(g->str, g->len);
+    CHECK(mv && mv->unread && strcmp(mv->unread, "mime-parts") == 0);
+    mime_free(mv);
     g_string_free(g, TRUE);
     /* blanks before a part field's colon: GMime reads the field, or, where its read ends in
      * the blanks, a line that is not a field */
