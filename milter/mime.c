@@ -269,25 +269,114 @@ static void add_raw_text(struct mime_view *mv, const char *s)
 struct reading {
     struct mime_view *mv;
     bool invalid_header;   /* a line in a header section that is not a field */
+    bool odd_boundary;     /* a boundary parameter readers may read otherwise than GMime */
     const char *b[MIME_MAX_PARTS];
     size_t bl[MIME_MAX_PARTS];
     size_t n, multiparts;
 };
 
-/* A field of obj's header whose name is followed by blanks before the colon (RFC 5322's
- * obsolete syntax): GMime takes such a line for a field, unless its buffer ends between the
- * blanks and the colon, where it takes it for a line that is not a field (its invalid
- * header name warning). Either way, the same finding. */
-static void blank_names(struct reading *rd, GMimeObject *obj)
+/* The header fields of obj: one whose name is followed by blanks before the colon (RFC
+ * 5322's obsolete syntax: GMime takes the line for a field, unless its buffer ends between
+ * the blanks and the colon, where it takes it for a line that is not a field; other readers
+ * end the header section there), unless top (the message's own section, which the MTA hands
+ * over as name and value, blanks dropped: -t decides as the daemon does); and, anywhere, a
+ * CR that does not end a line (GMime reads it as part of the value, a reader that takes it
+ * for a line end reads a field after it). */
+static void header_lines(struct reading *rd, GMimeObject *obj, bool top)
 {
     GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
     int n = hl ? g_mime_header_list_get_count(hl) : 0;
     for (int i = 0; i < n && !rd->invalid_header; i++) {
         GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
         const char *raw = g_mime_header_get_raw_name(h), *name = g_mime_header_get_name(h);
-        if (raw && name && strcmp(raw, name) != 0)
+        const char *v = g_mime_header_get_raw_value(h);
+        if (!top && raw && name && strcmp(raw, name) != 0)
             rd->invalid_header = true;
+        for (const char *cr = v ? strchr(v, '\r') : NULL; cr && !rd->invalid_header;
+             cr = strchr(cr + 1, '\r'))
+            if (cr[1] != '\n' && cr[1] != '\0')
+                rd->invalid_header = true;
     }
+}
+
+/* RFC 2046 5.1.1's bchars: what a boundary may be made of (a space, but not last). */
+static bool bchar(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c && strchr("'()+_,-./:=? ", c));
+}
+
+/* Does obj's Content-Type field give GMime's boundary b plainly: one boundary parameter, no
+ * RFC 2231 form of it (boundary*0=, boundary*=), its value the same bytes as b, quoted or
+ * not, of RFC 2046 bchars and not ending in a space? Otherwise readers may take another
+ * boundary than GMime's (one that strips a trailing blank, joins continuations otherwise,
+ * or compares the raw bytes GMime has converted), and then other delimiter lines. */
+static bool plain_boundary(GMimeObject *obj, const char *b, size_t bl)
+{
+    if (!bl || b[bl - 1] == ' ')
+        return false;
+    for (size_t i = 0; i < bl; i++)
+        if (!bchar((unsigned char)b[i]))
+            return false;
+    GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+    int n = hl ? g_mime_header_list_get_count(hl) : 0;
+    const char *v = NULL;
+    for (int i = 0; i < n && !v; i++) {
+        GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+        const char *name = g_mime_header_get_name(h);
+        if (name && g_ascii_strcasecmp(name, "Content-Type") == 0)
+            v = g_mime_header_get_raw_value(h);
+    }
+    if (!v)
+        return false;
+    int found = 0;
+    bool same = false;
+    for (const char *p = v; *p;) {
+        if (*p == '"') {   /* another parameter's quoted value: its ';' and '=' are text */
+            for (p++; *p && *p != '"'; p++)
+                if (*p == '\\' && p[1])
+                    p++;
+            if (*p)
+                p++;
+            continue;
+        }
+        if (*p != ';') {
+            p++;
+            continue;
+        }
+        p++;
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+            p++;
+        if (g_ascii_strncasecmp(p, "boundary", 8) != 0)
+            continue;
+        const char *q = p + 8;
+        while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
+            q++;
+        if (*q == '*')
+            return false;   /* RFC 2231 */
+        if (*q != '=')
+            continue;   /* another parameter whose name starts so */
+        found++;
+        for (q++; *q == ' ' || *q == '\t' || *q == '\r' || *q == '\n'; q++)
+            ;
+        const char *val = q, *vend;
+        if (*q == '"') {
+            val = ++q;
+            while (*q && *q != '"' && *q != '\\')
+                q++;
+            if (*q != '"')
+                return false;   /* an escape, or no closing quote */
+            vend = q++;
+        } else {
+            while (*q && *q != ';' && *q != ' ' && *q != '\t' && *q != '\r' && *q != '\n' &&
+                   *q != '(')
+                q++;
+            vend = q;
+        }
+        same = (size_t)(vend - val) == bl && memcmp(val, b, bl) == 0;
+        p = q;
+    }
+    return found == 1 && same;
 }
 
 static void walk(struct reading *rd, GMimeObject *obj, int depth)
@@ -295,7 +384,7 @@ static void walk(struct reading *rd, GMimeObject *obj, int depth)
     struct mime_view *mv = rd->mv;
     if (!obj)
         return;
-    blank_names(rd, obj);
+    header_lines(rd, obj, depth == 0);
     if (depth > MIME_MAX_DEPTH) {
         mv->too_deep = true;
         unread(mv, "mime-depth");
@@ -313,6 +402,8 @@ static void walk(struct reading *rd, GMimeObject *obj, int depth)
             unread(mv, "mime-parts");
         } else if (b && *b) {
             size_t bl = strlen(b), k = 0;
+            if (!plain_boundary(obj, b, bl))
+                rd->odd_boundary = true;
             while (k < rd->n && (rd->bl[k] != bl || memcmp(rd->b[k], b, bl) != 0))
                 k++;
             if (k == rd->n) {
@@ -330,7 +421,7 @@ static void walk(struct reading *rd, GMimeObject *obj, int depth)
         /* an attached message is read too: what it says counts like any other part */
         GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
         if (inner) {
-            blank_names(rd, GMIME_OBJECT(inner));
+            header_lines(rd, GMIME_OBJECT(inner), false);
             walk(rd, g_mime_message_get_mime_part(inner), depth + 1);
         }
         return;
@@ -402,8 +493,10 @@ static bool delimiter_lines(const struct reading *rd, const char *raw, size_t le
             }
             if (end - q >= 2 && q[0] == '-' && q[1] == '-')
                 q += 2;
-            while (q < end && (*q == ' ' || *q == '\t' || *q == '\r'))
+            while (q < end && (*q == ' ' || *q == '\t'))
                 q++;
+            if (q < end && *q == '\r')
+                q++;   /* the CR of CR LF; any other is a line end to some readers */
             found = q < end && *q != '\n';   /* text after the delimiter */
             p = q;
         }
@@ -425,7 +518,9 @@ static void ambiguous(struct reading *rd, const char *raw, size_t len)
      * limit (the parts were never told apart) */
     if (rd->mv->defect && strcmp(rd->mv->defect, "mime-no-boundary") == 0)
         return;
-    if (delimiter_lines(rd, raw, len))
+    if (rd->odd_boundary)
+        rd->mv->defect = "mime-boundary-parameter";
+    else if (delimiter_lines(rd, raw, len))
         rd->mv->defect = "mime-boundary-line";
     else if (rd->invalid_header)
         rd->mv->defect = "mime-invalid-header";
@@ -820,7 +915,7 @@ static void gmime_read(const char *raw, size_t len, struct mime_view *mv, bool f
         ambiguous(&rd, raw, len);
         return;
     }
-    blank_names(&rd, GMIME_OBJECT(msg));
+    header_lines(&rd, GMIME_OBJECT(msg), true);
     if (!fields) {
         walk(&rd, g_mime_message_get_mime_part(msg), 0);
         ambiguous(&rd, raw, len);

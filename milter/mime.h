@@ -62,10 +62,12 @@ struct mime_view {
     const char *defect;  /* first structural defect GMime reported (truncated, conflicting
                             headers, multipart without boundary, ...), or NULL; before any of
                             them, a structure readers disagree on or GMime reads by where its
-                            buffer reads fall: "mime-boundary-line" (a boundary delimiter
-                            anywhere but as a delimiter line), else "mime-invalid-header" (a
-                            header line that is not a field, or blanks before a colon); never
-                            over "mime-no-boundary" */
+                            buffer reads fall: "mime-boundary-parameter" (a boundary parameter
+                            readers may read otherwise), "mime-boundary-line" (a boundary
+                            delimiter anywhere but as a delimiter line), "mime-invalid-header"
+                            (a header line that is not a field, blanks before a part field's
+                            colon, a CR that ends no line), in that order; never over
+                            "mime-no-boundary" */
 };
 
 void mime_init(void);

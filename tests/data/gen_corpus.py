@@ -648,6 +648,15 @@ def edited(stem, idx, edits, **kw):
     return data, dict(info, malformed=True)
 
 
+def blank_ended_boundary(stem, idx):
+    """An acm_message whose boundary parameter and delimiter lines end in a blank."""
+    data, info = acm_message(stem, idx)
+    b = boundary_for(stem).encode()
+    data = data.replace(b'boundary="' + b + b'"', b'boundary="' + b + b' "', 1)
+    data = data.replace(b"--" + b + b"\r\n", b"--" + b + b" \r\n").replace(b"--" + b + b"--", b"--" + b + b" --")
+    return data, dict(info, malformed=True)
+
+
 def ok_eu(fqdn):
     return "domain=%s account=%s region=eu-west-1 arn=%s rule=%s:2" % (
         fqdn, ACCOUNT, make_arn("eu-west-1", ACCOUNT, fake_uuid("cert eu-west-1 " + fqdn)), ALLOWLIST)
@@ -1166,6 +1175,13 @@ CASES = [
      dict(builder=lambda stem, idx: edited(stem, idx, [
          (b"\r\nDomain: ", ("\r\n%s--%s\r\nContent-Type: image/png\r\n\r\nDomain: www.evil.example\r\nDomain: "
                              % ("y" * 200, boundary_for(stem))).encode())]))),
+    ("mime-boundary-blank-end", "deny", "malformed", "detail=mime-boundary-parameter",
+     "the boundary parameter ends in a blank (boundary=\"... \", the delimiter lines too): GMime keeps the blank, readers that strip it compare other bytes",
+     dict(builder=lambda stem, idx: blank_ended_boundary(stem, idx))),
+    ("mime-part-bare-cr", "deny", "malformed", "detail=mime-invalid-header",
+     "a CR that ends no line in the text part's header (X-Note: a CR Content-Transfer-Encoding: quoted-printable): a field of its own to readers that end lines there",
+     dict(builder=lambda stem, idx: edited(stem, idx, [
+         (b"Content-Transfer-Encoding: 7bit\r\n", b"X-Note: a\rContent-Transfer-Encoding: quoted-printable\r\n")]))),
 ]
 
 # generated at run time by --runtime (too big to commit); file names start with '@' in EXPECTED

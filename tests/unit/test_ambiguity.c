@@ -130,7 +130,51 @@ int main(void)
               "mime-invalid-header");
     CHECK_STR(defect_of(MIXED "--b1\r\nContent-Type : text/plain\r\n\r\nok\r\n--b1--\r\n"),
               "mime-invalid-header");
-    CHECK_STR(defect_of("From: a@b.c\r\nSubject : x\r\n\r\nok\r\n"), "mime-invalid-header");
+    /* but not in the message's own header: the MTA hands it over as name and value, and -t
+     * decides as the daemon does */
+    CHECK(defect_of("From: a@b.c\r\nSubject : x\r\n\r\nok\r\n") == NULL);
+    /* a CR that ends no line, in a part's header and in the message's: a reader that takes
+     * it for a line end reads another field after it */
+    CHECK_STR(defect_of(MIXED "--b1\r\nX-Foo: a\rContent-Transfer-Encoding: quoted-printable\r\n"
+                              "\r\nok=3D\r\n--b1--\r\n"),
+              "mime-invalid-header");
+    CHECK_STR(defect_of("From: a@b.c\r\nX-Foo: a\rSubject: other\r\n\r\nok\r\n"),
+              "mime-invalid-header");
+    /* a delimiter followed by a CR that ends no line: another line to some readers */
+    CHECK_STR(defect_of(MIXED "--b1\r\r\nContent-Type: text/plain\r\n\r\nok\r\n--b1--\r\n"),
+              "mime-boundary-line");
+    /* a boundary parameter other readers may read otherwise: a blank at its end (stripped by
+     * some), RFC 2231 continuations (joined otherwise by some), 8-bit bytes (GMime converts
+     * them, a reader comparing bytes does not), an escape */
+    static const char *const odd[] = {
+        "boundary=\"b1 \"", "boundary*0=\"b\"; boundary*1=\"1\"", "boundary*=us-ascii''b1",
+        "boundary=\"b\xe9\"", "boundary=\"b\\1\"",
+    };
+    for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+        char m[512];
+        snprintf(m, sizeof(m), TOP "Content-Type: multipart/mixed; %s\r\n\r\n--b1\r\n\r\nok\r\n"
+                               "--b1--\r\n", odd[i]);
+        const char *d = defect_of(m);
+        CHECK(d && strcmp(d, "mime-boundary-parameter") == 0);
+        if (!d || strcmp(d, "mime-boundary-parameter") != 0)
+            fprintf(stderr, "  %s: %s\n", odd[i], d ? d : "(none)");
+    }
+    /* and plain ones: a token, a quoted value with a blank inside, after another parameter
+     * whose quoted value holds ';' and "boundary=", after one whose name starts so */
+    static const char *const plain[] = {
+        "boundary=b1", "boundary=\"b 1\"", "x=\"a;boundary=zz\"; boundary=\"b1\"",
+        "boundaryx=1; boundary=b1", "BOUNDARY = \"b1\" (a comment)",
+    };
+    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+        char m[512];
+        const char *bnd = strstr(plain[i], "b 1") ? "b 1" : "b1";
+        snprintf(m, sizeof(m), TOP "Content-Type: multipart/mixed; %s\r\n\r\n--%s\r\n\r\nok\r\n"
+                               "--%s--\r\n", plain[i], bnd, bnd);
+        const char *d = defect_of(m);
+        CHECK(d == NULL);
+        if (d)
+            fprintf(stderr, "  %s: %s\n", plain[i], d);
+    }
     CHECK_STR(defect_of(MIXED "--b1\r\nContent-Type: message/rfc822\r\n\r\nFrom: a@b.c\r\n"
                               "Subject\t: inner\r\n\r\nx\r\n--b1--\r\n"),
               "mime-invalid-header");
