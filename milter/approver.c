@@ -411,7 +411,10 @@ void approver_run(const struct config *c, const struct request *r, struct approv
     if (!moved) {
         struct page_info done;
         page_read(answer.data ? answer.data : "", answer.len, &done);
-        bool success = done.success, already = done.already;
+        /* an answer that still offers the approve button approved nothing, whatever it says
+         * ("After you have approved ...") */
+        bool success = done.success && !done.form.found;
+        bool already = done.already && !done.form.found;
         /* an answer that names another request approved nothing of this one */
         const char *other = states_other(&done, r);
         page_free(&done);

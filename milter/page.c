@@ -578,10 +578,11 @@ static void render(xmlNodePtr root, struct sbuf *flow, struct sbuf *cells, struc
  * approved ...", "has not been approved"). */
 static bool hedged(const char *s, size_t n)
 {
-    static const char *const words[] = {"if",    "not",    "whether", "unless", "when",
-                                        "once",  "until",  "never",   "cannot", "can't",
-                                        "don't", "didn't", "isn't",   "wasn't", "hasn't",
-                                        "haven't"};
+    static const char *const words[] = {"if",     "not",    "whether", "unless", "when",
+                                        "once",   "until",  "never",   "cannot", "can't",
+                                        "don't",  "didn't", "isn't",   "wasn't", "hasn't",
+                                        "haven't", "or",    "after",   "before", "expired",
+                                        "invalid"};
     for (size_t i = 0; i < n;) {
         while (i < n && !isalpha((unsigned char)s[i]))
             i++;
@@ -747,6 +748,8 @@ static bool says_no(const char *s)
     char l[128];
     if (!s)
         return false;
+    if (strlen(s) >= sizeof(l))
+        return true;   /* too long to read whole: what it says past the cut is unknown */
     norm_label(s, strlen(s), l, sizeof(l));
     for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
         if (strstr(l, no[i]))
@@ -772,13 +775,20 @@ static bool says_false(const char *s)
 static bool reject_container(xmlNodePtr b)
 {
     static const char *const words[] = {"reject", "decline", "deny", "disapprove"};
-    char c[512], id[512];
-    for (xmlNodePtr p = b; p && p->type == XML_ELEMENT_NODE; p = p->parent) {
-        bool hc = prop_lower(p, "class", c, sizeof(c)), hi = prop_lower(p, "id", id, sizeof(id));
-        for (size_t i = 0; (hc || hi) && i < sizeof(words) / sizeof(words[0]); i++)
-            if ((hc && strstr(c, words[i])) || (hi && strstr(id, words[i])))
+    static const char *const attrs[] = {"class", "id"};
+    for (xmlNodePtr p = b; p && p->type == XML_ELEMENT_NODE; p = p->parent)
+        for (size_t a = 0; a < sizeof(attrs) / sizeof(attrs[0]); a++) {
+            char *v = prop(p, attrs[a]);   /* the whole value, however long */
+            if (!v)
+                continue;
+            str_lower(v);
+            bool no = false;
+            for (size_t i = 0; !no && i < sizeof(words) / sizeof(words[0]); i++)
+                no = strstr(v, words[i]) != NULL;
+            free(v);
+            if (no)
                 return true;
-    }
+        }
     return false;
 }
 
@@ -1159,6 +1169,43 @@ static bool is_control(xmlNodePtr n)
 
 #define REFRESH_SOON 30   /* seconds: a meta refresh sooner leaves no time for a click */
 
+/* A refresh's content names a target: "url=" anywhere, or anything after the delay's ';'
+ * or ',' (HTML reads "0;https://elsewhere/" as a target too). */
+static bool refresh_target(const char *content)
+{
+    if (strstr(content, "url"))
+        return true;
+    const char *p = content + strspn(content, " \t\n\r0123456789.");
+    if (*p != ';' && *p != ',')
+        return false;
+    p++;
+    return p[strspn(p, " \t\n\r")] != '\0';
+}
+
+/* Markup that libxml2's HTML parser (not an HTML5 one) reads otherwise than a browser, so that
+ * what the reading takes for hidden text a browser shows, or the other way round: NULL, or
+ * why the page is refused. <noembed>, <noframes>, <xmp> and <plaintext> (a browser shows
+ * their content as text, or the rest of the page as text, or nothing); a <style> or <script>
+ * inside <svg> or <math> (a browser ends them at the first tag it does not expect there, and
+ * shows the rest); a <title> or <textarea> holding elements or a comment (a browser reads its
+ * content as text up to its end tag only). */
+static const char *misread_markup(xmlNodePtr n)
+{
+    static const char *const as_text[] = {"noembed", "noframes", "xmp", "plaintext"};
+    for (size_t i = 0; i < sizeof(as_text) / sizeof(as_text[0]); i++)
+        if (is_elem(n, as_text[i]))
+            return "markup a browser shows otherwise (noembed, noframes, xmp, plaintext)";
+    if (is_elem(n, "style") || is_elem(n, "script"))
+        for (xmlNodePtr p = n->parent; p && p->type == XML_ELEMENT_NODE; p = p->parent)
+            if (is_elem(p, "svg") || is_elem(p, "math"))
+                return "a style or script inside svg or math";
+    if (is_elem(n, "title") || is_elem(n, "textarea"))
+        for (xmlNodePtr c = n->children; c; c = c->next)
+            if (c->type != XML_TEXT_NODE)   /* an element, or a comment libxml2 opened there */
+                return "a title or textarea holding markup";
+    return NULL;
+}
+
 static void read_dom(struct page_info *pi, xmlNodePtr root)
 {
     struct forms fs;
@@ -1195,12 +1242,14 @@ static void read_dom(struct page_info *pi, xmlNodePtr root)
             prop_lower(n, "http-equiv", he, sizeof(he));
             prop_lower(n, "content", content, sizeof(content));
             /* at once, before a human could click (a session timeout of minutes is not) */
-            if (strcmp(he, "refresh") == 0 && strstr(content, "url") &&
+            if (strcmp(he, "refresh") == 0 && refresh_target(content) &&
                 strtol(content + strspn(content, " \t\n\r"), NULL, 10) < REFRESH_SOON)
                 refuse = "a meta refresh sends a browser elsewhere";
         }
         if ((is_elem(n, "iframe") || is_elem(n, "frame")) && has_prop(n, "srcdoc") && !refuse)
             refuse = "a frame with a document of its own";
+        if (!refuse)
+            refuse = misread_markup(n);
         static const char *const said[] = {"title", "aria-label", "alt", "placeholder"};
         for (size_t i = 0; i < sizeof(said) / sizeof(said[0]); i++) {
             char *v = prop(n, said[i]);   /* what a tooltip or a screen reader says */
@@ -1365,6 +1414,19 @@ static bool read_text(struct page_info *pi, const char *t, size_t len, bool ids)
     return true;
 }
 
+/* U+202A-202E (embeddings, overrides) or U+2066-2069 (isolates) in UTF-8 text. */
+static bool bidi_override(const char *t, size_t n)
+{
+    for (size_t i = 0; i + 2 < n; i++)
+        if ((unsigned char)t[i] == 0xe2 &&
+            (((unsigned char)t[i + 1] == 0x80 && (unsigned char)t[i + 2] >= 0xaa &&
+              (unsigned char)t[i + 2] <= 0xae) ||
+             ((unsigned char)t[i + 1] == 0x81 && (unsigned char)t[i + 2] >= 0xa6 &&
+              (unsigned char)t[i + 2] <= 0xa9)))
+            return true;
+    return false;
+}
+
 void page_read(const char *raw, size_t rawlen, struct page_info *pi)
 {
     memset(pi, 0, sizeof(*pi));
@@ -1412,6 +1474,7 @@ void page_read(const char *raw, size_t rawlen, struct page_info *pi)
             !read_text(pi, cells.data ? cells.data : "", cells.len, false))
             pi->limit = "html-text";
         sbuf_free(&flow);
+        bool bidi = bidi_override(seen.data ? seen.data : "", seen.len);
         size_t n;
         char *vis = norm_text(seen.data ? seen.data : "", seen.len, &n);
         if (vis)
@@ -1420,6 +1483,16 @@ void page_read(const char *raw, size_t rawlen, struct page_info *pi)
         sbuf_free(&cells);
         sbuf_free(&seen);
         read_dom(pi, root);
+        /* what a reader sees, reordered (U+202A-202E, U+2066-2069: "123456789012" shown as
+         * "210987654321"); a comment a browser ends at once ("<!-->", "<!--->": libxml2 reads
+         * on to the next "-->", hiding what a browser shows) */
+        const char *why = bidi ? "bidirectional overrides in the text" : NULL;
+        if (!why && (memmem(html, len, "<!-->", 5) || memmem(html, len, "<!--->", 6)))
+            why = "a comment a browser ends at once";
+        if (why) {
+            pi->form.found = false;
+            pi->layout = why;
+        }
     }
     if (doc)
         xmlFreeDoc(doc);
@@ -1502,13 +1575,35 @@ static bool value_eq(enum page_field f, const char *v, const struct page_want *w
     return false;
 }
 
+/* A word of v (its runs of letters: "REJECTED ", "REJECT_REQUEST", "reject-all") that says no;
+ * a domain's labels are words too, so a request whose domain has a label "deny" is refused,
+ * never approved by mistake. */
 static bool says_reject(const char *v)
 {
-    static const char *const no[] = {"reject", "rejected", "deny", "denied", "decline",
-                                     "declined", "disapprove", "disapproved"};
-    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
-        if (str_ieq(v, no[i]))
-            return true;
+    static const char *const no[] = {"reject", "rejected", "rejection", "deny", "denied",
+                                     "decline", "declined", "disapprove", "disapproved"};
+    for (const char *p = v; *p;) {
+        while (*p && !isalpha((unsigned char)*p))
+            p++;
+        const char *b = p;
+        while (isalpha((unsigned char)*p))
+            p++;
+        for (size_t i = 0; p > b && i < sizeof(no) / sizeof(no[0]); i++)
+            if (strlen(no[i]) == (size_t)(p - b) && strncasecmp(b, no[i], (size_t)(p - b)) == 0)
+                return true;
+    }
+    return false;
+}
+
+/* The action's path or query says no anywhere ("/rejectvalidation"): its host is the pinned
+ * one (approver.c), whose name says nothing of the kind. */
+static bool action_says_no(const char *action)
+{
+    static const char *const no[] = {"reject", "deny", "denied", "declin", "disapprov"};
+    for (const char *p = action; *p; p++)
+        for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+            if (strncasecmp(p, no[i], strlen(no[i])) == 0)
+                return true;
     return false;
 }
 
@@ -1559,7 +1654,7 @@ static const char *posted_check(const char *name, const char *v, const struct pa
 {
     if (bname && strcmp(name, bname) == 0 && strcmp(v, bvalue) != 0)
         return "page-mismatch-button";   /* a second value for the approve button's name */
-    if (says_reject(v) || (approval_name(name) && says_false(v)))
+    if (says_reject(v) || says_reject(name) || (approval_name(name) && says_false(v)))
         return "page-mismatch-button";
     /* whatever its name, a posted ARN, account number or region is the request's */
     const char *why = id_check(v, w);
@@ -1589,6 +1684,8 @@ const char *page_check(const struct page_info *pi, const struct page_want *w)
             return why;
     }
     const struct page_form *fm = &pi->form;
+    if (fm->found && action_says_no(fm->action))
+        return "page-mismatch-button";   /* the click goes to /rejectvalidation or the like */
     const char *bname = fm->button < fm->names.n ? fm->names.v[fm->button] : NULL;
     const char *bvalue = bname ? fm->values.v[fm->button] : NULL;
     for (size_t i = 0; i < fm->names.n; i++) {

@@ -523,6 +523,84 @@ static void action_query(void)
     VERDICT(WITH_LABELS("<dl><dt>Certificate identifier (ARN)</dt><dd>" ARN "</dd></dl>"), "ok");
 }
 
+/* Markup libxml2's HTML parser (not an HTML5 one) reads otherwise than a browser, text that
+ * a browser shows reordered, and signs of "no" in long or glued forms: each refused (a
+ * review's findings; the genuine page, with markup of the same kinds that reads alike,
+ * stays ok). */
+static void misread(void)
+{
+    const char *evil = "<p>Domain name: www.evil.example</p><p>AWS Account number: " OTHER_ACCT "</p>";
+    char b[2048];
+    static const char *const wraps[][2] = {
+        {"<!-->", ""},                     /* an empty comment to a browser */
+        {"<!--->", ""},
+        {"<textarea><!-- </textarea>", "<textarea>--></textarea>"},
+        {"<title><!-- </title>", "<title>--></title>"},
+        {"<svg><style>", "</style></svg>"},
+        {"<svg><script>", "</script></svg>"},
+        {"<math><style>", "</style></math>"},
+    };
+    for (size_t i = 0; i < sizeof(wraps) / sizeof(wraps[0]); i++) {
+        snprintf(b, sizeof(b), "%s%s%s", wraps[i][0], evil, wraps[i][1]);
+        const char *v = verdict_of(WITH_LABELS(b));
+        if (strncmp(v, "page-", 5) != 0 || strcmp(v, "ok") == 0)
+            fprintf(stderr, "misread markup %zu: %s\n", i, v);
+        CHECK(strcmp(v, "ok") != 0);
+    }
+    /* content a browser does not show as markup, or the rest of the page as text */
+    static const char *const as_text[] = {
+        "<noembed>" APPROVE "</noembed>", "<noframes><p>x</p></noframes>", "<xmp><p>x</p></xmp>",
+        "<plaintext>",
+    };
+    for (size_t i = 0; i < sizeof(as_text) / sizeof(as_text[0]); i++)
+        VERDICT(WITH_LABELS(as_text[i]), "page-unknown-layout");
+    /* bidirectional overrides and isolates in what a reader sees */
+    VERDICT(WITH_LABELS("<p>AWS Account number: \xe2\x80\xae" ACCT "</p>"), "page-unknown-layout");
+    VERDICT(WITH_LABELS("<p>Region: \xe2\x81\xa6" REG "\xe2\x81\xa9</p>"), "page-unknown-layout");
+    VERDICT(WITH_LABELS("<p>Region: &#x202E;" REG "</p>"), "page-unknown-layout");
+    /* a refresh whose target follows the delay without url= */
+    VERDICT(page("<meta http-equiv='refresh' content='0;https://evil.example/'>",
+                 cat(FIELDS, APPROVE, REJECT, NULL), ""),
+            "page-unknown-layout");
+    /* "no" in a longer word of a posted value or name, in the action's path, past what a
+     * fixed buffer would have read of the button or of a class */
+    VERDICT(page("", cat(FIELDS, "<input type=hidden name=op value='REJECT_REQUEST'>", APPROVE,
+                         NULL), ""),
+            "page-mismatch-button");
+    VERDICT(page("", cat(FIELDS, "<input type=hidden name='reject' value='true'>", APPROVE,
+                         NULL), ""),
+            "page-mismatch-button");
+    VERDICT(page("", cat(FIELDS, "<input type=hidden name=approvalStatus value='REJECTED '>",
+                         APPROVE, NULL), ""),
+            "page-mismatch-button");
+    static char longv[400];
+    memset(longv, 0, sizeof(longv));
+    strcpy(longv, "<div class='approve-button'><input type=submit name=s value='");
+    memset(longv + strlen(longv), '.', 130);
+    strcat(longv, " REJECTED'></div>");
+    CHECK(strcmp(verdict_of(page("", cat(FIELDS, longv, NULL), "")), "ok") != 0);
+    static char longc[900];
+    memset(longc, 0, sizeof(longc));
+    strcpy(longc, "<div class='approve-button btn ");
+    memset(longc + strlen(longc), 'x', 520);
+    strcat(longc, " reject-button'><button type=submit name=s value=APPROVED>I Approve</button></div>");
+    CHECK(strcmp(verdict_of(page("", cat(FIELDS, longc, NULL), "")), "ok") != 0);
+    /* the genuine page with markup of the same kinds that reads alike stays ok */
+    VERDICT(page("<svg width='10' height='10'><rect width='10' height='10'/></svg>"
+                 "<!-- a comment --><textarea name=c></textarea>",
+                 cat(FIELDS, APPROVE, REJECT, NULL), ""),
+            "ok");
+    struct page_info pi;
+    const char *answer = "<p>After you have approved, you can close this page.</p>";
+    page_read(answer, strlen(answer), &pi);
+    CHECK(!pi.success);
+    page_free(&pi);
+    answer = "<p>This request has expired or has already been approved.</p>";
+    page_read(answer, strlen(answer), &pi);
+    CHECK(!pi.already);
+    page_free(&pi);
+}
+
 int main(void)
 {
     html_init();
@@ -535,5 +613,6 @@ int main(void)
     bytes();
     more_markups();
     action_query();
+    misread();
     return t_done("test_page_hostile");
 }
