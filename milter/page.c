@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "arn.h"
 #include "html.h"
 
 #define NAME_MAX_LEN 256
@@ -194,13 +195,57 @@ static bool chrome(const char *line, size_t n)
 
 #define LABEL_QUEUE 8
 
+/* A line that is one token shaped like a value of f: a host name for the domain, 12 digits
+ * (or 4-4-4) for the account, a region code, an ARN or UUID for the certificate. */
+static bool value_shaped(enum page_field f, const char *line, size_t n)
+{
+    while (n && isspace((unsigned char)*line))
+        line++, n--;
+    while (n && isspace((unsigned char)line[n - 1]))
+        n--;
+    char v[PAGE_VALUE_MAX + 1];
+    if (!n || n > PAGE_VALUE_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (isspace((unsigned char)line[i]))
+            return false;
+    memcpy(v, line, n);
+    v[n] = '\0';
+    switch (f) {
+    case PAGE_DOMAIN: {
+        bool dot = false, alpha = false;
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)v[i];
+            dot |= c == '.';
+            alpha |= isalpha(c) || c >= 0x80;
+            if (!(isalnum(c) || c == '.' || c == '-' || c == '*' || c >= 0x80))
+                return false;
+        }
+        return dot && alpha;
+    }
+    case PAGE_ACCOUNT: {
+        size_t d = 0;
+        for (size_t i = 0; i < n; i++)
+            d += isdigit((unsigned char)v[i]) != 0;
+        return d == 12 && (n == 12 || n == 14);
+    }
+    case PAGE_REGION:
+        return region_valid(v);
+    default:
+        return strncmp(v, "arn:", 4) == 0 || (n == 36 && v[8] == '-' && v[13] == '-');
+    }
+}
+
 /* Label/value pairs of a rendering, one cell a line: a label line is followed by its value
  * (rows, <dt>/<dd>), a run of label lines by their values in the same order (a table whose
- * first row holds the labels and the next one the values); "Label: value" lines. */
+ * first row holds the labels and the next one the values); "Label: value" lines. A line
+ * right after a single label's value that is shaped like another value of that field (a
+ * second <dd>, a value hidden by style and another shown after it) is a second statement. */
 static void read_lines(struct page_info *pi, const char *text, size_t len)
 {
     int queue[LABEL_QUEUE];
     size_t nq = 0, head = 0;
+    int after = -1;   /* the field of the single label whose value the last line was */
     size_t pos = 0;
     while (pos < len) {
         const char *nl = memchr(text + pos, '\n', len - pos);
@@ -213,6 +258,8 @@ static void read_lines(struct page_info *pi, const char *text, size_t len)
         if (k == n)
             continue;   /* blank line: keep waiting for the value */
         int f = label_of(line, n);
+        int prev = after;
+        after = -1;
         if (f >= 0) {
             bool again = false;
             for (size_t i = 0; i < nq; i++)
@@ -225,9 +272,16 @@ static void read_lines(struct page_info *pi, const char *text, size_t len)
         if (head < nq && chrome(line, n))
             continue;   /* an "Info" link or a "Copy" button by the label is not its value */
         if (head < nq) {
+            if (nq == 1)
+                after = queue[0];
             state_label(pi, (enum page_field)queue[head++], line, n);
             if (head == nq)
                 nq = head = 0;
+            continue;
+        }
+        if (prev >= 0 && value_shaped((enum page_field)prev, line, n)) {
+            state_label(pi, (enum page_field)prev, line, n);
+            after = prev;   /* and a third, ... */
             continue;
         }
         label_and_value(pi, line, n);

@@ -585,6 +585,18 @@ static void misread(void)
     memset(longc + strlen(longc), 'x', 520);
     strcat(longc, " reject-button'><button type=submit name=s value=APPROVED>I Approve</button></div>");
     CHECK(strcmp(verdict_of(page("", cat(FIELDS, longc, NULL), "")), "ok") != 0);
+    /* a second value right after a label's (a second <dd>, a value hidden by style with
+     * another shown after it): a second statement */
+    VERDICT(WITH_LABELS("<dl><dt>Domain name</dt><dd>" DOM "</dd><dd>www.evil.example</dd></dl>"),
+            "page-mismatch-domain");
+    VERDICT(WITH_LABELS("<dl><dt>AWS Region</dt><dd>" REG "</dd><dd>eu-west-1</dd></dl>"),
+            "page-mismatch-region");
+    VERDICT(WITH_LABELS("<table><tr><td>AWS Account number</td><td><span style='display:none'>" ACCT
+                        "</span><span>" OTHER_ACCT "</span></td></tr></table>"),
+            "page-mismatch-account");
+    VERDICT(WITH_LABELS("<dl><dt>Domain name</dt><dd>" DOM "</dd><dt>AWS Region</dt><dd>" REG
+                        "</dd></dl><p>To approve this request, click I Approve.</p>"),
+            "ok");
     /* the genuine page with markup of the same kinds that reads alike stays ok */
     VERDICT(page("<svg width='10' height='10'><rect width='10' height='10'/></svg>"
                  "<!-- a comment --><textarea name=c></textarea>",
