@@ -292,19 +292,40 @@ static bool get(CURL *h, const char *url, struct sbuf *body, struct approval_out
     return perform(h, url, body, o, &status) && status_ok(o, status);
 }
 
-/* A Content-Type a browser renders as HTML (text/html, application/xhtml+xml). */
+/* A Content-Type a browser renders as HTML (text/html, application/xhtml+xml), with no
+ * charset or a UTF-8 one (the page is read as UTF-8: another would decode otherwise). */
 static bool html_type(const char *t)
 {
     static const char *const types[] = {"text/html", "application/xhtml+xml"};
     while (*t == ' ' || *t == '\t')
         t++;
-    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+    bool html = false;
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]) && !html; i++) {
         size_t n = strlen(types[i]);
-        if (strncasecmp(t, types[i], n) == 0 &&
-            (t[n] == '\0' || t[n] == ';' || t[n] == ' ' || t[n] == '\t'))
-            return true;
+        html = strncasecmp(t, types[i], n) == 0 &&
+               (t[n] == '\0' || t[n] == ';' || t[n] == ' ' || t[n] == '\t');
     }
-    return false;
+    if (!html)
+        return false;
+    for (const char *p = strchr(t, ';'); p; p = strchr(p + 1, ';')) {
+        const char *q = p + 1;
+        while (*q == ' ' || *q == '\t')
+            q++;
+        if (strncasecmp(q, "charset", 7) != 0)
+            continue;
+        q += 7;
+        while (*q == ' ' || *q == '\t')
+            q++;
+        if (*q != '=')
+            continue;
+        q++;
+        while (*q == ' ' || *q == '\t' || *q == '"')
+            q++;
+        size_t n = strcspn(q, "\"; \t");
+        if (!page_charset_ok(q, n))
+            return false;
+    }
+    return true;
 }
 
 /* Where a click posts: the action resolved against <base href> (itself against the page URL),

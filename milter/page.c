@@ -1468,6 +1468,54 @@ static bool read_text(struct page_info *pi, const char *t, size_t len, bool ids)
     return true;
 }
 
+/* A charset name the page is read as: UTF-8 or US-ASCII (page_read() reads UTF-8 only). */
+bool page_charset_ok(const char *name, size_t n)
+{
+    static const char *const ok[] = {"utf-8", "utf8", "us-ascii", "ascii"};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        if (strlen(ok[i]) == n && strncasecmp(name, ok[i], n) == 0)
+            return true;
+    return false;
+}
+
+/* The page declares another charset than UTF-8 (a UTF-16 or UTF-32 byte order mark, a
+ * <meta charset> or a <meta http-equiv=Content-Type> charset): a browser would decode other
+ * characters than this reading does. */
+static bool other_charset(const char *h, size_t len)
+{
+    if (len >= 2 && (((unsigned char)h[0] == 0xfe && (unsigned char)h[1] == 0xff) ||
+                     ((unsigned char)h[0] == 0xff && (unsigned char)h[1] == 0xfe)))
+        return true;
+    if (len >= 4 && !h[0] && !h[1] && (unsigned char)h[2] == 0xfe && (unsigned char)h[3] == 0xff)
+        return true;
+    for (size_t i = 0; i + 5 <= len; i++) {
+        if (h[i] != '<' || strncasecmp(h + i + 1, "meta", 4) != 0)
+            continue;
+        const char *end = memchr(h + i, '>', len - i);
+        size_t tl = end ? (size_t)(end - (h + i)) : len - i;
+        for (size_t k = i; k + 7 <= i + tl; k++) {
+            if (strncasecmp(h + k, "charset", 7) != 0)
+                continue;
+            size_t p = k + 7;
+            while (p < i + tl && (h[p] == ' ' || h[p] == '\t' || h[p] == '\n' || h[p] == '\r'))
+                p++;
+            if (p >= i + tl || h[p] != '=')
+                continue;
+            p++;
+            while (p < i + tl && (h[p] == ' ' || h[p] == '\t' || h[p] == '"' || h[p] == '\''))
+                p++;
+            size_t b = p;
+            while (p < i + tl && (isalnum((unsigned char)h[p]) || h[p] == '-' || h[p] == '_' ||
+                                  h[p] == '.' || h[p] == ':'))
+                p++;
+            if (!page_charset_ok(h + b, p - b))
+                return true;
+        }
+        i += tl;
+    }
+    return false;
+}
+
 /* U+202A-202E (embeddings, overrides) or U+2066-2069 (isolates) in UTF-8 text. */
 static bool bidi_override(const char *t, size_t n)
 {
@@ -1541,6 +1589,8 @@ void page_read(const char *raw, size_t rawlen, struct page_info *pi)
          * "210987654321"); a comment a browser ends at once ("<!-->", "<!--->": libxml2 reads
          * on to the next "-->", hiding what a browser shows) */
         const char *why = bidi ? "bidirectional overrides in the text" : NULL;
+        if (!why && other_charset(raw, rawlen))
+            why = "a charset other than UTF-8";
         if (!why && (memmem(html, len, "<!-->", 5) || memmem(html, len, "<!--->", 6)))
             why = "a comment a browser ends at once";
         if (why) {

@@ -114,6 +114,9 @@ struct page_want {
 };
 
 void page_read(const char *html, size_t len, struct page_info *pi);
+/* A charset name (n bytes) the page can be read as: UTF-8 or US-ASCII. A page that declares
+ * another (HTTP Content-Type, byte order mark, <meta>) is not understood. */
+bool page_charset_ok(const char *name, size_t n);
 void page_free(struct page_info *pi);
 
 /* NULL when the page may be posted; else the detail: "page-mismatch-FIELD" (domain, account,

@@ -76,6 +76,8 @@ same-host Referer and exactly one validationApprovalStatus, APPROVED (no cookie 
                as a path on this host)
   v2-gzip      the page sent gzip-compressed (Content-Encoding: gzip) whatever was asked
   v2-textplain the page sent as Content-Type: text/plain (a browser shows its source)
+  v2-charset   the page sent as Content-Type: text/html; charset=iso-2022-jp (a browser decodes
+               other characters than a UTF-8 reading)
   v2-answer-other  POST approves, and answers "Success!" with the labels of another account
   v2-hidden-success  POST approves nothing and answers a page whose "Success!" is hidden
                (display:none) above a visible error; a GET then shows the form again
@@ -472,6 +474,8 @@ class Handler(BaseHTTPRequestHandler):
                 hdrs.append(("Content-Encoding", "gzip"))
             if b == "v2-textplain":
                 return self.send(200, body, ctype="text/plain; charset=utf-8", headers=hdrs)
+            if b == "v2-charset":
+                return self.send(200, body, ctype="text/html; charset=iso-2022-jp", headers=hdrs)
             return self.send(200, body, headers=hdrs)
         body = page_html(site, csrf, code, context, b)
         if b == "oversized":

@@ -73,6 +73,7 @@ CASES = [
     ("wrongca", "ok", {}, ["admin"]),
     ("killed", "ok", {}, ["administrator"]),
     ("dryrun", "ok", {}, ["admin"]),
+    ("v2-charset", "v2-charset", {}, ["admin"]),                        # served as ISO-2022-JP
 ]
 
 

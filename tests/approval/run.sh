@@ -32,7 +32,7 @@
 #      &nbsp;, a bidi mark, <wbr> in the ARN: approved), v2-if-already ("If you have already
 #      approved ..." is no marker), v2-backslash (an action \\evil.example\...: nothing
 #      posted), v2-gzip (a compressed page nobody asked for: not read, nothing posted),
-#      v2-textplain (a page served as text/plain) -
+#      v2-textplain (a page served as text/plain), v2-charset (a page served as ISO-2022-JP) -
 #      page-unknown-layout; v2-answer-other (a success answer naming another account: failed
 #      page-mismatch-account), v2-hidden-success (a hidden "Success!": no-success-marker); then wrongca (milter restarted with CAFile = the unrelated CA); killed (site
 #      down, approval=queued, kill -9 of the milter, restart of both, approved after restart);
@@ -254,7 +254,8 @@ decision_ok() { # decision_ok CASE QID DECISION REASON
 # ================================================================ phase A: one milter, many cases
 V2_CASES=(v2 v2-formonly v2-twobuttons v2-field-account v2-field-region v2-field-domain v2-field-cert
     v2-field-arn v2-refetch v2-norefetch v2-redirect v2-unknown v2-js v2-evilaction v2-already-other
-    v2-markup v2-if-already v2-backslash v2-gzip v2-textplain v2-answer-other v2-hidden-success)
+    v2-markup v2-if-already v2-backslash v2-gzip v2-textplain v2-answer-other v2-hidden-success
+    v2-charset)
 A_CASES=(happy denied mismatch mismatch-account expired unknown already fail-once hang redirect oversized nosuccess)
 send_case happy
 for f in "${DUP_FILES[@]}"; do
@@ -450,7 +451,7 @@ check "$c: a 303 after the POST is not followed; the page fetched again says alr
 check "$c: one good POST, two GETs of the approval URL, the Location never fetched" \
     eval 'v2_post_good $c && test "$(nreq $c method=GET)" = 2 && test "$(fl count event=request path=/approvals/done)" = 0'
 case_result $c $F0
-for c in v2-unknown v2-js v2-if-already v2-backslash v2-gzip v2-textplain; do
+for c in v2-unknown v2-js v2-if-already v2-backslash v2-gzip v2-textplain v2-charset; do
     F0=$FAILS; q=$(qid_of $c)
     l=$(wait_ap "$q" failed $c)
     check "$c: failed detail=page-unknown-layout action=\"approve by hand ...\": ${l:-no 'approval=failed' line}" \
@@ -590,7 +591,8 @@ for pair in happy:approved dup:approved mismatch:failed mismatch-account:failed 
     v2-field-domain:failed v2-field-cert:failed v2-field-arn:failed v2-refetch:approved \
     v2-norefetch:failed v2-redirect:approved v2-unknown:failed v2-js:failed v2-evilaction:failed \
     v2-already-other:failed v2-markup:approved v2-if-already:failed v2-backslash:failed \
-    v2-gzip:failed v2-textplain:failed v2-answer-other:failed v2-hidden-success:failed; do
+    v2-gzip:failed v2-textplain:failed v2-answer-other:failed v2-hidden-success:failed \
+    v2-charset:failed; do
     c=${pair%%:*}; s=${pair#*:}
     check "-q: $c listed as '$s'" q_state "$c" "$s"
 done

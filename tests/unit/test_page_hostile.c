@@ -597,6 +597,22 @@ static void misread(void)
     VERDICT(WITH_LABELS("<dl><dt>Domain name</dt><dd>" DOM "</dd><dt>AWS Region</dt><dd>" REG
                         "</dd></dl><p>To approve this request, click I Approve.</p>"),
             "ok");
+    /* a page that declares another charset than UTF-8: a browser decodes other characters
+     * (ISO-2022-JP's escapes vanish, UTF-16 pairs bytes) */
+    VERDICT(page("<meta charset='iso-2022-jp'>", cat(FIELDS, APPROVE, REJECT, NULL), ""),
+            "page-unknown-layout");
+    VERDICT(page("<meta http-equiv='Content-Type' content='text/html; charset=utf-16le'>",
+                 cat(FIELDS, APPROVE, REJECT, NULL), ""),
+            "page-unknown-layout");
+    static char bom[8192];
+    snprintf(bom, sizeof(bom), "\xff\xfe%s", page("", cat(FIELDS, APPROVE, REJECT, NULL), ""));
+    VERDICT(bom, "page-unknown-layout");
+    VERDICT(page("<meta charset=\"UTF-8\"><meta http-equiv=Content-Type content='text/html; "
+                 "charset=utf-8'>",
+                 cat(FIELDS, APPROVE, REJECT, NULL), ""),
+            "ok");
+    CHECK(page_charset_ok("UTF-8", 5) && page_charset_ok("us-ascii", 8) &&
+          !page_charset_ok("iso-8859-1", 10) && !page_charset_ok("utf-7", 5));
     /* the genuine page with markup of the same kinds that reads alike stays ok */
     VERDICT(page("<svg width='10' height='10'><rect width='10' height='10'/></svg>"
                  "<!-- a comment --><textarea name=c></textarea>",
