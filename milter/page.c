@@ -471,11 +471,14 @@ static bool inline_elem(xmlNodePtr n)
                                         "cite", "code", "data", "em",   "font",  "i",
                                         "kbd",  "mark", "q",    "s",    "samp",  "small",
                                         "span", "strong", "sub", "sup", "time",  "tt",
-                                        "u",    "var",  "wbr",  "label", "nobr", "strike"};
+                                        "u",    "var",  "wbr",  "label", "nobr", "strike",
+                                        "ins",  "del",  "dfn",  "acronym", "ruby", "rt",
+                                        "rp",   "output", "meter", "progress", "slot"};
     for (size_t i = 0; i < sizeof(inl) / sizeof(inl[0]); i++)
         if (strcmp((const char *)n->name, inl[i]) == 0)
             return true;
-    return false;
+    /* a custom element (a '-' in its name) is inline until a style says otherwise */
+    return strchr((const char *)n->name, '-') != NULL;
 }
 
 /* An inline style that hides the element (blanks and case ignored). */

@@ -597,6 +597,12 @@ static void misread(void)
     VERDICT(WITH_LABELS("<dl><dt>Domain name</dt><dd>" DOM "</dd><dt>AWS Region</dt><dd>" REG
                         "</dd></dl><p>To approve this request, click I Approve.</p>"),
             "ok");
+    /* a label or a value split by an element a browser shows inline (<ins>, <del>, a custom
+     * element): read as one */
+    VERDICT(WITH_LABELS("<p>AWS Acc<x-a>ount</x-a> number: 9999<x-a>8888</x-a>7777</p>"),
+            "page-mismatch-account");
+    VERDICT(WITH_LABELS("<p>Domain <ins>name</ins>: www.<del></del>evil.example</p>"),
+            "page-mismatch-domain");
     /* a page that declares another charset than UTF-8: a browser decodes other characters
      * (ISO-2022-JP's escapes vanish, UTF-16 pairs bytes) */
     VERDICT(page("<meta charset='iso-2022-jp'>", cat(FIELDS, APPROVE, REJECT, NULL), ""),
