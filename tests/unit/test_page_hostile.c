@@ -610,7 +610,7 @@ static void misread(void)
     VERDICT(page("<meta http-equiv='Content-Type' content='text/html; charset=utf-16le'>",
                  cat(FIELDS, APPROVE, REJECT, NULL), ""),
             "page-unknown-layout");
-    static char bom[8192];
+    static char bom[32800];
     snprintf(bom, sizeof(bom), "\xff\xfe%s", page("", cat(FIELDS, APPROVE, REJECT, NULL), ""));
     VERDICT(bom, "page-unknown-layout");
     VERDICT(page("<meta charset=\"UTF-8\"><meta http-equiv=Content-Type content='text/html; "
