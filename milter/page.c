@@ -541,6 +541,17 @@ static bool unseen_elem(xmlNodePtr n)
     return style_hides(n);
 }
 
+/* A button no human can click: it or an element around it is hidden (the hidden attribute,
+ * an inline style that hides it, <template>, <noscript>, <head>). */
+static bool button_unseen(xmlNodePtr b)
+{
+    for (xmlNodePtr p = b; p && p->type == XML_ELEMENT_NODE; p = p->parent)
+        if (xmlHasProp(p, (const xmlChar *)"hidden") || style_hides(p) ||
+            is_elem(p, "template") || is_elem(p, "noscript") || is_elem(p, "head"))
+            return true;
+    return false;
+}
+
 /* An <input> that shows its value as text in a box (text, search, url, email, tel). */
 static bool shows_value(xmlNodePtr n)
 {
@@ -1354,7 +1365,8 @@ static void read_dom(struct page_info *pi, xmlNodePtr root)
     xmlNodePtr cand[MAX_CANDIDATES];
     size_t nc = 0;
     FOR_EACH_ELEMENT(n, root) {
-        if (!is_submit_button(n) || disabled(n) || !owner_of(n, &fs) || !is_approve_button(n))
+        if (!is_submit_button(n) || disabled(n) || !owner_of(n, &fs) || !is_approve_button(n) ||
+            button_unseen(n))
             continue;
         if (nc == MAX_CANDIDATES) {
             pi->layout = "too many approve buttons";

@@ -603,6 +603,12 @@ static void misread(void)
             "page-mismatch-account");
     VERDICT(WITH_LABELS("<p>Domain <ins>name</ins>: www.<del></del>evil.example</p>"),
             "page-mismatch-domain");
+    /* the only approve button hidden (no human could click it), a reject one shown */
+    VERDICT(page("", cat(FIELDS, "<div style='display:none'>", APPROVE, "</div>", REJECT, NULL),
+                 ""),
+            "page-unknown-layout");
+    VERDICT(page("", cat(FIELDS, "<div hidden>", APPROVE, "</div>", REJECT, NULL), ""),
+            "page-unknown-layout");
     /* a page that declares another charset than UTF-8: a browser decodes other characters
      * (ISO-2022-JP's escapes vanish, UTF-16 pairs bytes) */
     VERDICT(page("<meta charset='iso-2022-jp'>", cat(FIELDS, APPROVE, REJECT, NULL), ""),
