@@ -306,6 +306,14 @@ static bool bchar(unsigned char c)
            (c && strchr("'()+_,-./:=? ", c));
 }
 
+/* p past blanks and line ends (a folded field's value) */
+static const char *skip_fws(const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+        p++;
+    return p;
+}
+
 /* Does obj's Content-Type field give GMime's boundary b plainly: one boundary parameter, no
  * RFC 2231 form of it (boundary*0=, boundary*=), its value the same bytes as b, quoted or
  * not, of RFC 2046 bchars and not ending in a space? Otherwise readers may take another
@@ -344,21 +352,16 @@ static bool plain_boundary(GMimeObject *obj, const char *b, size_t bl)
             p++;
             continue;
         }
-        p++;
-        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-            p++;
+        p = skip_fws(p + 1);
         if (g_ascii_strncasecmp(p, "boundary", 8) != 0)
             continue;
-        const char *q = p + 8;
-        while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
-            q++;
+        const char *q = skip_fws(p + 8);
         if (*q == '*')
             return false;   /* RFC 2231 */
         if (*q != '=')
             continue;   /* another parameter whose name starts so */
         found++;
-        for (q++; *q == ' ' || *q == '\t' || *q == '\r' || *q == '\n'; q++)
-            ;
+        q = skip_fws(q + 1);
         const char *val = q, *vend;
         if (*q == '"') {
             val = ++q;
@@ -478,16 +481,16 @@ static bool delimiter_lines(const struct reading *rd, const char *raw, size_t le
     }
     for (size_t k = 0; k < rd->n && body < len; k++) {
         size_t bl = rd->bl[k];
-        char *needle = malloc(bl + 2);
-        if (!needle)
-            return true;   /* not looked for: as if found */
-        needle[0] = needle[1] = '-';
-        memcpy(needle + 2, rd->b[k], bl);
-        const char *p = raw + body, *end = raw + len;
+        const char *start = raw + body, *end = raw + len, *p = start + 2;
         bool found = false;
-        while (!found && (p = memmem(p, (size_t)(end - p), needle, bl + 2)) != NULL) {
-            const char *q = p + bl + 2;
-            if (p > raw + body && p[-1] != '\n') {
+        /* each occurrence of the boundary after "--" */
+        while (!found && p < end && (p = memmem(p, (size_t)(end - p), rd->b[k], bl)) != NULL) {
+            if (p[-1] != '-' || p[-2] != '-') {
+                p++;
+                continue;
+            }
+            const char *d = p - 2, *q = p + bl;   /* the delimiter, and what follows it */
+            if (d > start && d[-1] != '\n') {
                 found = true;   /* inside a line */
                 break;
             }
@@ -498,9 +501,8 @@ static bool delimiter_lines(const struct reading *rd, const char *raw, size_t le
             if (q < end && *q == '\r')
                 q++;   /* the CR of CR LF; any other is a line end to some readers */
             found = q < end && *q != '\n';   /* text after the delimiter */
-            p = q;
+            p = q + 2;   /* the next "--" cannot start before q */
         }
-        free(needle);
         if (found)
             return true;
     }
