@@ -790,14 +790,29 @@ static size_t invisible_at(const unsigned char *t, size_t len, size_t i)
 
 #define NORM_PAD 64
 
+/* Eight bytes at a time: the word at p, and the bytes of v that are c (the high bit of each
+ * byte that is c, and maybe of bytes above one that is: nonzero exactly when one is). */
+#define BYTES_ONES 0x0101010101010101ULL
+#define BYTES_HIGHS 0x8080808080808080ULL
+static uint64_t word_at(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+static uint64_t bytes_eq(uint64_t v, unsigned char c)
+{
+    uint64_t x = v ^ (BYTES_ONES * c);
+    return (x - BYTES_ONES) & ~x & BYTES_HIGHS;
+}
+
 /* No byte of the 8 at p is one normalize() changes or looks at again: none is a CR, a NUL or
  * 0x80 and above (a superset of the UTF-8 lead bytes from 0xc2 that it reads). */
 static bool plain8(const char *p)
 {
-    uint64_t v, ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    memcpy(&v, p, sizeof(v));
-    uint64_t cr = v ^ (ones * '\r');
-    return ((((v - ones) & ~v) | ((cr - ones) & ~cr) | v) & highs) == 0;
+    uint64_t v = word_at(p);
+    return (bytes_eq(v, '\0') | bytes_eq(v, '\r') | (v & BYTES_HIGHS)) == 0;
 }
 
 /* Same length out as in: CR LF -> space LF, CR -> LF, UTF-8 NBSP -> two spaces,
@@ -910,13 +925,10 @@ static char *skeleton(const char *t, size_t n, size_t *outn)
  * text itself). */
 static bool own_skeleton(const char *t, size_t n)
 {
-    uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        uint64_t v, sc;
-        memcpy(&v, t + i, sizeof(v));
-        sc = v ^ (ones * ';');
-        if ((((sc - ones) & ~sc) | v) & highs)
+        uint64_t v = word_at(t + i);
+        if (bytes_eq(v, ';') | (v & BYTES_HIGHS))
             return false;
     }
     for (; i < n; i++)
