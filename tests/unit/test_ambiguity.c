@@ -78,6 +78,21 @@ static GString *lines(const char *head, int n)
     return g;
 }
 
+/* lines(MIXED, 30), then prefix, n copies of c and suffix, swept from 0 to 4,200 bytes of
+ * pad as sweep() does; returns sweep()'s count of first-part lengths */
+static int sweep_run(const char *what, const char *prefix, char c, int n, const char *suffix,
+                     const char *want)
+{
+    GString *g = lines(MIXED, 30);
+    g_string_append(g, prefix);
+    for (int i = 0; i < n; i++)
+        g_string_append_c(g, c);
+    g_string_append(g, suffix);
+    int r = sweep(what, g->str, g->len, want, 4200, 1);
+    g_string_free(g, TRUE);
+    return r;
+}
+
 int main(void)
 {
     mime_init();
@@ -185,48 +200,29 @@ int main(void)
 
     /* GMime takes "--b1" and 300 blanks for the delimiter where its read ends in the
      * blanks, and the text for the part's elsewhere */
-    GString *g = lines(MIXED, 30);
-    g_string_append(g, "--b1");
-    for (int i = 0; i < 300; i++)
-        g_string_append_c(g, ' ');
-    g_string_append(g, "Domain: www.evil.example\r\nmore\r\n--b1\r\nContent-Type: text/plain"
-                       "\r\n\r\nsecond\r\n--b1--\r\n");
-    CHECK(sweep("long blanks after a delimiter", g->str, g->len, "mime-boundary-line", 4200, 1) >
-          1);
-    g_string_free(g, TRUE);
+    CHECK(sweep_run("long blanks after a delimiter", "--b1", ' ', 300,
+                    "Domain: www.evil.example\r\nmore\r\n--b1\r\nContent-Type: text/plain"
+                    "\r\n\r\nsecond\r\n--b1--\r\n",
+                    "mime-boundary-line") > 1);
     /* and the close delimiter */
-    g = lines(MIXED, 30);
-    g_string_append(g, "--b1--");
-    for (int i = 0; i < 300; i++)
-        g_string_append_c(g, '\t');
-    g_string_append(g, "x\r\nmore\r\n--b1--\r\n");
-    CHECK(sweep("long blanks after a close delimiter", g->str, g->len, "mime-boundary-line",
-                4200, 1) > 1);
-    g_string_free(g, TRUE);
+    CHECK(sweep_run("long blanks after a close delimiter", "--b1--", '\t', 300,
+                    "x\r\nmore\r\n--b1--\r\n", "mime-boundary-line") > 1);
     /* a long line that ends with the delimiter: where GMime's read ends before the
      * delimiter, the rest of the line is a delimiter line to it, and the part after it one
      * more part */
-    g = lines(MIXED, 30);
-    for (int i = 0; i < 200; i++)
-        g_string_append_c(g, 'y');
-    g_string_append(g, "--b1\r\nContent-Type: image/png\r\n\r\nDomain: www.evil.example\r\n"
-                       "--b1--\r\n");
-    CHECK(sweep("a long line that ends with the delimiter", g->str, g->len, "mime-boundary-line",
-                4200, 1) > 1);
-    g_string_free(g, TRUE);
+    CHECK(sweep_run("a long line that ends with the delimiter", "", 'y', 200,
+                    "--b1\r\nContent-Type: image/png\r\n\r\nDomain: www.evil.example\r\n"
+                    "--b1--\r\n",
+                    "mime-boundary-line") > 1);
     /* the same in a part's header: a field that ends with the delimiter ends the part's
      * header there, where a read ends before it */
-    g = lines(MIXED, 30);
-    g_string_append(g, "--b1\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n"
-                       "X-Note: ");
-    for (int i = 0; i < 150; i++)
-        g_string_append_c(g, 'y');
-    g_string_append(g, "--b1\r\n\r\nRG9tYWluOiB3d3cuZXZpbC5leGFtcGxl\r\n--b1--\r\n");
-    sweep("a part field that ends with the delimiter", g->str, g->len, "mime-boundary-line", 4200,
-          1);
-    g_string_free(g, TRUE);
+    sweep_run("a part field that ends with the delimiter",
+              "--b1\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n"
+              "X-Note: ",
+              'y', 150, "--b1\r\n\r\nRG9tYWluOiB3d3cuZXZpbC5leGFtcGxl\r\n--b1--\r\n",
+              "mime-boundary-line");
     /* more multiparts than MIME_MAX_PARTS: the limit (those past it are not looked for) */
-    g = g_string_new(TOP "Content-Type: multipart/mixed; boundary=\"r\"\r\n\r\n");
+    GString *g = g_string_new(TOP "Content-Type: multipart/mixed; boundary=\"r\"\r\n\r\n");
     for (int c = 0; c < 5; c++) {
         g_string_append(g, "--r\r\n");
         for (int d = 0; d < 14; d++)
@@ -243,13 +239,8 @@ int main(void)
     g_string_free(g, TRUE);
     /* blanks before a part field's colon: GMime reads the field, or, where its read ends in
      * the blanks, a line that is not a field */
-    g = lines(MIXED, 30);
-    g_string_append(g, "--b1\r\nContent-Type");
-    for (int i = 0; i < 300; i++)
-        g_string_append_c(g, ' ');
-    g_string_append(g, ": text/plain\r\n\r\nsecond\r\n--b1--\r\n");
-    sweep("blanks before a part field's colon", g->str, g->len, "mime-invalid-header", 4200, 1);
-    g_string_free(g, TRUE);
+    sweep_run("blanks before a part field's colon", "--b1\r\nContent-Type", ' ', 300,
+              ": text/plain\r\n\r\nsecond\r\n--b1--\r\n", "mime-invalid-header");
     /* a part whose header lines are not fields (the fuzzer's finding: GMime keeps a piece
      * of the line its read ends in, and reads the part otherwise) */
     g = lines(MIXED, 30);
@@ -261,16 +252,12 @@ int main(void)
           4200, 1);
     g_string_free(g, TRUE);
     /* the two messages that moved GMime's reads in test_fields */
-    static const char *const moved[] = {"split-parse-alignment", "split-parse-long-name"};
-    for (size_t i = 0; i < sizeof(moved) / sizeof(moved[0]); i++) {
-        char path[128];
-        snprintf(path, sizeof(path), "tests/fuzz-regressions/message/%s.eml", moved[i]);
-        gchar *data = NULL;
-        gsize dl = 0;
-        CHECK(g_file_get_contents(path, &data, &dl, NULL));
+    for (size_t i = 0; t_moved(i); i++) {
+        size_t dl = 0;
+        char *data = t_read_regression(t_moved(i), &dl);
         if (data)
-            CHECK(sweep(moved[i], data, dl, "mime-invalid-header", 4200, 3) >= 1);
-        g_free(data);
+            CHECK(sweep(t_moved(i), data, dl, "mime-invalid-header", 4200, 3) >= 1);
+        free(data);
     }
     mime_shutdown();
     return t_done("test_ambiguity");

@@ -523,6 +523,20 @@ static void action_query(void)
     VERDICT(WITH_LABELS("<dl><dt>Certificate identifier (ARN)</dt><dd>" ARN "</dd></dl>"), "ok");
 }
 
+/* prefix, n copies of c, suffix (a static buffer, until the next call) */
+static const char *run_of(const char *prefix, char c, size_t n, const char *suffix)
+{
+    static char b[2048];
+    size_t pl = strlen(prefix);
+    CHECK(pl + n + strlen(suffix) < sizeof(b));   /* never a silently shorter page */
+    if (pl + n + strlen(suffix) >= sizeof(b))
+        return "";
+    memcpy(b, prefix, pl);
+    memset(b + pl, c, n);
+    strcpy(b + pl + n, suffix);
+    return b;
+}
+
 /* Markup libxml2's HTML parser (not an HTML5 one) reads otherwise than a browser, text that
  * a browser shows reordered, and signs of "no" in long or glued forms: each refused (a
  * review's findings; the genuine page, with markup of the same kinds that reads alike,
@@ -573,18 +587,19 @@ static void misread(void)
     VERDICT(page("", cat(FIELDS, "<input type=hidden name=approvalStatus value='REJECTED '>",
                          APPROVE, NULL), ""),
             "page-mismatch-button");
-    static char longv[400];
-    memset(longv, 0, sizeof(longv));
-    strcpy(longv, "<div class='approve-button'><input type=submit name=s value='");
-    memset(longv + strlen(longv), '.', 130);
-    strcat(longv, " REJECTED'></div>");
-    CHECK(strcmp(verdict_of(page("", cat(FIELDS, longv, NULL), "")), "ok") != 0);
-    static char longc[900];
-    memset(longc, 0, sizeof(longc));
-    strcpy(longc, "<div class='approve-button btn ");
-    memset(longc + strlen(longc), 'x', 520);
-    strcat(longc, " reject-button'><button type=submit name=s value=APPROVED>I Approve</button></div>");
-    CHECK(strcmp(verdict_of(page("", cat(FIELDS, longc, NULL), "")), "ok") != 0);
+    CHECK(strcmp(verdict_of(page("", cat(FIELDS, run_of("<div class='approve-button'><input "
+                                                         "type=submit name=s value='",
+                                                         '.', 130, " REJECTED'></div>"),
+                                         NULL),
+                                 "")),
+                 "ok") != 0);
+    CHECK(strcmp(verdict_of(page("", cat(FIELDS, run_of("<div class='approve-button btn ", 'x', 520,
+                                                         " reject-button'><button type=submit "
+                                                         "name=s value=APPROVED>I Approve"
+                                                         "</button></div>"),
+                                         NULL),
+                                 "")),
+                 "ok") != 0);
     /* a second value right after a label's (a second <dd>, a value hidden by style with
      * another shown after it): a second statement */
     VERDICT(WITH_LABELS("<dl><dt>Domain name</dt><dd>" DOM "</dd><dd>www.evil.example</dd></dl>"),
